@@ -1,0 +1,13 @@
+DROP TABLE oauth_tokens;
+DROP TABLE oauth_codes;
+DROP TABLE oauth_apps;
+DROP TABLE notifications;
+DROP TABLE mentions;
+DROP TABLE favourites;
+DROP TABLE posts;
+DROP TABLE memberships;
+DROP TABLE groups;
+DROP TABLE follows;
+DROP TABLE person_expertise;
+DROP TABLE local_accounts;
+DROP TABLE people;

@@ -1,0 +1,43 @@
+//! Gilde's database schema and its migrations, embedded per backend.
+//!
+//! The two trees `sqlite/` and `postgres/` hold migrations with the same folder names; they differ
+//! only where the SQL dialects do (auto-increment ids, boolean literals).
+
+pub mod schema;
+
+use diesel_migrations::{embed_migrations, EmbeddedMigrations};
+
+/// Migrations for SQLite (`INTEGER PRIMARY KEY` ids).
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("sqlite");
+/// Migrations for PostgreSQL (`BIGSERIAL` ids).
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("postgres");
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    fn migration_names(tree: &str) -> BTreeSet<String> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(tree);
+        std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+            .map(|entry| entry.expect("directory entry").file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn both_backends_have_the_same_migrations() {
+        let sqlite = migration_names("sqlite");
+        let postgres = migration_names("postgres");
+        assert!(!sqlite.is_empty(), "no migrations found");
+        assert_eq!(sqlite, postgres, "migrations/sqlite and migrations/postgres must hold the same folder names");
+        for name in &sqlite {
+            for tree in ["sqlite", "postgres"] {
+                for file in ["up.sql", "down.sql"] {
+                    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(tree).join(name).join(file);
+                    assert!(path.is_file(), "missing {}", path.display());
+                }
+            }
+        }
+    }
+}

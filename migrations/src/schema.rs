@@ -1,0 +1,194 @@
+//! The one schema both backends share: BigInt ids, Text, Bool and Timestamp (UTC, no zone).
+//! Written by hand to match `sqlite/` and `postgres/` migrations; `tests` checks they agree.
+
+diesel::table! {
+    people (id) {
+        id -> BigInt,
+        username -> Text,
+        domain -> Nullable<Text>,
+        display_name -> Text,
+        bio -> Text,
+        bio_html -> Text,
+        department -> Text,
+        ap_id -> Nullable<Text>,
+        inbox_url -> Nullable<Text>,
+        shared_inbox_url -> Nullable<Text>,
+        public_key -> Nullable<Text>,
+        private_key -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        last_fetched_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    local_accounts (person_id) {
+        person_id -> BigInt,
+        password_hash -> Text,
+        is_admin -> Bool,
+        locale -> Nullable<Text>,
+        disabled -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    person_expertise (person_id, tag) {
+        person_id -> BigInt,
+        tag -> Text,
+    }
+}
+
+diesel::table! {
+    follows (follower_id, followed_id) {
+        follower_id -> BigInt,
+        followed_id -> BigInt,
+        accepted -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    groups (id) {
+        id -> BigInt,
+        name -> Text,
+        domain -> Nullable<Text>,
+        display_name -> Text,
+        note -> Text,
+        note_html -> Text,
+        scope -> Text,
+        visibility -> Text,
+        announcements_only -> Bool,
+        ap_id -> Nullable<Text>,
+        inbox_url -> Nullable<Text>,
+        shared_inbox_url -> Nullable<Text>,
+        public_key -> Nullable<Text>,
+        private_key -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        last_fetched_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    memberships (group_id, person_id) {
+        group_id -> BigInt,
+        person_id -> BigInt,
+        role -> Text,
+        state -> Text,
+        invited_by_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    posts (id) {
+        id -> BigInt,
+        ap_id -> Nullable<Text>,
+        author_id -> BigInt,
+        group_id -> Nullable<BigInt>,
+        in_reply_to_id -> Nullable<BigInt>,
+        root_id -> Nullable<BigInt>,
+        visibility -> Text,
+        source -> Text,
+        content_html -> Text,
+        created_at -> Timestamp,
+        edited_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    favourites (post_id, person_id) {
+        post_id -> BigInt,
+        person_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mentions (post_id, person_id) {
+        post_id -> BigInt,
+        person_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        recipient_id -> BigInt,
+        kind -> Text,
+        actor_id -> BigInt,
+        post_id -> Nullable<BigInt>,
+        group_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    oauth_apps (id) {
+        id -> BigInt,
+        client_id -> Text,
+        client_secret -> Text,
+        name -> Text,
+        redirect_uris -> Text,
+        scopes -> Text,
+        website -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oauth_codes (id) {
+        id -> BigInt,
+        code_hash -> Text,
+        app_id -> BigInt,
+        person_id -> BigInt,
+        redirect_uri -> Text,
+        scopes -> Text,
+        code_challenge -> Nullable<Text>,
+        code_challenge_method -> Nullable<Text>,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oauth_tokens (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        app_id -> Nullable<BigInt>,
+        person_id -> Nullable<BigInt>,
+        scopes -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(local_accounts -> people (person_id));
+diesel::joinable!(person_expertise -> people (person_id));
+diesel::joinable!(memberships -> groups (group_id));
+diesel::joinable!(posts -> people (author_id));
+diesel::joinable!(posts -> groups (group_id));
+diesel::joinable!(favourites -> posts (post_id));
+diesel::joinable!(mentions -> posts (post_id));
+diesel::joinable!(oauth_codes -> oauth_apps (app_id));
+diesel::joinable!(oauth_tokens -> oauth_apps (app_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    people,
+    local_accounts,
+    person_expertise,
+    follows,
+    groups,
+    memberships,
+    posts,
+    favourites,
+    mentions,
+    notifications,
+    oauth_apps,
+    oauth_codes,
+    oauth_tokens,
+);

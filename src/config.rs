@@ -1,0 +1,315 @@
+//! Configuration: defaults, then an optional `gilde.toml`, then `GILDE_*` environment variables
+//! (and `DATABASE_URL`). Every key is listed in `docs/configuration.md`.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Where the data lives: SQLite (the default, a file in the data dir) or PostgreSQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(value: &str) -> Result<Self, String> {
+        if value.starts_with("postgres://") || value.starts_with("postgresql://") {
+            Ok(DatabaseUrl::Postgres(value.to_string()))
+        } else if let Some(path) = value.strip_prefix("sqlite://") {
+            Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
+        } else if value.is_empty() {
+            Err("must not be empty".into())
+        } else if value.contains("://") {
+            Err("use a postgres:// URL, a sqlite:// URL or a file path".into())
+        } else {
+            Ok(DatabaseUrl::Sqlite(PathBuf::from(value)))
+        }
+    }
+
+    /// For logs: the URL without a password.
+    pub fn redacted(&self) -> String {
+        match self {
+            DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
+            DatabaseUrl::Postgres(url) => match url::Url::parse(url) {
+                Ok(mut parsed) if parsed.password().is_some() => {
+                    let _ = parsed.set_password(Some("***"));
+                    parsed.to_string()
+                }
+                _ => url.clone(),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Public host name, may include a port: `gilde.example.org`, `localhost:8080`.
+    pub domain: String,
+    /// Whether the public URL uses https.
+    pub https: bool,
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database: DatabaseUrl,
+    pub db_pool_size: u32,
+    pub instance_name: String,
+    pub max_post_chars: usize,
+    pub max_body_bytes: usize,
+    pub log: String,
+}
+
+/// A configuration value that cannot be used. Shown as one line naming the key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid configuration {key} (from {origin}): {message}")]
+pub struct ConfigError {
+    pub key: String,
+    pub origin: String,
+    pub message: String,
+}
+
+/// The keys, as spelt in `gilde.toml`; the environment variable is `GILDE_` + upper case, except
+/// `database_url`, which is `DATABASE_URL`.
+pub const KEYS: &[&str] =
+    &["domain", "https", "bind", "data_dir", "database_url", "db_pool_size", "instance_name", "max_post_chars", "max_body_bytes", "log"];
+
+pub fn env_name(key: &str) -> String {
+    if key == "database_url" {
+        "DATABASE_URL".to_string()
+    } else {
+        format!("GILDE_{}", key.to_uppercase())
+    }
+}
+
+struct Value {
+    text: String,
+    source: String,
+}
+
+impl Config {
+    /// Loads `gilde.toml` (or the file named by `GILDE_CONFIG`) if present, then the environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        let file = std::env::var("GILDE_CONFIG").map(PathBuf::from).ok();
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Self::from_sources(file.as_deref().or(Some(Path::new("gilde.toml"))), file.is_some(), &env)
+    }
+
+    /// Builds a configuration from a file (optional unless `file_required`) and `KEY=value` pairs.
+    pub fn from_sources(file: Option<&Path>, file_required: bool, env: &[(String, String)]) -> Result<Self, ConfigError> {
+        let mut values: BTreeMap<&'static str, Value> = BTreeMap::new();
+        if let Some(path) = file {
+            let source = path.display().to_string();
+            match std::fs::read_to_string(path) {
+                Ok(text) => read_toml(&text, &source, &mut values)?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !file_required => {}
+                Err(e) => {
+                    return Err(ConfigError { key: "GILDE_CONFIG".into(), origin: source, message: format!("cannot read the file: {e}") })
+                }
+            }
+        }
+        for key in KEYS {
+            let name = env_name(key);
+            if let Some((_, text)) = env.iter().find(|(k, _)| *k == name) {
+                values.insert(key, Value { text: text.clone(), source: format!("environment {name}") });
+            }
+        }
+        Self::from_values(values)
+    }
+
+    fn from_values(mut values: BTreeMap<&'static str, Value>) -> Result<Self, ConfigError> {
+        let mut take = |key: &'static str| values.remove(key);
+        let domain = match take("domain") {
+            Some(v) => parse_with(v, "domain", parse_domain)?,
+            None => "localhost:8080".to_string(),
+        };
+        let https = match take("https") {
+            Some(v) => parse_with(v, "https", parse_bool)?,
+            None => !is_local_host(&domain),
+        };
+        let bind = match take("bind") {
+            Some(v) => {
+                parse_with(v, "bind", |s| s.parse::<SocketAddr>().map_err(|_| "expected an address like 127.0.0.1:8080".to_string()))?
+            }
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+        };
+        let data_dir = match take("data_dir") {
+            Some(v) => parse_with(v, "data_dir", |s| if s.is_empty() { Err("must not be empty".into()) } else { Ok(PathBuf::from(s)) })?,
+            None => PathBuf::from("data"),
+        };
+        let database = match take("database_url") {
+            Some(v) => parse_with(v, "database_url", DatabaseUrl::parse)?,
+            None => DatabaseUrl::Sqlite(data_dir.join("gilde.db")),
+        };
+        let db_pool_size = number(take("db_pool_size"), "db_pool_size", 10, 1, 200)? as u32;
+        let instance_name = match take("instance_name") {
+            Some(v) => parse_with(v, "instance_name", |s| {
+                if s.trim().is_empty() {
+                    Err("must not be empty".into())
+                } else {
+                    Ok(s.trim().to_string())
+                }
+            })?,
+            None => "Gilde".to_string(),
+        };
+        let max_post_chars = number(take("max_post_chars"), "max_post_chars", 5_000, 1, 1_000_000)?;
+        let max_body_bytes = number(take("max_body_bytes"), "max_body_bytes", 1_048_576, 1_024, 1_073_741_824)?;
+        let log = take("log").map(|v| v.text).unwrap_or_else(|| "info".to_string());
+        Ok(Config { domain, https, bind, data_dir, database, db_pool_size, instance_name, max_post_chars, max_body_bytes, log })
+    }
+
+    /// `https://domain` or `http://domain`, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("{}://{}", if self.https { "https" } else { "http" }, self.domain)
+    }
+
+    /// A configuration for tests and embedded instances: everything default but the given parts.
+    pub fn for_tests(domain: &str, data_dir: &Path, database: DatabaseUrl) -> Self {
+        Config {
+            domain: domain.to_string(),
+            https: false,
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: data_dir.to_path_buf(),
+            database,
+            db_pool_size: 4,
+            instance_name: "Gilde test".to_string(),
+            max_post_chars: 5_000,
+            max_body_bytes: 1_048_576,
+            log: "warn".to_string(),
+        }
+    }
+}
+
+fn read_toml(text: &str, source: &str, values: &mut BTreeMap<&'static str, Value>) -> Result<(), ConfigError> {
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError {
+        key: "gilde.toml".into(),
+        origin: source.to_string(),
+        message: e.message().to_string(),
+    })?;
+    for (name, value) in table {
+        let Some(key) = KEYS.iter().find(|k| **k == name) else {
+            return Err(ConfigError {
+                key: name,
+                origin: source.to_string(),
+                message: format!("unknown key; known keys are: {}", KEYS.join(", ")),
+            });
+        };
+        let text = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            other => {
+                return Err(ConfigError {
+                    key: name,
+                    origin: source.to_string(),
+                    message: format!("expected a string, number or boolean, found {}", other.type_str()),
+                })
+            }
+        };
+        values.insert(key, Value { text, source: source.to_string() });
+    }
+    Ok(())
+}
+
+fn parse_with<T>(value: Value, key: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Result<T, ConfigError> {
+    parse(value.text.trim()).map_err(|message| ConfigError {
+        key: if value.source.starts_with("environment") { env_name(key) } else { key.to_string() },
+        origin: value.source,
+        message,
+    })
+}
+
+fn number(value: Option<Value>, key: &str, default: usize, min: usize, max: usize) -> Result<usize, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) => parse_with(v, key, |s| match s.parse::<usize>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(format!("expected a whole number from {min} to {max}")),
+        }),
+    }
+}
+
+fn parse_bool(s: &str) -> Result<bool, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err("expected true or false".into()),
+    }
+}
+
+fn parse_domain(s: &str) -> Result<String, String> {
+    let s = s.to_ascii_lowercase();
+    if s.contains("://") || s.contains('/') {
+        return Err(
+            "expected a host name with an optional port, like gilde.example.org or localhost:8080, without http:// or a path".into()
+        );
+    }
+    let parsed = url::Url::parse(&format!("http://{s}/")).map_err(|e| format!("not a valid host: {e}"))?;
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err("not a valid host".into());
+    }
+    Ok(s)
+}
+
+fn is_local_host(domain: &str) -> bool {
+    let host = domain.rsplit_once(':').map_or(domain, |(h, _)| h);
+    host == "localhost" || host == "127.0.0.1" || host.ends_with(".localhost")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_give_a_local_sqlite_instance_on_8080() {
+        let c = Config::from_sources(None, false, &[]).expect("defaults are valid");
+        assert_eq!(c.domain, "localhost:8080");
+        assert_eq!(c.base_url(), "http://localhost:8080");
+        assert_eq!(c.bind.port(), 8080);
+        assert_eq!(c.database, DatabaseUrl::Sqlite(PathBuf::from("data/gilde.db")));
+        assert_eq!(c.max_post_chars, 5_000);
+    }
+
+    #[test]
+    fn environment_overrides_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("gilde.toml");
+        std::fs::write(&file, "domain = \"file.example\"\nmax_post_chars = 100\n").expect("write");
+        let c = Config::from_sources(Some(&file), true, &env(&[("GILDE_DOMAIN", "env.example"), ("DATABASE_URL", "postgres://u@h/db")]))
+            .expect("valid");
+        assert_eq!(c.domain, "env.example");
+        assert!(c.https, "a public domain defaults to https");
+        assert_eq!(c.max_post_chars, 100);
+        assert_eq!(c.database, DatabaseUrl::Postgres("postgres://u@h/db".into()));
+    }
+
+    #[test]
+    fn invalid_values_name_their_key() {
+        let err = Config::from_sources(None, false, &env(&[("GILDE_BIND", "not-an-address")])).expect_err("invalid");
+        assert_eq!(err.key, "GILDE_BIND");
+        let err = Config::from_sources(None, false, &env(&[("GILDE_DOMAIN", "https://x.org/")])).expect_err("invalid");
+        assert_eq!(err.key, "GILDE_DOMAIN");
+        let err = Config::from_sources(None, false, &env(&[("GILDE_MAX_POST_CHARS", "0")])).expect_err("invalid");
+        assert_eq!(err.key, "GILDE_MAX_POST_CHARS");
+        let err = Config::from_sources(None, false, &env(&[("DATABASE_URL", "mysql://x")])).expect_err("invalid");
+        assert_eq!(err.key, "DATABASE_URL");
+    }
+
+    #[test]
+    fn unknown_file_key_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("gilde.toml");
+        std::fs::write(&file, "domian = \"typo.example\"\n").expect("write");
+        let err = Config::from_sources(Some(&file), true, &[]).expect_err("unknown key");
+        assert_eq!(err.key, "domian");
+        assert!(err.to_string().contains("unknown key"));
+    }
+
+    #[test]
+    fn password_is_redacted_in_logs() {
+        let url = DatabaseUrl::parse("postgres://gilde:secret@db/gilde").expect("valid");
+        assert!(!url.redacted().contains("secret"));
+    }
+}

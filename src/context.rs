@@ -1,0 +1,18 @@
+//! What every part of a running instance shares, passed explicitly (no global statics).
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::db::Db;
+
+#[derive(Clone)]
+pub struct AppContext {
+    pub config: Arc<Config>,
+    pub db: Db,
+}
+
+impl AppContext {
+    pub fn new(config: Config, db: Db) -> Self {
+        AppContext { config: Arc::new(config), db }
+    }
+}

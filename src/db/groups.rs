@@ -1,0 +1,126 @@
+//! Groups, local and remote.
+
+use diesel::prelude::*;
+
+use super::schema::{groups, memberships};
+use super::{contains_pattern, lower, DbConn, DbResult, GroupId, PersonId};
+
+#[derive(Debug, Clone, Queryable, Identifiable)]
+#[diesel(table_name = groups)]
+pub struct Group {
+    pub id: GroupId,
+    pub name: String,
+    /// `None` for groups hosted here.
+    pub domain: Option<String>,
+    pub display_name: String,
+    pub note: String,
+    pub note_html: String,
+    /// `internal` or `federated`.
+    pub scope: String,
+    /// `public`, `private` or `secret`.
+    pub visibility: String,
+    pub announcements_only: bool,
+    pub ap_id: Option<String>,
+    pub inbox_url: Option<String>,
+    pub shared_inbox_url: Option<String>,
+    pub public_key: Option<String>,
+    pub private_key: Option<String>,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+    pub last_fetched_at: Option<chrono::NaiveDateTime>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = groups)]
+pub struct NewGroup<'a> {
+    pub name: &'a str,
+    pub domain: Option<&'a str>,
+    pub display_name: &'a str,
+    pub note: &'a str,
+    pub note_html: &'a str,
+    pub scope: &'a str,
+    pub visibility: &'a str,
+    pub announcements_only: bool,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = groups)]
+pub struct GroupChanges {
+    pub display_name: Option<String>,
+    pub note: Option<String>,
+    pub note_html: Option<String>,
+    pub scope: Option<String>,
+    pub visibility: Option<String>,
+    pub announcements_only: Option<bool>,
+    pub updated_at: Option<chrono::NaiveDateTime>,
+}
+
+pub fn insert(conn: &mut DbConn, new: &NewGroup<'_>) -> DbResult<Group> {
+    Ok(diesel::insert_into(groups::table).values(new).returning(groups::all_columns).get_result(conn)?)
+}
+
+pub fn find(conn: &mut DbConn, id: GroupId) -> DbResult<Option<Group>> {
+    Ok(groups::table.find(id).select(groups::all_columns).first(conn).optional()?)
+}
+
+pub fn get_many(conn: &mut DbConn, ids: &[GroupId]) -> DbResult<Vec<Group>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(groups::table.filter(groups::id.eq_any(ids)).select(groups::all_columns).load(conn)?)
+}
+
+pub fn find_by_name(conn: &mut DbConn, name: &str, domain: Option<&str>) -> DbResult<Option<Group>> {
+    let query = groups::table.filter(groups::name.eq(name)).select(groups::all_columns);
+    Ok(match domain {
+        None => query.filter(groups::domain.is_null()).first(conn).optional()?,
+        Some(d) => query.filter(groups::domain.eq(d)).first(conn).optional()?,
+    })
+}
+
+pub fn update(conn: &mut DbConn, id: GroupId, changes: &GroupChanges) -> DbResult<Group> {
+    Ok(diesel::update(groups::table.find(id)).set(changes).returning(groups::all_columns).get_result(conn)?)
+}
+
+/// Groups `person` belongs to (active members), by name.
+pub fn of_member(conn: &mut DbConn, person: PersonId) -> DbResult<Vec<Group>> {
+    Ok(groups::table
+        .inner_join(memberships::table)
+        .filter(memberships::person_id.eq(person))
+        .filter(memberships::state.eq("active"))
+        .select(groups::all_columns)
+        .order(lower(groups::display_name).asc())
+        .load(conn)?)
+}
+
+/// Groups that anyone on this instance can find: public and private ones (never secret).
+/// `query` filters on name or display name.
+pub fn discoverable(conn: &mut DbConn, query: Option<&str>, limit: i64, offset: i64) -> DbResult<Vec<Group>> {
+    let mut q = groups::table.filter(groups::visibility.ne("secret")).select(groups::all_columns).into_boxed();
+    if let Some(text) = query.filter(|t| !t.is_empty()) {
+        let pattern = contains_pattern(text);
+        q = q.filter(lower(groups::name).like(pattern.clone()).escape('\\').or(lower(groups::display_name).like(pattern).escape('\\')));
+    }
+    Ok(q.order((lower(groups::display_name).asc(), groups::id.asc())).limit(limit).offset(offset).load(conn)?)
+}
+
+/// Secret groups `person` is an active member of or invited to whose name matches.
+pub fn secret_of_member_matching(conn: &mut DbConn, person: PersonId, text: &str, limit: i64) -> DbResult<Vec<Group>> {
+    let pattern = contains_pattern(text);
+    Ok(groups::table
+        .inner_join(memberships::table)
+        .filter(memberships::person_id.eq(person))
+        .filter(memberships::state.eq_any(["active", "invited"]))
+        .filter(groups::visibility.eq("secret"))
+        .filter(lower(groups::name).like(pattern.clone()).escape('\\').or(lower(groups::display_name).like(pattern).escape('\\')))
+        .select(groups::all_columns)
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// Ids of groups whose posts every local person may read.
+pub fn public_ids(conn: &mut DbConn) -> DbResult<Vec<GroupId>> {
+    Ok(groups::table.filter(groups::visibility.eq("public")).select(groups::id).load(conn)?)
+}

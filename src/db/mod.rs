@@ -1,0 +1,361 @@
+//! The database: the only module that imports diesel. One `DbConn` over SQLite and PostgreSQL,
+//! an r2d2 pool used from `spawn_blocking`, one file per table or aggregate.
+
+pub mod follows;
+pub mod groups;
+pub mod memberships;
+pub mod notifications;
+pub mod oauth;
+pub mod people;
+pub mod posts;
+pub mod seed;
+pub mod testing;
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::MigrationHarness;
+
+use crate::config::DatabaseUrl;
+
+pub use gilde_schema::schema;
+
+/// One connection to either backend.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Sqlite(SqliteConnection),
+    Pg(PgConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbErrorKind {
+    NotFound,
+    UniqueViolation,
+    Unavailable,
+    Other,
+}
+
+/// A database failure, with what kind of failure it is and the underlying cause.
+#[derive(Debug)]
+pub struct DbError {
+    pub(crate) kind: DbErrorKind,
+    pub(crate) message: String,
+}
+
+impl DbError {
+    pub fn kind(&self) -> DbErrorKind {
+        self.kind
+    }
+    fn unavailable(message: impl Into<String>) -> Self {
+        DbError { kind: DbErrorKind::Unavailable, message: message.into() }
+    }
+}
+
+impl fmt::Display for DbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for DbError {}
+
+impl From<diesel::result::Error> for DbError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error as E};
+        let kind = match &e {
+            E::NotFound => DbErrorKind::NotFound,
+            E::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => DbErrorKind::UniqueViolation,
+            E::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => DbErrorKind::Unavailable,
+            _ => DbErrorKind::Other,
+        };
+        DbError { kind, message: e.to_string() }
+    }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+/// Opens connections by URL scheme, so that a connection failure shows the backend's own message.
+#[derive(Debug, Clone)]
+struct Manager {
+    url: DatabaseUrl,
+}
+
+#[derive(Debug)]
+struct ConnectError(String);
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for ConnectError {}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<DbConn, ConnectError> {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())
+                    .map_err(|e| ConnectError(format!("cannot open SQLite database {}: {e}", path.display())))?;
+                // busy_timeout first: switching to WAL may itself wait for a lock.
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(|e| ConnectError(format!("cannot configure SQLite database {}: {e}", path.display())))?;
+                Ok(DbConn::Sqlite(conn))
+            }
+            DatabaseUrl::Postgres(url) => {
+                PgConnection::establish(url).map(DbConn::Pg).map_err(|e| ConnectError(format!("cannot connect to PostgreSQL: {e}")))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnectError> {
+        conn.batch_execute("SELECT 1").map_err(|e| ConnectError(e.to_string()))
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// The pool, with what the service layer needs to run reads and writes.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<Manager>,
+    backend: Backend,
+    /// SQLite takes one writer at a time; writers of this process queue here instead of
+    /// failing with SQLITE_BUSY when a read transaction wants to become a write transaction.
+    sqlite_writer: Arc<Mutex<()>>,
+}
+
+impl Db {
+    /// Connects, creating the SQLite file's folder if needed, and applies pending migrations.
+    pub fn connect(url: &DatabaseUrl, pool_size: u32) -> DbResult<Db> {
+        let backend = match url {
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| DbError::unavailable(format!("cannot create the data folder {}: {e}", parent.display())))?;
+                }
+                Backend::Sqlite
+            }
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+        };
+        let manager = Manager { url: url.clone() };
+        // Connect once by hand first: r2d2 would only report a time-out.
+        let mut first = manager.connect().map_err(|e| DbError::unavailable(e.0))?;
+        run_migrations(&mut first)?;
+        drop(first);
+        let pool = Pool::builder()
+            .max_size(pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)
+            .map_err(|e| DbError::unavailable(e.to_string()))?;
+        Ok(Db { pool, backend, sqlite_writer: Arc::new(Mutex::new(())) })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    fn get(&self) -> DbResult<PooledConnection<Manager>> {
+        self.pool.get().map_err(|e| DbError::unavailable(format!("no database connection: {e}")))
+    }
+
+    /// Runs `f` in a read transaction on a blocking thread.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+    {
+        let db = self.clone();
+        run_blocking(move || {
+            let mut conn = db.get()?;
+            in_transaction(&mut conn, f)
+        })
+        .await
+    }
+
+    /// Runs `f` in one write transaction on a blocking thread: all of it is stored, or none.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+    {
+        let db = self.clone();
+        run_blocking(move || db.write_blocking(f)).await
+    }
+
+    /// The same as `write`, for callers that are already on a blocking thread (the CLI, seeding).
+    pub fn write_blocking<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        E: From<DbError>,
+        F: FnOnce(&mut DbConn) -> Result<T, E>,
+    {
+        let _guard = match self.backend {
+            Backend::Sqlite => Some(self.sqlite_writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())),
+            Backend::Postgres => None,
+        };
+        let mut conn = self.get()?;
+        in_transaction(&mut conn, f)
+    }
+}
+
+async fn run_blocking<T, E, F>(f: F) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+    F: FnOnce() -> Result<T, E> + Send + 'static,
+{
+    match tokio::task::spawn_blocking(f).await {
+        Ok(result) => result,
+        Err(join) => Err(E::from(DbError { kind: DbErrorKind::Other, message: format!("database task failed: {join}") })),
+    }
+}
+
+/// Wraps the caller's error so diesel can roll back on it.
+enum TxError<E> {
+    App(E),
+    Db(diesel::result::Error),
+}
+
+impl<E> From<diesel::result::Error> for TxError<E> {
+    fn from(e: diesel::result::Error) -> Self {
+        TxError::Db(e)
+    }
+}
+
+fn in_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    E: From<DbError>,
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+{
+    conn.transaction::<T, TxError<E>, _>(|c| f(c).map_err(TxError::App)).map_err(|e| match e {
+        TxError::App(e) => e,
+        TxError::Db(e) => E::from(DbError::from(e)),
+    })
+}
+
+pub fn run_migrations(conn: &mut DbConn) -> DbResult<()> {
+    let result = match conn {
+        DbConn::Sqlite(c) => c.run_pending_migrations(gilde_schema::SQLITE_MIGRATIONS).map(|_| ()),
+        DbConn::Pg(c) => c.run_pending_migrations(gilde_schema::POSTGRES_MIGRATIONS).map(|_| ()),
+    };
+    result.map_err(|e| DbError { kind: DbErrorKind::Other, message: format!("migration failed: {e}") })
+}
+
+/// Current time as stored: UTC without a zone, to the microsecond (what PostgreSQL keeps).
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::{SubsecRound, Utc};
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// A page of rows by id, newest first (Mastodon's `max_id`, `since_id`, `min_id`, `limit`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Page {
+    pub max_id: Option<i64>,
+    pub since_id: Option<i64>,
+    pub min_id: Option<i64>,
+    pub limit: i64,
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower(text)`, the same on both backends.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern that finds `needle` anywhere.
+pub fn contains_pattern(needle: &str) -> String {
+    let mut p = String::with_capacity(needle.len() + 2);
+    p.push('%');
+    for ch in needle.to_lowercase().chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
+}
+
+/// The backend type of `DbConn`, for boxed queries.
+pub type Sql = <DbConn as diesel::Connection>::Backend;
+
+macro_rules! id_type {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, diesel_derive_newtype::DieselNewType, serde::Serialize, serde::Deserialize)]
+        pub struct $name(pub i64);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = std::num::ParseIntError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                s.parse().map($name)
+            }
+        }
+    )*};
+}
+
+id_type!(
+    /// A person, local or remote.
+    PersonId,
+    /// A group, local or remote.
+    GroupId,
+    /// A post: a thread's first post or a reply.
+    PostId,
+    /// A notification.
+    NotificationId,
+    /// A registered OAuth application.
+    AppId,
+);
+
+/// Applies a `Page` to a boxed query over a table whose id column is `$id`.
+macro_rules! paginate {
+    ($query:expr, $id:expr, $page:expr) => {{
+        let page: $crate::db::Page = $page;
+        let mut q = $query;
+        if let Some(max) = page.max_id {
+            q = q.filter($id.lt(max));
+        }
+        if let Some(since) = page.since_id {
+            q = q.filter($id.gt(since));
+        }
+        if let Some(min) = page.min_id {
+            q = q.filter($id.gt(min)).order($id.asc());
+        } else {
+            q = q.order($id.desc());
+        }
+        q.limit(page.limit)
+    }};
+}
+pub(crate) use paginate;
+
+/// Puts rows fetched with `min_id` (oldest first) back in newest-first order.
+pub fn newest_first<T>(mut rows: Vec<T>, page: Page) -> Vec<T> {
+    if page.min_id.is_some() {
+        rows.reverse();
+    }
+    rows
+}

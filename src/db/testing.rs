@@ -1,0 +1,62 @@
+//! Throw-away databases for tests: a temporary SQLite file, or, when `GILDE_TEST_DATABASE_URL`
+//! names a PostgreSQL server, a fresh database on it that is dropped afterwards. When that
+//! variable is set and the server cannot be reached, tests fail: they never fall back silently.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+
+use crate::config::DatabaseUrl;
+
+pub const ENV: &str = "GILDE_TEST_DATABASE_URL";
+
+/// Keeps a test database alive; removes it when dropped.
+pub struct TestDatabase {
+    pub url: DatabaseUrl,
+    dir: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    pub fn new() -> TestDatabase {
+        let dir = tempfile::tempdir().expect("cannot create a temporary folder for the test");
+        match std::env::var(ENV).ok().filter(|v| !v.is_empty()) {
+            None => TestDatabase { url: DatabaseUrl::Sqlite(dir.path().join("gilde.db")), dir: Some(dir), postgres: None },
+            Some(admin_url) => {
+                static COUNTER: AtomicU64 = AtomicU64::new(0);
+                let name =
+                    format!("gilde_test_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), rand::random::<u32>());
+                let mut admin = PgConnection::establish(&admin_url)
+                    .unwrap_or_else(|e| panic!("{ENV} is set but PostgreSQL cannot be reached at {admin_url}: {e}"));
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+                let mut url = url::Url::parse(&admin_url).unwrap_or_else(|e| panic!("{ENV} is not a URL: {e}"));
+                url.set_path(&format!("/{name}"));
+                TestDatabase { url: DatabaseUrl::Postgres(url.to_string()), dir: Some(dir), postgres: Some((admin_url, name)) }
+            }
+        }
+    }
+
+    /// A folder that lives as long as the database (for the instance's data dir).
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.as_ref().map(|d| d.path()).unwrap_or(std::path::Path::new("."))
+    }
+}
+
+impl Default for TestDatabase {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = self.postgres.take() {
+            if let Ok(mut admin) = PgConnection::establish(&admin_url) {
+                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}

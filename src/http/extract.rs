@@ -1,0 +1,135 @@
+//! Extractors: who is calling (bearer token), and request input as JSON or form data.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use super::error::{ApiError, ApiResult};
+use crate::context::AppContext;
+use crate::error::Error;
+use crate::service::oauth::{self, TokenOwner};
+use crate::service::Actor;
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// A token owner, if a token was sent; an invalid token is refused, never ignored.
+pub struct MaybeToken(pub Option<TokenOwner>);
+
+impl FromRequestParts<AppContext> for MaybeToken {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, ctx: &AppContext) -> ApiResult<Self> {
+        match bearer(parts) {
+            None => Ok(MaybeToken(None)),
+            Some(token) => Ok(MaybeToken(Some(oauth::authenticate(ctx, token).await?))),
+        }
+    }
+}
+
+/// A signed-in person, with the token's scopes.
+pub struct Auth {
+    pub actor: Actor,
+    pub owner: TokenOwner,
+}
+
+impl Auth {
+    /// Refuses the call unless the token carries `scope` (e.g. `write:statuses`).
+    pub fn require(&self, scope: &str) -> ApiResult<()> {
+        if self.owner.scopes.allows(scope) {
+            Ok(())
+        } else {
+            Err(Error::forbidden("insufficient_scope", format!("This access token does not allow this action (needs the {scope} scope)."))
+                .into())
+        }
+    }
+}
+
+impl FromRequestParts<AppContext> for Auth {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, ctx: &AppContext) -> ApiResult<Self> {
+        let MaybeToken(owner) = MaybeToken::from_request_parts(parts, ctx).await?;
+        let owner = owner.ok_or_else(|| Error::unauthenticated("token_required", "Sign in first: this call needs an access token."))?;
+        let actor = owner
+            .actor
+            .ok_or_else(|| Error::forbidden("user_token_required", "This call needs a token of a signed-in person, not of an app."))?;
+        Ok(Auth { actor, owner })
+    }
+}
+
+/// Request input as JSON, or as form data (`application/x-www-form-urlencoded`, with `name[]`
+/// for lists), as Mastodon clients send either.
+pub struct Input<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppContext> for Input<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, ctx: &AppContext) -> ApiResult<Self> {
+        let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+        let query = req.uri().query().map(str::to_string);
+        let bytes = Bytes::from_request(req, ctx)
+            .await
+            .map_err(|_| Error::new(crate::ErrorKind::TooLarge, "body_too_large", "The request body is too large."))?;
+        if content_type.starts_with("application/json") {
+            let value: T = serde_json::from_slice(&bytes)
+                .map_err(|e| Error::malformed("malformed_json", format!("The request body is not valid JSON for this call: {e}")))?;
+            return Ok(Input(value));
+        }
+        if content_type.starts_with("multipart/") {
+            return Err(Error::invalid("unsupported_media_type", "Send JSON or form data (multipart is not accepted here).").into());
+        }
+        // Form data in the body; some clients put the parameters in the query string instead.
+        let text = if bytes.is_empty() { query.unwrap_or_default() } else { String::from_utf8_lossy(&bytes).into_owned() };
+        let value: T = serde_html_form::from_str(&text)
+            .map_err(|e| Error::malformed("malformed_form", format!("The form data is not valid for this call: {e}")))?;
+        Ok(Input(value))
+    }
+}
+
+/// Query parameters, with `name[]` lists.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequestParts<AppContext> for Query<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _ctx: &AppContext) -> ApiResult<Self> {
+        let text = parts.uri.query().unwrap_or("");
+        serde_html_form::from_str(text)
+            .map(Query)
+            .map_err(|e| Error::malformed("malformed_query", format!("The query parameters are not valid: {e}")).into())
+    }
+}
+
+/// For `#[serde(deserialize_with)]`: a list sent as one string or as a list.
+pub fn string_or_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match <OneOrMany as serde::Deserialize>::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(list) => list,
+    })
+}
+
+/// For `#[serde(deserialize_with)]`: a boolean sent as JSON `true` or as form text `true`/`1`.
+pub fn flex_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Flex {
+        Bool(bool),
+        Text(String),
+    }
+    match <Flex as serde::Deserialize>::deserialize(d)? {
+        Flex::Bool(b) => Ok(Some(b)),
+        Flex::Text(t) => match t.to_ascii_lowercase().as_str() {
+            "true" | "1" | "on" | "yes" => Ok(Some(true)),
+            "false" | "0" | "off" | "no" | "" => Ok(Some(false)),
+            _ => Err(serde::de::Error::custom(format!("expected true or false, found {t:?}"))),
+        },
+    }
+}

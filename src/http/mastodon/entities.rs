@@ -1,0 +1,393 @@
+//! JSON entities in Mastodon's shapes (field names as in Mastodon's API), plus Gilde's groups
+//! extension. Conversions from domain views live here and nowhere else.
+
+use chrono::{NaiveDateTime, SecondsFormat};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::db::people::Person;
+use crate::service::people::Relationship as RelationshipView;
+use crate::service::{GroupView, NotificationView, PersonView, PostView};
+
+pub fn time(t: NaiveDateTime) -> String {
+    t.and_utc().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// URLs of people, groups and posts. Local ones are derived from the instance's domain.
+pub struct Urls<'a>(pub &'a Config);
+
+impl Urls<'_> {
+    pub fn person(&self, p: &Person) -> String {
+        match (&p.domain, &p.ap_id) {
+            (None, _) => format!("{}/@{}", self.0.base_url(), p.username),
+            (Some(_), Some(ap)) => ap.clone(),
+            (Some(d), None) => format!("https://{d}/@{}", p.username),
+        }
+    }
+    pub fn acct(&self, p: &Person) -> String {
+        match &p.domain {
+            None => p.username.clone(),
+            Some(d) => format!("{}@{d}", p.username),
+        }
+    }
+    pub fn avatar(&self) -> String {
+        format!("{}/static/avatar.png", self.0.base_url())
+    }
+    pub fn header(&self) -> String {
+        format!("{}/static/header.png", self.0.base_url())
+    }
+}
+
+#[derive(Serialize)]
+pub struct Field {
+    pub name: String,
+    pub value: String,
+    pub verified_at: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct Account {
+    pub id: String,
+    pub username: String,
+    pub acct: String,
+    pub display_name: String,
+    pub locked: bool,
+    pub bot: bool,
+    pub discoverable: bool,
+    pub indexable: bool,
+    pub group: bool,
+    pub created_at: String,
+    pub note: String,
+    pub url: String,
+    pub uri: String,
+    pub avatar: String,
+    pub avatar_static: String,
+    pub header: String,
+    pub header_static: String,
+    pub followers_count: i64,
+    pub following_count: i64,
+    pub statuses_count: i64,
+    pub last_status_at: Option<String>,
+    pub emojis: Vec<Value>,
+    pub fields: Vec<Field>,
+    /// Gilde: the person's department.
+    pub department: String,
+    /// Gilde: areas of expertise.
+    pub expertise: Vec<String>,
+}
+
+pub fn account(urls: &Urls<'_>, v: &PersonView) -> Account {
+    let p = &v.person;
+    let url = urls.person(p);
+    let mut fields = Vec::new();
+    if !p.department.is_empty() {
+        fields.push(Field { name: "Department".into(), value: crate::service::text::sanitize(&p.department), verified_at: None });
+    }
+    if !v.expertise.is_empty() {
+        fields.push(Field { name: "Expertise".into(), value: crate::service::text::sanitize(&v.expertise.join(", ")), verified_at: None });
+    }
+    Account {
+        id: p.id.to_string(),
+        username: p.username.clone(),
+        acct: urls.acct(p),
+        display_name: p.display_name.clone(),
+        locked: false,
+        bot: false,
+        discoverable: true,
+        indexable: false,
+        group: false,
+        created_at: time(p.created_at.date().and_hms_opt(0, 0, 0).unwrap_or(p.created_at)),
+        note: p.bio_html.clone(),
+        uri: p.ap_id.clone().unwrap_or_else(|| url.clone()),
+        url,
+        avatar: urls.avatar(),
+        avatar_static: urls.avatar(),
+        header: urls.header(),
+        header_static: urls.header(),
+        followers_count: v.followers_count,
+        following_count: v.following_count,
+        statuses_count: v.posts_count,
+        last_status_at: None,
+        emojis: Vec::new(),
+        fields,
+        department: p.department.clone(),
+        expertise: v.expertise.clone(),
+    }
+}
+
+/// The signed-in person's own account, with `source` for editing and `role`.
+pub fn credential_account(urls: &Urls<'_>, v: &PersonView, is_admin: bool, locale: Option<String>) -> Value {
+    let mut value = serde_json::to_value(account(urls, v)).unwrap_or(Value::Null);
+    value["source"] = serde_json::json!({
+        "privacy": "public",
+        "sensitive": false,
+        "language": locale,
+        "note": v.person.bio,
+        "fields": [],
+        "follow_requests_count": 0,
+        "indexable": false,
+        "hide_collections": false,
+        "discoverable": true,
+        "attribution_domains": [],
+    });
+    value["role"] = serde_json::json!({
+        "id": if is_admin { "3" } else { "-99" },
+        "name": if is_admin { "Admin" } else { "" },
+        "color": "",
+        "permissions": if is_admin { "1" } else { "0" },
+        "highlighted": is_admin,
+    });
+    value
+}
+
+#[derive(Serialize)]
+pub struct Mention {
+    pub id: String,
+    pub username: String,
+    pub url: String,
+    pub acct: String,
+}
+
+#[derive(Serialize)]
+pub struct Membership {
+    pub role: String,
+    pub state: String,
+}
+
+/// Gilde's groups extension: the Group entity.
+#[derive(Serialize)]
+pub struct Group {
+    pub id: String,
+    /// The group's handle: `name` here, `name@domain` for a remote group.
+    pub acct: String,
+    pub display_name: String,
+    pub note: String,
+    pub url: String,
+    pub uri: String,
+    pub avatar: String,
+    pub avatar_static: String,
+    pub header: String,
+    pub header_static: String,
+    /// `public`, `private` or `secret`.
+    pub visibility: String,
+    /// `internal` (stays on this instance) or `federated`.
+    pub scope: String,
+    pub locked: bool,
+    pub announcements_only: bool,
+    pub members_count: i64,
+    pub created_at: String,
+    pub domain: Option<String>,
+    /// The viewer's membership, or null.
+    pub membership: Option<Membership>,
+}
+
+pub fn group(urls: &Urls<'_>, v: &GroupView) -> Group {
+    let g = &v.group;
+    let url = match (&g.domain, &g.ap_id) {
+        (None, _) => format!("{}/groups/{}", urls.0.base_url(), g.name),
+        (Some(_), Some(ap)) => ap.clone(),
+        (Some(d), None) => format!("https://{d}/groups/{}", g.name),
+    };
+    Group {
+        id: g.id.to_string(),
+        acct: match &g.domain {
+            None => g.name.clone(),
+            Some(d) => format!("{}@{d}", g.name),
+        },
+        display_name: g.display_name.clone(),
+        note: g.note_html.clone(),
+        uri: g.ap_id.clone().unwrap_or_else(|| url.clone()),
+        url,
+        avatar: urls.avatar(),
+        avatar_static: urls.avatar(),
+        header: urls.header(),
+        header_static: urls.header(),
+        locked: g.visibility != "public",
+        visibility: g.visibility.clone(),
+        scope: g.scope.clone(),
+        announcements_only: g.announcements_only,
+        members_count: v.members_count,
+        created_at: time(g.created_at),
+        domain: g.domain.clone(),
+        membership: v.membership.as_ref().map(|m| Membership { role: m.role.clone(), state: m.state.clone() }),
+    }
+}
+
+#[derive(Serialize)]
+pub struct Status {
+    pub id: String,
+    pub uri: String,
+    pub url: String,
+    pub created_at: String,
+    pub edited_at: Option<String>,
+    pub account: Account,
+    pub content: String,
+    /// Gilde: the markdown source.
+    pub text: String,
+    pub visibility: String,
+    pub sensitive: bool,
+    pub spoiler_text: String,
+    pub media_attachments: Vec<Value>,
+    pub application: Option<Value>,
+    pub mentions: Vec<Mention>,
+    pub tags: Vec<Value>,
+    pub emojis: Vec<Value>,
+    pub reblogs_count: i64,
+    pub favourites_count: i64,
+    pub replies_count: i64,
+    pub in_reply_to_id: Option<String>,
+    pub in_reply_to_account_id: Option<String>,
+    pub reblog: Option<Value>,
+    pub poll: Option<Value>,
+    pub card: Option<Value>,
+    pub language: Option<String>,
+    pub favourited: bool,
+    pub reblogged: bool,
+    pub muted: bool,
+    pub bookmarked: bool,
+    pub pinned: bool,
+    pub filtered: Vec<Value>,
+    /// Gilde: the group this post belongs to.
+    pub group_id: Option<String>,
+    pub group: Option<Group>,
+}
+
+pub fn status(urls: &Urls<'_>, v: &PostView) -> Status {
+    let p = &v.post;
+    let url = match &p.ap_id {
+        Some(ap) => ap.clone(),
+        None => format!("{}/@{}/{}", urls.0.base_url(), v.author.person.username, p.id),
+    };
+    Status {
+        id: p.id.to_string(),
+        uri: p.ap_id.clone().unwrap_or_else(|| format!("{}/posts/{}", urls.0.base_url(), p.id)),
+        url,
+        created_at: time(p.created_at),
+        edited_at: p.edited_at.map(time),
+        account: account(urls, &v.author),
+        content: p.content_html.clone(),
+        text: p.source.clone(),
+        visibility: p.visibility.clone(),
+        sensitive: false,
+        spoiler_text: String::new(),
+        media_attachments: Vec::new(),
+        application: None,
+        mentions: v
+            .mentions
+            .iter()
+            .map(|m| Mention { id: m.id.to_string(), username: m.username.clone(), url: urls.person(m), acct: urls.acct(m) })
+            .collect(),
+        tags: Vec::new(),
+        emojis: Vec::new(),
+        reblogs_count: 0,
+        favourites_count: v.favourites_count,
+        replies_count: v.replies_count,
+        in_reply_to_id: p.in_reply_to_id.map(|i| i.to_string()),
+        in_reply_to_account_id: v.in_reply_to_author.map(|i| i.to_string()),
+        reblog: None,
+        poll: None,
+        card: None,
+        language: None,
+        favourited: v.favourited,
+        reblogged: false,
+        muted: false,
+        bookmarked: false,
+        pinned: false,
+        filtered: Vec::new(),
+        group_id: p.group_id.map(|g| g.to_string()),
+        group: v.group.as_ref().map(|g| group(urls, g)),
+    }
+}
+
+#[derive(Serialize)]
+pub struct Relationship {
+    pub id: String,
+    pub following: bool,
+    pub showing_reblogs: bool,
+    pub notifying: bool,
+    pub languages: Option<Vec<String>>,
+    pub followed_by: bool,
+    pub blocking: bool,
+    pub blocked_by: bool,
+    pub muting: bool,
+    pub muting_notifications: bool,
+    pub requested: bool,
+    pub requested_by: bool,
+    pub domain_blocking: bool,
+    pub endorsed: bool,
+    pub note: String,
+}
+
+pub fn relationship(r: &RelationshipView) -> Relationship {
+    Relationship {
+        id: r.id.to_string(),
+        following: r.following,
+        showing_reblogs: r.following,
+        notifying: false,
+        languages: None,
+        followed_by: r.followed_by,
+        blocking: false,
+        blocked_by: false,
+        muting: false,
+        muting_notifications: false,
+        requested: false,
+        requested_by: false,
+        domain_blocking: false,
+        endorsed: false,
+        note: String::new(),
+    }
+}
+
+#[derive(Serialize)]
+pub struct Notification {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub group_key: String,
+    pub created_at: String,
+    pub account: Account,
+    pub status: Option<Status>,
+    /// Gilde: the group, for group notifications.
+    pub group: Option<Group>,
+    /// Gilde: whether it was read.
+    pub read: bool,
+}
+
+/// Mastodon's notification type for each of Gilde's kinds. A reply is a mention in Mastodon
+/// (the reply mentions whom it answers); group events carry Gilde's own types.
+pub fn notification_type(kind: &str) -> &str {
+    match kind {
+        "reply" => "mention",
+        "join_request" => "group_join_request",
+        "request_approved" => "group_request_approved",
+        "invitation" => "group_invitation",
+        other => other,
+    }
+}
+
+/// Gilde's kinds for a Mastodon type (the inverse of `notification_type`).
+pub fn notification_kinds(mastodon_type: &str) -> Vec<String> {
+    let kinds: &[&str] = match mastodon_type {
+        "mention" => &["mention", "reply"],
+        "group_join_request" => &["join_request"],
+        "group_request_approved" => &["request_approved"],
+        "group_invitation" => &["invitation"],
+        other => return vec![other.to_string()],
+    };
+    kinds.iter().map(|k| k.to_string()).collect()
+}
+
+pub fn notification(urls: &Urls<'_>, v: &NotificationView) -> Notification {
+    let n = &v.notification;
+    Notification {
+        id: n.id.to_string(),
+        kind: notification_type(&n.kind).to_string(),
+        group_key: format!("ungrouped-{}", n.id),
+        created_at: time(n.created_at),
+        account: account(urls, &v.actor),
+        status: v.post.as_ref().map(|p| status(urls, p)),
+        group: v.group.as_ref().map(|g| group(urls, g)),
+        read: n.read_at.is_some(),
+    }
+}

@@ -1,0 +1,76 @@
+//! `GET /api/v1/instance` and `/api/v2/instance`.
+
+use axum::extract::State;
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::context::AppContext;
+use crate::http::error::ApiResult;
+
+/// The Mastodon API version Gilde follows, for clients that check it.
+pub const MASTODON_VERSION: &str = "4.3.0";
+
+pub fn version() -> String {
+    format!("{MASTODON_VERSION} (compatible; Gilde {})", env!("CARGO_PKG_VERSION"))
+}
+
+fn configuration(ctx: &AppContext) -> Value {
+    json!({
+        "urls": { "streaming": null, "status": null },
+        "accounts": { "max_featured_tags": 0, "max_pinned_statuses": 0 },
+        "statuses": { "max_characters": ctx.config.max_post_chars, "max_media_attachments": 0, "characters_reserved_per_url": 23 },
+        "media_attachments": { "supported_mime_types": [], "image_size_limit": 0, "image_matrix_limit": 0, "video_size_limit": 0, "video_frame_rate_limit": 0, "video_matrix_limit": 0 },
+        "polls": { "max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0 },
+        "translation": { "enabled": false },
+    })
+}
+
+pub async fn v1(State(ctx): State<AppContext>) -> ApiResult<Json<Value>> {
+    let (users, posts) = stats(&ctx).await?;
+    Ok(Json(json!({
+        "uri": ctx.config.domain,
+        "title": ctx.config.instance_name,
+        "short_description": "",
+        "description": "",
+        "email": "",
+        "version": version(),
+        "urls": { "streaming_api": format!("{}/api/v1/streaming", ctx.config.base_url()) },
+        "stats": { "user_count": users, "status_count": posts, "domain_count": 0 },
+        "thumbnail": null,
+        "languages": ["nl", "en"],
+        "registrations": false,
+        "approval_required": true,
+        "invites_enabled": false,
+        "configuration": configuration(&ctx),
+        "contact_account": null,
+        "rules": [],
+    })))
+}
+
+pub async fn v2(State(ctx): State<AppContext>) -> ApiResult<Json<Value>> {
+    let (users, _) = stats(&ctx).await?;
+    let mut config = configuration(&ctx);
+    config["vapid"] = json!({ "public_key": "" });
+    Ok(Json(json!({
+        "domain": ctx.config.domain,
+        "title": ctx.config.instance_name,
+        "version": version(),
+        "source_url": "https://example.invalid/gilde",
+        "description": "",
+        "usage": { "users": { "active_month": users } },
+        "thumbnail": { "url": format!("{}/static/header.png", ctx.config.base_url()) },
+        "icon": [],
+        "languages": ["nl", "en"],
+        "configuration": config,
+        "registrations": { "enabled": false, "approval_required": true, "message": null },
+        "api_versions": { "mastodon": 2 },
+        "contact": { "email": "", "account": null },
+        "rules": [],
+    })))
+}
+
+async fn stats(ctx: &AppContext) -> ApiResult<(i64, i64)> {
+    let users = crate::service::people::count_accounts(ctx).await?;
+    let posts = crate::service::posts::count_local(ctx).await?;
+    Ok((users, posts))
+}

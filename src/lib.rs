@@ -1,0 +1,72 @@
+//! Gilde: a server for groups that cross organisations.
+//!
+//! One core (`service`) behind three front doors: ActivityPub, a Mastodon-compatible client API
+//! and a web UI. See `docs/architecture.md`.
+
+pub mod config;
+pub mod context;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod service;
+#[doc(hidden)]
+pub mod testing;
+
+use std::net::SocketAddr;
+
+pub use config::Config;
+pub use context::AppContext;
+pub use error::{Error, ErrorKind, Result};
+
+/// A running instance: its context, its address, and a way to stop it.
+pub struct RunningInstance {
+    pub ctx: AppContext,
+    pub addr: SocketAddr,
+    shutdown: tokio::sync::watch::Sender<bool>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningInstance {
+    /// Stops accepting requests and waits for those in flight.
+    pub async fn stop(self) -> std::io::Result<()> {
+        let _ = self.shutdown.send(true);
+        self.server.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+
+    /// Runs until the server ends (it ends only by `stop` or an error).
+    pub async fn wait(self) -> std::io::Result<()> {
+        self.server.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+
+    pub fn shutdown_handle(&self) -> tokio::sync::watch::Sender<bool> {
+        self.shutdown.clone()
+    }
+}
+
+/// Connects to the database (applying migrations), then serves on `listener`. Returns once the
+/// instance accepts requests. Several instances may run in one process (tests do).
+pub async fn start(config: Config, listener: tokio::net::TcpListener) -> Result<RunningInstance> {
+    let database = config.database.clone();
+    let pool_size = config.db_pool_size;
+    let db =
+        tokio::task::spawn_blocking(move || db::Db::connect(&database, pool_size)).await.map_err(|e| Error::internal(e.to_string()))??;
+    let ctx = AppContext::new(config, db);
+    serve(ctx, listener).await
+}
+
+/// Serves an existing context on `listener`.
+pub async fn serve(ctx: AppContext, listener: tokio::net::TcpListener) -> Result<RunningInstance> {
+    let addr = listener.local_addr().map_err(Error::internal)?;
+    // Trailing slashes are trimmed before routing: Mastodon accepts `/api/v1/instance/` too, and
+    // clients rely on it.
+    let app = tower::Layer::layer(&tower_http::normalize_path::NormalizePathLayer::trim_trailing_slash(), http::router(ctx.clone()));
+    let (shutdown, mut stop) = tokio::sync::watch::channel(false);
+    let server = tokio::spawn(async move {
+        axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(app))
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    Ok(RunningInstance { ctx, addr, shutdown, server })
+}

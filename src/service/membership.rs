@@ -1,0 +1,294 @@
+//! Joining, leaving, requests, invitations, roles, removals and bans.
+
+use super::groups::load;
+use super::{
+    active_role, group_not_found, person_not_found, views, Actor, GroupAccess, GroupView, MemberState, PersonView, Role, Visibility,
+};
+use crate::context::AppContext;
+use crate::db::memberships::Membership;
+use crate::db::{self, DbConn, GroupId, PersonId};
+use crate::error::{Error, Result};
+
+/// Join a public group, ask to join a private one, or accept an invitation (the only way into a
+/// secret group). Returns the group with the new membership.
+pub async fn join(ctx: &AppContext, actor: &Actor, group_id: GroupId) -> Result<GroupView> {
+    let actor = *actor;
+    ctx.db
+        .write(move |conn| {
+            let (group, membership, _) = load(conn, &actor, group_id)?;
+            let me = actor.person_id;
+            let state = membership.as_ref().map(|m| m.state.as_str());
+            match state {
+                Some("banned") => return Err(Error::forbidden("banned", "You cannot join this group: a moderator removed you from it.")),
+                Some("active") | Some("pending") => return views::group(conn, me, group),
+                Some("invited") => {
+                    let role = membership.as_ref().map_or("member", |m| m.role.as_str()).to_string();
+                    db::memberships::put(
+                        conn,
+                        group_id,
+                        me,
+                        &role,
+                        MemberState::Active.as_str(),
+                        membership.and_then(|m| m.invited_by_id),
+                    )?;
+                }
+                _ => match Visibility::parse(&group.visibility)? {
+                    Visibility::Public => {
+                        db::memberships::put(conn, group_id, me, Role::Member.as_str(), MemberState::Active.as_str(), None)?;
+                    }
+                    Visibility::Private => {
+                        db::memberships::put(conn, group_id, me, Role::Member.as_str(), MemberState::Pending.as_str(), None)?;
+                        for moderator in db::memberships::moderators(conn, group_id)? {
+                            super::notifications::notify(conn, moderator, "join_request", me, None, Some(group_id))?;
+                        }
+                    }
+                    Visibility::Secret => return Err(group_not_found()),
+                },
+            }
+            views::group(conn, me, group)
+        })
+        .await
+}
+
+/// Leave a group, withdraw a request or decline an invitation. The last owner cannot leave.
+pub async fn leave(ctx: &AppContext, actor: &Actor, group_id: GroupId) -> Result<GroupView> {
+    let actor = *actor;
+    ctx.db
+        .write(move |conn| {
+            let (group, membership, _) = load(conn, &actor, group_id)?;
+            match membership.as_ref().map(|m| (m.state.as_str(), m.role.as_str())) {
+                None => {}
+                Some(("banned", _)) => {}
+                Some(("active", "owner")) if db::memberships::count_owners(conn, group_id)? <= 1 => {
+                    return Err(Error::conflict(
+                        "last_owner",
+                        "You are this group's only owner: make someone else an owner before you leave.",
+                    ));
+                }
+                Some(_) => {
+                    db::memberships::delete(conn, group_id, actor.person_id)?;
+                }
+            }
+            // After leaving a secret group, the viewer may no longer see it.
+            let group = db::groups::find(conn, group.id)?.ok_or_else(group_not_found)?;
+            views::group(conn, actor.person_id, group)
+        })
+        .await
+}
+
+/// Checks that `actor` moderates the group (or is an admin) and returns their role.
+fn require_moderator(conn: &mut DbConn, actor: &Actor, group_id: GroupId) -> Result<(db::groups::Group, Option<Role>)> {
+    let (group, membership, _) = load(conn, actor, group_id)?;
+    let role = active_role(membership.as_ref());
+    if role.is_some_and(Role::moderates) || actor.is_admin {
+        Ok((group, role))
+    } else {
+        Err(Error::forbidden("moderator_only", "Only the group's moderators can do this."))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct MemberView {
+    pub membership: Membership,
+    pub person: PersonView,
+}
+
+fn member_views(conn: &mut DbConn, rows: Vec<Membership>) -> Result<Vec<MemberView>> {
+    let ids: Vec<PersonId> = rows.iter().map(|m| m.person_id).collect();
+    let people = views::people_by_ids(conn, &ids)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|membership| {
+            let person = people.iter().find(|p| p.person.id == membership.person_id)?.clone();
+            Some(MemberView { membership, person })
+        })
+        .collect())
+}
+
+/// Active members. Who may see the list: anyone with full access to the group.
+pub async fn members(ctx: &AppContext, actor: &Actor, group_id: GroupId, after: Option<PersonId>, limit: i64) -> Result<Vec<MemberView>> {
+    let actor = *actor;
+    let limit = limit.clamp(1, 80);
+    ctx.db
+        .read(move |conn| {
+            let (_, _, access) = load(conn, &actor, group_id)?;
+            if access != GroupAccess::Full {
+                return Err(Error::forbidden("members_only", "Only members can see who is in this group."));
+            }
+            let rows = db::memberships::list(conn, group_id, "active", after, limit)?;
+            member_views(conn, rows)
+        })
+        .await
+}
+
+/// Requests to join (moderators), or invitations and bans (moderators), by state.
+pub async fn list_by_state(
+    ctx: &AppContext,
+    actor: &Actor,
+    group_id: GroupId,
+    state: MemberState,
+    after: Option<PersonId>,
+    limit: i64,
+) -> Result<Vec<MemberView>> {
+    let actor = *actor;
+    let limit = limit.clamp(1, 80);
+    ctx.db
+        .read(move |conn| {
+            require_moderator(conn, &actor, group_id)?;
+            let rows = db::memberships::list(conn, group_id, state.as_str(), after, limit)?;
+            member_views(conn, rows)
+        })
+        .await
+}
+
+/// Approves or refuses a join request; the person is told if approved.
+pub async fn decide_request(ctx: &AppContext, actor: &Actor, group_id: GroupId, person: PersonId, approve: bool) -> Result<()> {
+    let actor = *actor;
+    ctx.db
+        .write(move |conn| {
+            require_moderator(conn, &actor, group_id)?;
+            match db::memberships::find(conn, group_id, person)? {
+                Some(m) if m.state == "pending" => {}
+                _ => return Err(Error::not_found("request_not_found", "There is no request to join from this person.")),
+            }
+            if approve {
+                db::memberships::put(conn, group_id, person, Role::Member.as_str(), MemberState::Active.as_str(), None)?;
+                super::notifications::notify(conn, person, "request_approved", actor.person_id, None, Some(group_id))?;
+            } else {
+                db::memberships::delete(conn, group_id, person)?;
+            }
+            Ok(())
+        })
+        .await
+}
+
+/// Invites people; an invitation is the only way into a secret group. Active members and
+/// banned people are skipped; a pending request is approved by the invitation.
+pub async fn invite(ctx: &AppContext, actor: &Actor, group_id: GroupId, people: Vec<PersonId>) -> Result<Vec<PersonId>> {
+    if people.is_empty() {
+        return Err(Error::invalid("nobody_invited", "Choose at least one person to invite.").with_field("account_ids"));
+    }
+    if people.len() > 100 {
+        return Err(Error::invalid("too_many_invitations", "Invite at most 100 people at once.").with_field("account_ids"));
+    }
+    let actor = *actor;
+    ctx.db
+        .write(move |conn| {
+            require_moderator(conn, &actor, group_id)?;
+            let mut invited = Vec::new();
+            for person in people {
+                db::people::find(conn, person)?.ok_or_else(person_not_found)?;
+                match db::memberships::find(conn, group_id, person)?.map(|m| m.state) {
+                    Some(s) if s == "active" || s == "banned" || s == "invited" => continue,
+                    Some(s) if s == "pending" => {
+                        db::memberships::put(
+                            conn,
+                            group_id,
+                            person,
+                            Role::Member.as_str(),
+                            MemberState::Active.as_str(),
+                            Some(actor.person_id),
+                        )?;
+                        super::notifications::notify(conn, person, "request_approved", actor.person_id, None, Some(group_id))?;
+                    }
+                    _ => {
+                        db::memberships::put(
+                            conn,
+                            group_id,
+                            person,
+                            Role::Member.as_str(),
+                            MemberState::Invited.as_str(),
+                            Some(actor.person_id),
+                        )?;
+                        super::notifications::notify(conn, person, "invitation", actor.person_id, None, Some(group_id))?;
+                    }
+                }
+                invited.push(person);
+            }
+            Ok(invited)
+        })
+        .await
+}
+
+/// Checks that a moderator may act on `target`: owners act on everyone else, moderators only on members.
+fn may_act_on(actor_role: Option<Role>, actor: &Actor, target: &Membership) -> Result<()> {
+    let target_role = Role::parse(&target.role)?;
+    if target.person_id == actor.person_id {
+        return Err(Error::invalid("not_on_yourself", "You cannot do this to yourself."));
+    }
+    let ok = actor.is_admin || actor_role == Some(Role::Owner) || (actor_role == Some(Role::Moderator) && target_role == Role::Member);
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::forbidden("outranked", "Only an owner can do this to a moderator or owner."))
+    }
+}
+
+/// Removes a member (they may ask or be invited again), or bans them (they may not come back
+/// until unbanned).
+pub async fn remove(ctx: &AppContext, actor: &Actor, group_id: GroupId, people: Vec<PersonId>, ban: bool) -> Result<()> {
+    let actor = *actor;
+    ctx.db
+        .write(move |conn| {
+            let (_, role) = require_moderator(conn, &actor, group_id)?;
+            for person in people {
+                let target = db::memberships::find(conn, group_id, person)?;
+                if let Some(target) = &target {
+                    may_act_on(role, &actor, target)?;
+                } else if !ban {
+                    return Err(Error::not_found("not_a_member", "This person is not in the group."));
+                }
+                if ban {
+                    db::people::find(conn, person)?.ok_or_else(person_not_found)?;
+                    db::memberships::put(conn, group_id, person, Role::Member.as_str(), MemberState::Banned.as_str(), None)?;
+                } else {
+                    db::memberships::delete(conn, group_id, person)?;
+                }
+            }
+            Ok(())
+        })
+        .await
+}
+
+pub async fn unban(ctx: &AppContext, actor: &Actor, group_id: GroupId, people: Vec<PersonId>) -> Result<()> {
+    let actor = *actor;
+    ctx.db
+        .write(move |conn| {
+            require_moderator(conn, &actor, group_id)?;
+            for person in people {
+                match db::memberships::find(conn, group_id, person)? {
+                    Some(m) if m.state == "banned" => {
+                        db::memberships::delete(conn, group_id, person)?;
+                    }
+                    _ => return Err(Error::not_found("not_banned", "This person is not banned from the group.")),
+                }
+            }
+            Ok(())
+        })
+        .await
+}
+
+/// Promotes or demotes an active member. Only owners (or an admin) change roles; the last owner
+/// cannot be demoted.
+pub async fn set_role(ctx: &AppContext, actor: &Actor, group_id: GroupId, people: Vec<PersonId>, role: Role) -> Result<()> {
+    let actor = *actor;
+    ctx.db
+        .write(move |conn| {
+            let (_, my_role) = require_moderator(conn, &actor, group_id)?;
+            if my_role != Some(Role::Owner) && !actor.is_admin {
+                return Err(Error::forbidden("owner_only", "Only the group's owners can change roles."));
+            }
+            for person in people {
+                let target = match db::memberships::find(conn, group_id, person)? {
+                    Some(m) if m.state == "active" => m,
+                    _ => return Err(Error::not_found("not_a_member", "This person is not a member of the group.")),
+                };
+                if target.role == "owner" && role != Role::Owner && db::memberships::count_owners(conn, group_id)? <= 1 {
+                    return Err(Error::conflict("last_owner", "A group needs at least one owner."));
+                }
+                db::memberships::put(conn, group_id, person, role.as_str(), MemberState::Active.as_str(), target.invited_by_id)?;
+            }
+            Ok(())
+        })
+        .await
+}

@@ -1,0 +1,386 @@
+//! Posts: write, reply, edit, delete, like; and the streams that read them.
+
+use std::collections::{HashMap, HashSet};
+
+use super::groups::load as load_group;
+use super::text::{self, MentionRef};
+use super::{active_role, group_access, post_not_found, views, Actor, GroupAccess, PostView, Role, Visibility};
+use crate::config::Config;
+use crate::context::AppContext;
+use crate::db::posts::{NewPost, Post};
+use crate::db::{self, DbConn, GroupId, Page, PersonId, PostId};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Default)]
+pub struct NewPostInput {
+    pub text: String,
+    pub group_id: Option<GroupId>,
+    pub in_reply_to_id: Option<PostId>,
+    /// For posts outside groups: `public` (default), `unlisted` or `private` (followers).
+    pub visibility: Option<String>,
+}
+
+/// Renders source text and resolves its mentions to known people. Returns the HTML and the
+/// people mentioned.
+pub(crate) fn render_with_mentions(conn: &mut DbConn, source: &str, config: &Config) -> Result<(String, Vec<PersonId>)> {
+    let base_url = config.base_url();
+    let mut links: HashMap<MentionRef, String> = HashMap::new();
+    let mut people = Vec::new();
+    for mention in text::mentions(source) {
+        let domain = mention.domain.as_deref().filter(|d| *d != config.domain);
+        let Some(person) = db::people::find_by_name(conn, &mention.name, domain)? else { continue };
+        let url = match (&person.domain, &person.ap_id) {
+            (None, _) => format!("{base_url}/@{}", person.username),
+            (Some(_), Some(ap_id)) => ap_id.clone(),
+            (Some(d), None) => format!("https://{d}/@{}", person.username),
+        };
+        links.insert(mention, url);
+        if !people.contains(&person.id) {
+            people.push(person.id);
+        }
+    }
+    Ok((text::render(source, &links), people))
+}
+
+#[track_caller]
+fn check_text(text: &str, config: &Config) -> Result<String> {
+    let text = text.trim().to_string();
+    if text.is_empty() {
+        return Err(Error::invalid("empty_post", "A post needs some text.").with_field("status"));
+    }
+    let n = text.chars().count();
+    if n > config.max_post_chars {
+        return Err(Error::invalid(
+            "post_too_long",
+            format!("This post has {n} characters; at most {} are allowed.", config.max_post_chars),
+        )
+        .with_field("status"));
+    }
+    Ok(text)
+}
+
+/// May the viewer read this post?
+pub(crate) fn can_see(conn: &mut DbConn, viewer: &Actor, post: &Post) -> Result<bool> {
+    if let Some(group_id) = post.group_id {
+        let Some(group) = db::groups::find(conn, group_id)? else { return Ok(false) };
+        let membership = db::memberships::find(conn, group_id, viewer.person_id)?;
+        return Ok(group_access(&group, membership.as_ref()) == GroupAccess::Full);
+    }
+    Ok(match post.visibility.as_str() {
+        "public" | "unlisted" => true,
+        _ => {
+            post.author_id == viewer.person_id
+                || db::follows::is_following(conn, viewer.person_id, post.author_id)?
+                || db::posts::is_mentioned(conn, post.id, viewer.person_id)?
+        }
+    })
+}
+
+/// Loads a post the viewer may read, or "not found".
+pub(crate) fn load_visible(conn: &mut DbConn, viewer: &Actor, id: PostId) -> Result<Post> {
+    let post = db::posts::find(conn, id)?.ok_or_else(post_not_found)?;
+    if can_see(conn, viewer, &post)? {
+        Ok(post)
+    } else {
+        Err(post_not_found())
+    }
+}
+
+fn visibility_rank(v: &str) -> u8 {
+    match v {
+        "public" => 0,
+        "unlisted" => 1,
+        _ => 2,
+    }
+}
+
+/// Writes a thread (in a group or on one's profile) or a reply.
+pub async fn create(ctx: &AppContext, actor: &Actor, input: NewPostInput) -> Result<PostView> {
+    let config = ctx.config.clone();
+    let text = check_text(&input.text, &config)?;
+    let requested = match input.visibility.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => None,
+        Some(v @ ("public" | "unlisted" | "private")) => Some(v.to_string()),
+        Some("direct") => {
+            return Err(Error::invalid("direct_not_supported", "Direct messages are not supported; post in a private group instead.")
+                .with_field("visibility"))
+        }
+        Some(_) => {
+            return Err(Error::invalid("invalid_visibility", "The visibility must be public, unlisted or private.").with_field("visibility"))
+        }
+    };
+    let actor = *actor;
+    ctx.db
+        .write(move |conn| {
+            let me = actor.person_id;
+            let parent = match input.in_reply_to_id {
+                Some(id) => Some(load_visible(conn, &actor, id)?),
+                None => None,
+            };
+            let group_id = match (&parent, input.group_id) {
+                (Some(p), Some(g)) if p.group_id != Some(g) => {
+                    return Err(
+                        Error::invalid("reply_outside_group", "A reply stays in the group of the post it answers.").with_field("group_id")
+                    )
+                }
+                (Some(p), _) => p.group_id,
+                (None, g) => g,
+            };
+            let visibility = if let Some(group_id) = group_id {
+                let (group, membership, _) = load_group(conn, &actor, group_id)?;
+                let role = active_role(membership.as_ref());
+                match membership.as_ref().map(|m| m.state.as_str()) {
+                    Some("banned") => {
+                        return Err(Error::forbidden("banned", "You cannot post in this group: a moderator removed you from it."))
+                    }
+                    Some("active") => {}
+                    _ => return Err(Error::forbidden("not_a_member", "Join this group to post in it.")),
+                }
+                if parent.is_none() && group.announcements_only && !role.is_some_and(Role::moderates) {
+                    return Err(Error::forbidden(
+                        "announcements_only",
+                        "In this group only moderators start new threads; you can reply to them.",
+                    ));
+                }
+                match Visibility::parse(&group.visibility)? {
+                    Visibility::Public => "public".to_string(),
+                    Visibility::Private | Visibility::Secret => "private".to_string(),
+                }
+            } else {
+                let wanted = requested.unwrap_or_else(|| "public".to_string());
+                match &parent {
+                    // A reply is never more visible than what it answers.
+                    Some(p) if visibility_rank(&p.visibility) > visibility_rank(&wanted) => p.visibility.clone(),
+                    _ => wanted,
+                }
+            };
+            let (html, mentioned) = render_with_mentions(conn, &text, &config)?;
+            let post = db::posts::insert(
+                conn,
+                &NewPost {
+                    author_id: me,
+                    group_id,
+                    in_reply_to_id: parent.as_ref().map(|p| p.id),
+                    root_id: parent.as_ref().map(Post::thread_id),
+                    visibility: &visibility,
+                    source: &text,
+                    content_html: &html,
+                    created_at: db::now(),
+                },
+            )?;
+            let mut notified: HashSet<PersonId> = HashSet::new();
+            for person in &mentioned {
+                db::posts::add_mention(conn, post.id, *person)?;
+            }
+            // As in Mastodon, a reply implicitly mentions whom it answers, so they can read it.
+            if let Some(parent) = &parent {
+                if parent.author_id != me && !mentioned.contains(&parent.author_id) {
+                    db::posts::add_mention(conn, post.id, parent.author_id)?;
+                }
+            }
+            for person in mentioned {
+                if person != me && notify_if_visible(conn, person, &post, "mention")? {
+                    notified.insert(person);
+                }
+            }
+            if let Some(parent) = &parent {
+                if parent.author_id != me && !notified.contains(&parent.author_id) {
+                    notify_if_visible(conn, parent.author_id, &post, "reply")?;
+                }
+            }
+            Ok(views::posts(conn, me, vec![post])?.remove(0))
+        })
+        .await
+}
+
+/// Notifies a local person about a post, if they may read it.
+fn notify_if_visible(conn: &mut DbConn, recipient: PersonId, post: &Post, kind: &str) -> Result<bool> {
+    let Some(account) = db::people::account(conn, recipient)? else { return Ok(false) };
+    let viewer = Actor { person_id: recipient, is_admin: account.is_admin };
+    if !can_see(conn, &viewer, post)? {
+        return Ok(false);
+    }
+    super::notifications::notify(conn, recipient, kind, post.author_id, Some(post.id), post.group_id)
+}
+
+pub async fn get(ctx: &AppContext, actor: &Actor, id: PostId) -> Result<PostView> {
+    let actor = *actor;
+    ctx.db
+        .read(move |conn| {
+            let post = load_visible(conn, &actor, id)?;
+            Ok(views::posts(conn, actor.person_id, vec![post])?.remove(0))
+        })
+        .await
+}
+
+/// The author edits the text; mentions are updated.
+pub async fn edit(ctx: &AppContext, actor: &Actor, id: PostId, text: String) -> Result<PostView> {
+    let config = ctx.config.clone();
+    let text = check_text(&text, &config)?;
+    let actor = *actor;
+    ctx.db
+        .write(move |conn| {
+            let post = load_visible(conn, &actor, id)?;
+            if post.author_id != actor.person_id {
+                return Err(Error::forbidden("not_author", "Only the author can edit a post."));
+            }
+            let (html, mentioned) = render_with_mentions(conn, &text, &config)?;
+            let post = db::posts::edit(conn, id, &text, &html)?;
+            db::posts::clear_mentions(conn, id)?;
+            let mut mentioned = mentioned;
+            if let Some(parent) = post.in_reply_to_id.map(|p| db::posts::find(conn, p)).transpose()?.flatten() {
+                if parent.author_id != actor.person_id && !mentioned.contains(&parent.author_id) {
+                    mentioned.push(parent.author_id);
+                }
+            }
+            for person in mentioned {
+                db::posts::add_mention(conn, id, person)?;
+            }
+            Ok(views::posts(conn, actor.person_id, vec![post])?.remove(0))
+        })
+        .await
+}
+
+/// The author, a moderator of the post's group, or an admin deletes a post. Returns the post as
+/// it was, so a client can offer "delete and redraft".
+pub async fn delete(ctx: &AppContext, actor: &Actor, id: PostId) -> Result<PostView> {
+    let actor = *actor;
+    ctx.db
+        .write(move |conn| {
+            let post = load_visible(conn, &actor, id)?;
+            let mut allowed = post.author_id == actor.person_id || actor.is_admin;
+            if !allowed {
+                if let Some(group_id) = post.group_id {
+                    let membership = db::memberships::find(conn, group_id, actor.person_id)?;
+                    allowed = active_role(membership.as_ref()).is_some_and(Role::moderates);
+                }
+            }
+            if !allowed {
+                return Err(Error::forbidden("not_allowed_to_delete", "Only the author or a moderator of the group can delete this post."));
+            }
+            let view = views::posts(conn, actor.person_id, vec![post])?.remove(0);
+            db::posts::mark_deleted(conn, id)?;
+            Ok(view)
+        })
+        .await
+}
+
+pub async fn favourite(ctx: &AppContext, actor: &Actor, id: PostId, like: bool) -> Result<PostView> {
+    let actor = *actor;
+    ctx.db
+        .write(move |conn| {
+            let post = load_visible(conn, &actor, id)?;
+            if like {
+                if db::posts::favourite(conn, id, actor.person_id)? && post.author_id != actor.person_id {
+                    super::notifications::notify(conn, post.author_id, "favourite", actor.person_id, Some(id), post.group_id)?;
+                }
+            } else {
+                db::posts::unfavourite(conn, id, actor.person_id)?;
+            }
+            Ok(views::posts(conn, actor.person_id, vec![post])?.remove(0))
+        })
+        .await
+}
+
+/// A post's place in its thread: what it answers (oldest first) and the answers below it.
+#[derive(Debug)]
+pub struct Context {
+    pub ancestors: Vec<PostView>,
+    pub descendants: Vec<PostView>,
+}
+
+pub async fn context(ctx: &AppContext, actor: &Actor, id: PostId) -> Result<Context> {
+    let actor = *actor;
+    ctx.db
+        .read(move |conn| {
+            let post = load_visible(conn, &actor, id)?;
+            let root = post.thread_id();
+            let mut all: HashMap<PostId, Post> = db::posts::thread_replies(conn, root)?.into_iter().map(|p| (p.id, p)).collect();
+            if let Some(root_post) = db::posts::find(conn, root)? {
+                all.insert(root, root_post);
+            }
+            let mut ancestors = Vec::new();
+            let mut cursor = post.in_reply_to_id;
+            while let Some(parent_id) = cursor {
+                let Some(parent) = all.get(&parent_id) else { break };
+                cursor = parent.in_reply_to_id;
+                ancestors.push(parent.clone());
+                if ancestors.len() > all.len() {
+                    break;
+                }
+            }
+            ancestors.reverse();
+            let mut children: HashMap<PostId, Vec<PostId>> = HashMap::new();
+            for p in all.values() {
+                if let Some(parent) = p.in_reply_to_id {
+                    children.entry(parent).or_default().push(p.id);
+                }
+            }
+            let mut below = Vec::new();
+            let mut stack = vec![post.id];
+            while let Some(next) = stack.pop() {
+                for child in children.get(&next).into_iter().flatten() {
+                    below.push(*child);
+                    stack.push(*child);
+                }
+            }
+            below.sort_unstable();
+            let descendants: Vec<Post> = below.into_iter().filter_map(|id| all.get(&id).cloned()).collect();
+            // Profile threads may hold replies of other visibilities.
+            let mut visible_descendants = Vec::with_capacity(descendants.len());
+            for d in descendants {
+                if can_see(conn, &actor, &d)? {
+                    visible_descendants.push(d);
+                }
+            }
+            Ok(Context {
+                ancestors: views::posts(conn, actor.person_id, ancestors)?,
+                descendants: views::posts(conn, actor.person_id, visible_descendants)?,
+            })
+        })
+        .await
+}
+
+/// Which stream to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Threads of my groups and of people I follow, and my own.
+    Home,
+    /// Public threads of this instance.
+    Public,
+    /// Threads of one group.
+    Group(GroupId),
+    /// Posts by one person, as far as the viewer may see them.
+    Author(PersonId),
+}
+
+pub async fn stream(ctx: &AppContext, actor: &Actor, stream: Stream, page: Page) -> Result<Vec<PostView>> {
+    let actor = *actor;
+    ctx.db
+        .read(move |conn| {
+            let me = actor.person_id;
+            let posts = match stream {
+                Stream::Home => db::posts::home(conn, me, page)?,
+                Stream::Public => db::posts::public(conn, page)?,
+                Stream::Group(id) => {
+                    let (_, _, access) = load_group(conn, &actor, id)?;
+                    if access != GroupAccess::Full {
+                        return Err(Error::forbidden("members_only", "Only members can read this group's posts."));
+                    }
+                    db::posts::group(conn, id, page)?
+                }
+                Stream::Author(author) => {
+                    db::people::find(conn, author)?.ok_or_else(super::person_not_found)?;
+                    let sees_private = author == me || db::follows::is_following(conn, me, author)?;
+                    db::posts::by_author(conn, author, me, sees_private, page)?
+                }
+            };
+            views::posts(conn, me, posts)
+        })
+        .await
+}
+
+/// Posts written here (not deleted), for the instance's statistics.
+pub async fn count_local(ctx: &AppContext) -> Result<i64> {
+    ctx.db.read(|conn| -> Result<_> { Ok(db::posts::count_local(conn)?) }).await
+}

@@ -1,0 +1,74 @@
+//! Helpers for tests of this crate and of the federation suite: a context on a throw-away
+//! database, and people and groups made in one line.
+
+use crate::config::Config;
+use crate::context::AppContext;
+use crate::db::testing::TestDatabase;
+use crate::db::Db;
+use crate::service::groups::NewGroupInput;
+use crate::service::people::NewAccount;
+use crate::service::{self, Actor, GroupView, Scope, Visibility};
+
+pub struct TestContext {
+    pub ctx: AppContext,
+    // Dropped last: the database outlives the pool.
+    pub database: TestDatabase,
+}
+
+impl TestContext {
+    pub fn new() -> TestContext {
+        Self::with_config(|_| {})
+    }
+
+    pub fn with_config(change: impl FnOnce(&mut Config)) -> TestContext {
+        let database = TestDatabase::new();
+        let mut config = Config::for_tests("gilde.test", database.dir(), database.url.clone());
+        change(&mut config);
+        let db = Db::connect(&config.database, config.db_pool_size).unwrap_or_else(|e| panic!("test database: {e}"));
+        TestContext { ctx: AppContext::new(config, db), database }
+    }
+
+    /// A local person with the password `correct horse battery`.
+    pub async fn person(&self, name: &str) -> Actor {
+        self.account(name, false).await
+    }
+
+    pub async fn admin(&self, name: &str) -> Actor {
+        self.account(name, true).await
+    }
+
+    async fn account(&self, name: &str, is_admin: bool) -> Actor {
+        let person = service::people::create_account(
+            &self.ctx,
+            NewAccount { username: name.into(), password: PASSWORD.into(), display_name: None, is_admin },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("create {name}: {e:?}"));
+        Actor { person_id: person.id, is_admin }
+    }
+
+    pub async fn group(&self, owner: &Actor, name: &str, visibility: Visibility) -> GroupView {
+        service::groups::create(
+            &self.ctx,
+            owner,
+            NewGroupInput {
+                name: name.into(),
+                display_name: name.to_uppercase(),
+                note: format!("About {name}"),
+                scope: Scope::Internal,
+                visibility,
+                announcements_only: false,
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("create group {name}: {e:?}"))
+    }
+}
+
+impl Default for TestContext {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+pub const PASSWORD: &str = "correct horse battery";

@@ -1,0 +1,85 @@
+//! The `gilde` command as an admin uses it.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use gilde::db::testing::TestDatabase;
+
+fn gilde(db: &TestDatabase, args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+    let url = match &db.url {
+        gilde::config::DatabaseUrl::Sqlite(path) => path.display().to_string(),
+        gilde::config::DatabaseUrl::Postgres(url) => url.clone(),
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gilde"))
+        .args(args)
+        .current_dir(db.dir())
+        .env("DATABASE_URL", url)
+        .env("GILDE_DATA_DIR", db.dir())
+        .env("GILDE_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run gilde");
+    if let Some(text) = stdin {
+        child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write");
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().expect("wait");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn admin_commands_create_list_token_and_group() {
+    let db = TestDatabase::new();
+    let (code, out, err) = gilde(&db, &["migrate"], None);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = gilde(&db, &["admin", "user", "create", "anna", "--admin", "--password-stdin"], Some("a good long password\n"));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Created anna (admin)"), "{out}");
+    let (code, out, _) = gilde(&db, &["admin", "user", "create", "bob"], None);
+    assert_eq!(code, 0);
+    assert!(out.contains("password: "), "a generated password is printed: {out}");
+    let (code, _, err) = gilde(&db, &["admin", "user", "create", "anna", "--password-stdin"], Some("another password\n"));
+    assert_eq!(code, 1);
+    assert!(err.contains("already taken"), "{err}");
+    let (_, out, _) = gilde(&db, &["admin", "user", "list"], None);
+    assert!(out.lines().any(|l| l.contains("anna") && l.contains("yes")) && out.contains("bob"), "{out}");
+    let (code, token, _) = gilde(&db, &["admin", "token", "anna"], None);
+    assert_eq!(code, 0);
+    assert!(token.trim().len() >= 40, "{token}");
+    let (code, out, err) =
+        gilde(&db, &["admin", "group", "create", "wonen", "--owner", "anna", "--visibility", "private", "--scope", "federated"], None);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("federated private"), "{out}");
+    let (code, _, err) = gilde(&db, &["admin", "group", "create", "x", "--owner", "anna", "--visibility", "open"], None);
+    assert_eq!(code, 1);
+    assert!(err.contains("visibility must be one of"), "{err}");
+    let (code, _, err) = gilde(&db, &["admin", "token", "nobody"], None);
+    assert_eq!(code, 1);
+    assert!(err.contains("no person named"), "{err}");
+}
+
+#[test]
+fn an_invalid_setting_is_one_clear_line_and_exit_status_2() {
+    let db = TestDatabase::new();
+    let out = Command::new(env!("CARGO_BIN_EXE_gilde"))
+        .arg("migrate")
+        .current_dir(db.dir())
+        .env("GILDE_MAX_POST_CHARS", "lots")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("GILDE_MAX_POST_CHARS"), "{err}");
+}
+
+#[test]
+fn help_lists_the_commands() {
+    let out = Command::new(env!("CARGO_BIN_EXE_gilde")).args(["admin", "--help"]).output().expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for word in ["user", "token", "group", "seed"] {
+        assert!(text.contains(word), "{text}");
+    }
+}

@@ -1,0 +1,9 @@
+//! Gilde's integration tests: real instances on loopback, driven over HTTP, on SQLite or (with
+//! `GILDE_TEST_DATABASE_URL`) PostgreSQL.
+
+mod api;
+mod cli;
+mod clients;
+mod common;
+mod groups_api;
+mod openapi;
