@@ -72,3 +72,10 @@ impl Default for TestContext {
 }
 
 pub const PASSWORD: &str = "correct horse battery";
+
+/// A context on an existing test database (e.g. one a `gilde` process also uses).
+pub fn context_for(database: &TestDatabase) -> crate::AppContext {
+    let config = Config::for_tests("gilde.test", database.dir(), database.url.clone());
+    let db = Db::connect(&config.database, 2).unwrap_or_else(|e| panic!("test database: {e}"));
+    crate::AppContext::new(config, db)
+}

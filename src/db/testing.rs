@@ -19,9 +19,16 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
+    /// SQLite, or PostgreSQL when `GILDE_TEST_DATABASE_URL` is set.
     pub fn new() -> TestDatabase {
+        Self::on_server(std::env::var(ENV).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// SQLite for `None`; else a fresh database on the PostgreSQL server at `admin_url`
+    /// (panics when that server cannot be reached).
+    pub fn on_server(admin_url: Option<String>) -> TestDatabase {
         let dir = tempfile::tempdir().expect("cannot create a temporary folder for the test");
-        match std::env::var(ENV).ok().filter(|v| !v.is_empty()) {
+        match admin_url {
             None => TestDatabase { url: DatabaseUrl::Sqlite(dir.path().join("gilde.db")), dir: Some(dir), postgres: None },
             Some(admin_url) => {
                 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -58,5 +65,17 @@ impl Drop for TestDatabase {
                 let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_postgres_fails_loudly_instead_of_falling_back() {
+        let result = std::panic::catch_unwind(|| TestDatabase::on_server(Some("postgres://postgres@127.0.0.1:1/postgres".into())));
+        let message = result.err().and_then(|e| e.downcast_ref::<String>().cloned()).unwrap_or_default();
+        assert!(message.contains("cannot be reached"), "{message:?}");
     }
 }

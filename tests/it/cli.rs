@@ -83,3 +83,55 @@ fn help_lists_the_commands() {
         assert!(text.contains(word), "{text}");
     }
 }
+
+/// Starts `gilde serve` on a free port and reads its output until it listens.
+fn serve_until_listening(db: &TestDatabase) -> String {
+    use std::io::{BufRead, BufReader};
+    let url = match &db.url {
+        gilde::config::DatabaseUrl::Sqlite(path) => path.display().to_string(),
+        gilde::config::DatabaseUrl::Postgres(url) => url.clone(),
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gilde"))
+        .arg("serve")
+        .current_dir(db.dir())
+        .env("DATABASE_URL", url)
+        .env("GILDE_BIND", "127.0.0.1:0")
+        .env("GILDE_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run gilde serve");
+    let mut seen = String::new();
+    let reader = BufReader::new(child.stdout.take().expect("stdout"));
+    for line in reader.lines() {
+        let line = line.expect("line");
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.contains("is listening on") {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    seen
+}
+
+#[test]
+fn the_first_start_creates_an_admin_and_says_so_once() {
+    let db = TestDatabase::new();
+    let first = serve_until_listening(&db);
+    assert!(first.contains("name:     admin"), "{first}");
+    let password = first.lines().find_map(|l| l.trim().strip_prefix("password: ")).expect("a password is printed").trim().to_string();
+    assert!(password.len() >= 16, "{first}");
+    let second = serve_until_listening(&db);
+    assert!(second.contains("is listening on"), "{second}");
+    assert!(!second.contains("password"), "the password is shown only once: {second}");
+    // The printed password works.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        let ctx = gilde::testing::context_for(&db);
+        let actor = gilde::service::people::authenticate(&ctx, "admin", &password).await.expect("the printed password signs in");
+        assert!(actor.is_admin);
+    });
+}
