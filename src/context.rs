@@ -9,10 +9,12 @@ use crate::db::Db;
 pub struct AppContext {
     pub config: Arc<Config>,
     pub db: Db,
+    /// Instance statistics, counted at most once a minute (clients ask for them often).
+    pub(crate) stats: Arc<tokio::sync::Mutex<Option<(std::time::Instant, crate::service::instance::Stats)>>>,
 }
 
 impl AppContext {
     pub fn new(config: Config, db: Db) -> Self {
-        AppContext { config: Arc::new(config), db }
+        AppContext { config: Arc::new(config), db, stats: Arc::default() }
     }
 }

@@ -26,6 +26,16 @@ mod tests {
     }
 
     #[test]
+    fn every_migration_folder_is_embedded() {
+        use diesel::migration::MigrationSource;
+        let embedded =
+            <diesel_migrations::EmbeddedMigrations as MigrationSource<diesel::sqlite::Sqlite>>::migrations(&super::SQLITE_MIGRATIONS)
+                .expect("embedded migrations")
+                .len();
+        assert_eq!(embedded, migration_names("sqlite").len(), "a migration folder is not embedded: is build.rs watching it?");
+    }
+
+    #[test]
     fn both_backends_have_the_same_migrations() {
         let sqlite = migration_names("sqlite");
         let postgres = migration_names("postgres");

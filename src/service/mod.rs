@@ -3,6 +3,7 @@
 //! know nothing of HTTP, JSON or HTML.
 
 pub mod groups;
+pub mod instance;
 pub mod membership;
 pub mod notifications;
 pub mod oauth;

@@ -379,8 +379,3 @@ pub async fn stream(ctx: &AppContext, actor: &Actor, stream: Stream, page: Page)
         })
         .await
 }
-
-/// Posts written here (not deleted), for the instance's statistics.
-pub async fn count_local(ctx: &AppContext) -> Result<i64> {
-    ctx.db.read(|conn| -> Result<_> { Ok(db::posts::count_local(conn)?) }).await
-}

@@ -70,7 +70,6 @@ pub async fn v2(State(ctx): State<AppContext>) -> ApiResult<Json<Value>> {
 }
 
 async fn stats(ctx: &AppContext) -> ApiResult<(i64, i64)> {
-    let users = crate::service::people::count_accounts(ctx).await?;
-    let posts = crate::service::posts::count_local(ctx).await?;
-    Ok((users, posts))
+    let stats = crate::service::instance::stats(ctx).await?;
+    Ok((stats.people, stats.posts))
 }
