@@ -11,10 +11,35 @@ pub struct AppContext {
     pub db: Db,
     /// Instance statistics, counted at most once a minute (clients ask for them often).
     pub(crate) stats: Arc<tokio::sync::Mutex<Option<(std::time::Instant, crate::service::instance::Stats)>>>,
+    /// Limits on attempts (sign-in), per process.
+    pub limits: Arc<Limits>,
+}
+
+/// Rate limits on attempts that could be used to guess passwords.
+pub struct Limits {
+    /// Sign-in attempts per account name: a burst of 10, then 1 every 30 seconds.
+    pub sign_in_by_name: governor::DefaultKeyedRateLimiter<String>,
+    /// Sign-in attempts per client address: a burst of 30, then 1 every 5 seconds.
+    pub sign_in_by_address: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        use governor::{Quota, RateLimiter};
+        use std::num::NonZeroU32;
+        use std::time::Duration;
+        let quota = |every: u64, burst: u32| {
+            Quota::with_period(Duration::from_secs(every)).map(|q| q.allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN)))
+        };
+        Limits {
+            sign_in_by_name: RateLimiter::keyed(quota(30, 10).unwrap_or_else(|| Quota::per_minute(NonZeroU32::MIN))),
+            sign_in_by_address: RateLimiter::keyed(quota(5, 30).unwrap_or_else(|| Quota::per_minute(NonZeroU32::MIN))),
+        }
+    }
 }
 
 impl AppContext {
     pub fn new(config: Config, db: Db) -> Self {
-        AppContext { config: Arc::new(config), db, stats: Arc::default() }
+        AppContext { config: Arc::new(config), db, stats: Arc::default(), limits: Arc::default() }
     }
 }

@@ -21,6 +21,8 @@ pub enum ErrorKind {
     Conflict,
     /// Too large (413).
     TooLarge,
+    /// Too many attempts; try again later (429).
+    RateLimited,
     /// A dependency is down (503).
     Unavailable,
     /// A bug or an unexpected failure (500).

@@ -62,7 +62,7 @@ pub async fn serve(ctx: AppContext, listener: tokio::net::TcpListener) -> Result
     let app = tower::Layer::layer(&tower_http::normalize_path::NormalizePathLayer::trim_trailing_slash(), http::router(ctx.clone()));
     let (shutdown, mut stop) = tokio::sync::watch::channel(false);
     let server = tokio::spawn(async move {
-        axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(app))
+        axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<SocketAddr>(app))
             .with_graceful_shutdown(async move {
                 let _ = stop.wait_for(|s| *s).await;
             })

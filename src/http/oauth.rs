@@ -153,8 +153,19 @@ pub struct AuthorizeForm {
     password: String,
 }
 
-pub async fn authorize_submit(State(ctx): State<AppContext>, axum::Form(form): axum::Form<AuthorizeForm>) -> Response {
+pub async fn authorize_submit(
+    State(ctx): State<AppContext>,
+    client: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    axum::Form(form): axum::Form<AuthorizeForm>,
+) -> Response {
     let q = form.query;
+    if let Some(axum::Extension(axum::extract::ConnectInfo(addr))) = client {
+        if ctx.limits.sign_in_by_address.check_key(&addr.ip()).is_err() {
+            let mut response = error_page(&people::too_many_attempts());
+            *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            return response;
+        }
+    }
     let (app, scopes) = match oauth::check_authorize(&ctx, &q.request()).await {
         Ok(found) => found,
         Err(e) => return error_page(&e),

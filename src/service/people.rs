@@ -90,6 +90,10 @@ pub async fn create_account(ctx: &AppContext, new: NewAccount) -> Result<Person>
 /// Checks a local username and password; the same error for an unknown name and a wrong password.
 pub async fn authenticate(ctx: &AppContext, username: &str, password: &str) -> Result<Actor> {
     let name = username.trim().trim_start_matches('@').to_ascii_lowercase();
+    // Counted before the check, so guessing costs attempts whether or not a guess is right.
+    if ctx.limits.sign_in_by_name.check_key(&name).is_err() {
+        return Err(too_many_attempts());
+    }
     let password = password.to_string();
     let found: Option<(Person, LocalAccount)> = ctx
         .db
@@ -118,6 +122,11 @@ pub async fn authenticate(ctx: &AppContext, username: &str, password: &str) -> R
     } else {
         Err(refused())
     }
+}
+
+#[track_caller]
+pub fn too_many_attempts() -> Error {
+    Error::new(crate::ErrorKind::RateLimited, "too_many_attempts", "Too many sign-in attempts. Wait a few minutes and try again.")
 }
 
 /// The acting person for a local person id (used after a token or session is checked).

@@ -63,6 +63,19 @@ async fn accounts_names_and_passwords() {
 }
 
 #[tokio::test]
+async fn guessing_passwords_is_rate_limited_per_name() {
+    let t = TestContext::new();
+    t.person("anna").await;
+    t.person("bob").await;
+    for _ in 0..10 {
+        assert_eq!(code(people::authenticate(&t.ctx, "anna", "guess").await), "invalid_credentials");
+    }
+    let limited = people::authenticate(&t.ctx, "anna", PASSWORD).await.expect_err("limited");
+    assert_eq!((limited.code(), limited.kind()), ("too_many_attempts", crate::ErrorKind::RateLimited));
+    people::authenticate(&t.ctx, "bob", PASSWORD).await.expect("another name is not affected");
+}
+
+#[tokio::test]
 async fn profile_and_directory() {
     let t = TestContext::new();
     let anna = t.person("anna").await;

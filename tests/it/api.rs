@@ -326,3 +326,22 @@ async fn a_trailing_slash_reaches_the_same_endpoint() {
     assert_eq!(status, 200, "{body}");
     assert!(body["version"].as_str().is_some_and(|v| v.starts_with("4.")), "{body}");
 }
+
+#[tokio::test]
+async fn sign_in_attempts_from_one_address_are_limited() {
+    let s = Server::start().await;
+    let (_, app) =
+        s.call(Method::POST, "/api/v1/apps", None, Some(json!({ "client_name": "T", "redirect_uris": "https://app.example/cb" }))).await;
+    let client_id = app["client_id"].as_str().expect("id").to_string();
+    let no_redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let mut statuses = Vec::new();
+    // Different names each time, so only the per-address limit can apply (burst of 30).
+    for i in 0..31 {
+        let name = format!("nobody{i}");
+        let form =
+            [("client_id", client_id.as_str()), ("redirect_uri", "https://app.example/cb"), ("username", &name), ("password", "guess")];
+        statuses.push(no_redirect.post(format!("{}/oauth/authorize", s.base)).form(&form).send().await.expect("post").status().as_u16());
+    }
+    assert!(statuses[..30].iter().all(|s| *s == 401), "{statuses:?}");
+    assert_eq!(statuses[30], 429, "{statuses:?}");
+}
