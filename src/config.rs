@@ -56,6 +56,71 @@ pub struct Config {
     pub max_post_chars: usize,
     pub max_body_bytes: usize,
     pub log: String,
+    pub federation: FederationSettings,
+}
+
+/// Whom this instance federates with.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FederationSettings {
+    /// Allow plain http, loopback and private addresses and explicit ports: for tests and for
+    /// trying Gilde on one machine only. Logged loudly at start.
+    pub insecure: bool,
+    /// `None`: federate with everyone not blocked. `Some(list)`: only with these domains.
+    pub allowlist: Option<Vec<DomainPattern>>,
+    /// Never federate with these domains.
+    pub blocklist: Vec<DomainPattern>,
+}
+
+/// A domain (`gemeente-b.nl`), or all subdomains of one (`*.gemeente.nl`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DomainPattern {
+    Exact(String),
+    Suffix(String),
+}
+
+impl DomainPattern {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim().to_ascii_lowercase();
+        let (suffix, host) = match text.strip_prefix("*.") {
+            Some(rest) => (true, rest.to_string()),
+            None => (false, text.clone()),
+        };
+        let valid = !host.is_empty()
+            && host
+                .split(':')
+                .next()
+                .is_some_and(|h| h.split('.').all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')));
+        if !valid {
+            return Err(format!("{text:?} is not a domain or *.domain"));
+        }
+        Ok(if suffix { DomainPattern::Suffix(host) } else { DomainPattern::Exact(host) })
+    }
+
+    /// Does the domain (host, with a port if any) match?
+    pub fn matches(&self, domain: &str) -> bool {
+        let domain = domain.to_ascii_lowercase();
+        match self {
+            DomainPattern::Exact(d) => domain == *d || domain.split(':').next() == Some(d.as_str()),
+            DomainPattern::Suffix(d) => {
+                let host = domain.split(':').next().unwrap_or("");
+                host == d || host.ends_with(&format!(".{d}"))
+            }
+        }
+    }
+}
+
+impl FederationSettings {
+    /// May this instance talk with `domain` at all?
+    pub fn allows(&self, domain: &str) -> bool {
+        if self.blocklist.iter().any(|p| p.matches(domain)) {
+            return false;
+        }
+        self.allowlist.as_ref().is_none_or(|list| list.iter().any(|p| p.matches(domain)))
+    }
+}
+
+fn parse_domain_list(text: &str) -> Result<Vec<DomainPattern>, String> {
+    text.split([',', ' ', '\n']).map(str::trim).filter(|t| !t.is_empty()).map(DomainPattern::parse).collect()
 }
 
 /// A configuration value that cannot be used. Shown as one line naming the key.
@@ -69,8 +134,22 @@ pub struct ConfigError {
 
 /// The keys, as spelt in `gilde.toml`; the environment variable is `GILDE_` + upper case, except
 /// `database_url`, which is `DATABASE_URL`.
-pub const KEYS: &[&str] =
-    &["domain", "https", "bind", "data_dir", "database_url", "db_pool_size", "instance_name", "max_post_chars", "max_body_bytes", "log"];
+pub const KEYS: &[&str] = &[
+    "domain",
+    "https",
+    "bind",
+    "data_dir",
+    "database_url",
+    "db_pool_size",
+    "instance_name",
+    "max_post_chars",
+    "max_body_bytes",
+    "log",
+    "insecure_federation",
+    "federation_mode",
+    "federation_allowlist",
+    "federation_blocklist",
+];
 
 pub fn env_name(key: &str) -> String {
     if key == "database_url" {
@@ -116,7 +195,10 @@ impl Config {
     }
 
     fn from_values(mut values: BTreeMap<&'static str, Value>) -> Result<Self, ConfigError> {
-        let mut take = |key: &'static str| values.remove(key);
+        let mut take = |key: &'static str| {
+            debug_assert!(KEYS.contains(&key), "configuration key {key} is missing from KEYS");
+            values.remove(key)
+        };
         let domain = match take("domain") {
             Some(v) => parse_with(v, "domain", parse_domain)?,
             None => "localhost:8080".to_string(),
@@ -153,7 +235,28 @@ impl Config {
         let max_post_chars = number(take("max_post_chars"), "max_post_chars", 5_000, 1, 1_000_000)?;
         let max_body_bytes = number(take("max_body_bytes"), "max_body_bytes", 1_048_576, 1_024, 1_073_741_824)?;
         let log = take("log").map(|v| v.text).unwrap_or_else(|| "info".to_string());
-        Ok(Config { domain, https, bind, data_dir, database, db_pool_size, instance_name, max_post_chars, max_body_bytes, log })
+        let insecure = match take("insecure_federation") {
+            Some(v) => parse_with(v, "insecure_federation", parse_bool)?,
+            None => false,
+        };
+        let allowlist = match take("federation_allowlist") {
+            Some(v) => parse_with(v, "federation_allowlist", parse_domain_list)?,
+            None => Vec::new(),
+        };
+        let allowlist = match take("federation_mode") {
+            None => None,
+            Some(v) => parse_with(v, "federation_mode", |s| match s.to_ascii_lowercase().as_str() {
+                "open" => Ok(None),
+                "allowlist" => Ok(Some(allowlist)),
+                _ => Err("expected open or allowlist".to_string()),
+            })?,
+        };
+        let blocklist = match take("federation_blocklist") {
+            Some(v) => parse_with(v, "federation_blocklist", parse_domain_list)?,
+            None => Vec::new(),
+        };
+        let federation = FederationSettings { insecure, allowlist, blocklist };
+        Ok(Config { domain, https, bind, data_dir, database, db_pool_size, instance_name, max_post_chars, max_body_bytes, log, federation })
     }
 
     /// `https://domain` or `http://domain`, without a trailing slash.
@@ -174,6 +277,7 @@ impl Config {
             max_post_chars: 5_000,
             max_body_bytes: 1_048_576,
             log: "warn".to_string(),
+            federation: FederationSettings { insecure: true, ..Default::default() },
         }
     }
 }
@@ -305,6 +409,39 @@ mod tests {
         let err = Config::from_sources(Some(&file), true, &[]).expect_err("unknown key");
         assert_eq!(err.key, "domian");
         assert!(err.to_string().contains("unknown key"));
+    }
+
+    #[test]
+    fn federation_allowlist_blocklist_and_suffixes() {
+        let c = Config::from_sources(
+            None,
+            false,
+            &env(&[
+                ("GILDE_FEDERATION_MODE", "allowlist"),
+                ("GILDE_FEDERATION_ALLOWLIST", "*.gemeente.nl, partner.example"),
+                ("GILDE_FEDERATION_BLOCKLIST", "bad.gemeente.nl"),
+            ]),
+        )
+        .expect("valid");
+        let f = &c.federation;
+        assert!(!f.insecure, "insecure mode is off unless asked for");
+        assert!(f.allows("utrecht.gemeente.nl") && f.allows("gemeente.nl") && f.allows("partner.example"));
+        assert!(!f.allows("bad.gemeente.nl"), "the blocklist wins");
+        assert!(!f.allows("evilgemeente.nl") && !f.allows("mastodon.social"));
+        let open = Config::from_sources(None, false, &env(&[("GILDE_FEDERATION_BLOCKLIST", "spam.example")])).expect("valid");
+        assert!(open.federation.allows("mastodon.social") && !open.federation.allows("spam.example"));
+        let err = Config::from_sources(None, false, &env(&[("GILDE_FEDERATION_ALLOWLIST", "not a domain!")])).expect_err("invalid");
+        assert_eq!(err.key, "GILDE_FEDERATION_ALLOWLIST");
+        let err = Config::from_sources(None, false, &env(&[("GILDE_INSECURE_FEDERATION", "maybe")])).expect_err("invalid");
+        assert_eq!(err.key, "GILDE_INSECURE_FEDERATION");
+    }
+
+    #[test]
+    fn every_key_is_documented() {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/configuration.md")).expect("docs/configuration.md");
+        for key in KEYS {
+            assert!(doc.contains(&format!("`{}`", env_name(key))), "docs/configuration.md does not list {}", env_name(key));
+        }
     }
 
     #[test]

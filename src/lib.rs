@@ -7,10 +7,13 @@ pub mod config;
 pub mod context;
 pub mod db;
 pub mod error;
+pub mod federation;
 pub mod http;
+pub mod keys;
 pub mod service;
 #[doc(hidden)]
 pub mod testing;
+pub mod urls;
 
 use std::net::SocketAddr;
 
@@ -57,6 +60,12 @@ pub async fn start(config: Config, listener: tokio::net::TcpListener) -> Result<
 /// Serves an existing context on `listener`.
 pub async fn serve(ctx: AppContext, listener: tokio::net::TcpListener) -> Result<RunningInstance> {
     let addr = listener.local_addr().map_err(Error::internal)?;
+    if ctx.config.federation.insecure {
+        tracing::warn!(
+            "INSECURE FEDERATION MODE (GILDE_INSECURE_FEDERATION=true): plain http, loopback and private addresses are allowed. \
+             Use this only for tests and trials on one machine, never for a real instance."
+        );
+    }
     // Trailing slashes are trimmed before routing: Mastodon accepts `/api/v1/instance/` too, and
     // clients rely on it.
     let app = tower::Layer::layer(&tower_http::normalize_path::NormalizePathLayer::trim_trailing_slash(), http::router(ctx.clone()));

@@ -167,6 +167,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    settings (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
 diesel::joinable!(local_accounts -> people (person_id));
 diesel::joinable!(person_expertise -> people (person_id));
 diesel::joinable!(memberships -> groups (group_id));
@@ -191,4 +198,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_apps,
     oauth_codes,
     oauth_tokens,
+    settings,
 );

@@ -124,3 +124,11 @@ pub fn secret_of_member_matching(conn: &mut DbConn, person: PersonId, text: &str
 pub fn public_ids(conn: &mut DbConn) -> DbResult<Vec<GroupId>> {
     Ok(groups::table.filter(groups::visibility.eq("public")).select(groups::id).load(conn)?)
 }
+
+/// Stores the group's keys if it has none yet; returns the group as stored.
+pub fn set_keys_if_missing(conn: &mut DbConn, id: GroupId, public_key: &str, private_key: &str) -> DbResult<Group> {
+    diesel::update(groups::table.find(id).filter(groups::public_key.is_null()))
+        .set((groups::public_key.eq(public_key), groups::private_key.eq(private_key)))
+        .execute(conn)?;
+    Ok(groups::table.find(id).select(groups::all_columns).first(conn)?)
+}

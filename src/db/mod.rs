@@ -9,6 +9,7 @@ pub mod oauth;
 pub mod people;
 pub mod posts;
 pub mod seed;
+pub mod settings;
 pub mod testing;
 
 use std::fmt;

@@ -216,3 +216,11 @@ pub fn departments(conn: &mut DbConn) -> DbResult<Vec<String>> {
         .order(people::department.asc())
         .load(conn)?)
 }
+
+/// Stores the actor's keys if it has none yet; returns the person as stored.
+pub fn set_keys_if_missing(conn: &mut DbConn, id: PersonId, public_key: &str, private_key: &str) -> DbResult<Person> {
+    diesel::update(people::table.find(id).filter(people::public_key.is_null()))
+        .set((people::public_key.eq(public_key), people::private_key.eq(private_key)))
+        .execute(conn)?;
+    get(conn, id)
+}

@@ -23,14 +23,13 @@ pub struct NewPostInput {
 /// Renders source text and resolves its mentions to known people. Returns the HTML and the
 /// people mentioned.
 pub(crate) fn render_with_mentions(conn: &mut DbConn, source: &str, config: &Config) -> Result<(String, Vec<PersonId>)> {
-    let base_url = config.base_url();
     let mut links: HashMap<MentionRef, String> = HashMap::new();
     let mut people = Vec::new();
     for mention in text::mentions(source) {
         let domain = mention.domain.as_deref().filter(|d| *d != config.domain);
         let Some(person) = db::people::find_by_name(conn, &mention.name, domain)? else { continue };
         let url = match (&person.domain, &person.ap_id) {
-            (None, _) => format!("{base_url}/@{}", person.username),
+            (None, _) => crate::urls::person_page(config, &person.username),
             (Some(_), Some(ap_id)) => ap_id.clone(),
             (Some(d), None) => format!("https://{d}/@{}", person.username),
         };

@@ -5,5 +5,6 @@ mod api;
 mod cli;
 mod clients;
 mod common;
+mod discovery;
 mod groups_api;
 mod openapi;

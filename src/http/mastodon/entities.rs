@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::db::people::Person;
 use crate::service::people::Relationship as RelationshipView;
 use crate::service::{GroupView, NotificationView, PersonView, PostView};
+use crate::urls;
 
 pub fn time(t: NaiveDateTime) -> String {
     t.and_utc().to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -18,11 +19,19 @@ pub fn time(t: NaiveDateTime) -> String {
 pub struct Urls<'a>(pub &'a Config);
 
 impl Urls<'_> {
+    /// The person's profile page.
     pub fn person(&self, p: &Person) -> String {
         match (&p.domain, &p.ap_id) {
-            (None, _) => format!("{}/@{}", self.0.base_url(), p.username),
+            (None, _) => urls::person_page(self.0, &p.username),
             (Some(_), Some(ap)) => ap.clone(),
             (Some(d), None) => format!("https://{d}/@{}", p.username),
+        }
+    }
+    /// The person's ActivityPub id.
+    pub fn person_id(&self, p: &Person) -> String {
+        match &p.ap_id {
+            Some(ap) => ap.clone(),
+            None => urls::person_id(self.0, &p.username),
         }
     }
     pub fn acct(&self, p: &Person) -> String {
@@ -99,7 +108,7 @@ pub fn account(urls: &Urls<'_>, v: &PersonView) -> Account {
         group: false,
         created_at: time(p.created_at.date().and_hms_opt(0, 0, 0).unwrap_or(p.created_at)),
         note: p.bio_html.clone(),
-        uri: p.ap_id.clone().unwrap_or_else(|| url.clone()),
+        uri: urls.person_id(p),
         url,
         avatar: urls.avatar(),
         avatar_static: urls.avatar(),
@@ -185,7 +194,7 @@ pub struct Group {
 pub fn group(urls: &Urls<'_>, v: &GroupView) -> Group {
     let g = &v.group;
     let url = match (&g.domain, &g.ap_id) {
-        (None, _) => format!("{}/groups/{}", urls.0.base_url(), g.name),
+        (None, _) => crate::urls::group_id(urls.0, &g.name),
         (Some(_), Some(ap)) => ap.clone(),
         (Some(d), None) => format!("https://{d}/groups/{}", g.name),
     };
@@ -261,7 +270,7 @@ pub fn status(urls: &Urls<'_>, v: &PostView) -> Status {
     };
     Status {
         id: p.id.to_string(),
-        uri: p.ap_id.clone().unwrap_or_else(|| format!("{}/posts/{}", urls.0.base_url(), p.id)),
+        uri: p.ap_id.clone().unwrap_or_else(|| crate::urls::post_id(urls.0, p.id)),
         url,
         created_at: time(p.created_at),
         edited_at: p.edited_at.map(time),

@@ -1,0 +1,5 @@
+-- Instance-wide values, such as the instance actor's keys.
+CREATE TABLE settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
