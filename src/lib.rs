@@ -68,7 +68,9 @@ pub async fn serve(ctx: AppContext, listener: tokio::net::TcpListener) -> Result
     }
     // Trailing slashes are trimmed before routing: Mastodon accepts `/api/v1/instance/` too, and
     // clients rely on it.
-    let app = tower::Layer::layer(&tower_http::normalize_path::NormalizePathLayer::trim_trailing_slash(), http::router(ctx.clone()));
+    let federation = federation::setup::build(&ctx).await?;
+    let app =
+        tower::Layer::layer(&tower_http::normalize_path::NormalizePathLayer::trim_trailing_slash(), http::router(ctx.clone(), federation));
     let (shutdown, mut stop) = tokio::sync::watch::channel(false);
     let server = tokio::spawn(async move {
         axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<SocketAddr>(app))

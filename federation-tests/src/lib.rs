@@ -1,8 +1,8 @@
 //! The harness for federation tests: several real Gilde instances in one process, each on its
 //! own loopback port with its own database, driven only through their public HTTP APIs.
 //!
-//! Federation itself arrives with the federation issue; for now the harness starts and stops
-//! instances, which the scenarios will build on.
+//! Instances are named `localhost:PORT` (ActivityPub ids need a host name, not an IP address)
+//! and run in the insecure test mode, which allows http and loopback addresses.
 
 use gilde::config::Config;
 use gilde::db::testing::TestDatabase;
@@ -11,6 +11,9 @@ use gilde::RunningInstance;
 /// One instance of the cluster, e.g. "gemeente-a".
 pub struct Node {
     pub name: String,
+    /// `localhost:PORT`
+    pub domain: String,
+    /// `http://localhost:PORT`
     pub base: String,
     pub instance: RunningInstance,
     _database: TestDatabase,
@@ -24,20 +27,61 @@ impl Cluster {
     /// Starts one instance per name, each with its own database (SQLite, or a fresh PostgreSQL
     /// database when `GILDE_TEST_DATABASE_URL` is set).
     pub async fn start(names: &[&str]) -> Cluster {
+        Self::start_with(names, |_, _| {}).await
+    }
+
+    /// As `start`, changing each instance's configuration first.
+    pub async fn start_with(names: &[&str], change: impl Fn(&str, &mut Config)) -> Cluster {
         let mut nodes = Vec::new();
         for name in names {
             let database = TestDatabase::new();
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
             let addr = listener.local_addr().expect("local address");
-            let mut config = Config::for_tests(&addr.to_string(), database.dir(), database.url.clone());
+            let domain = format!("localhost:{}", addr.port());
+            let mut config = Config::for_tests(&domain, database.dir(), database.url.clone());
             config.instance_name = (*name).to_string();
+            change(name, &mut config);
             let instance = gilde::start(config, listener).await.unwrap_or_else(|e| panic!("start {name}: {e:?}"));
-            nodes.push(Node { name: (*name).to_string(), base: format!("http://{addr}"), instance, _database: database });
+            nodes.push(Node { name: (*name).to_string(), base: format!("http://{domain}"), domain, instance, _database: database });
         }
         Cluster { nodes }
     }
 
     pub fn node(&self, name: &str) -> &Node {
         self.nodes.iter().find(|n| n.name == name).unwrap_or_else(|| panic!("no node {name}"))
+    }
+}
+
+impl Node {
+    /// A local person on this node and an API token for them.
+    pub async fn person(&self, name: &str) -> (gilde::db::PersonId, String) {
+        let ctx = &self.instance.ctx;
+        let person = gilde::service::people::create_account(
+            ctx,
+            gilde::service::people::NewAccount {
+                username: name.into(),
+                password: "correct horse battery".into(),
+                display_name: None,
+                is_admin: false,
+            },
+        )
+        .await
+        .expect("create person");
+        let token = gilde::service::oauth::token_for_person(ctx, person.id).await.expect("token");
+        (person.id, token)
+    }
+
+    /// GET on this node's client API as the token's owner: (status, JSON body).
+    pub async fn get(&self, path: &str, token: &str) -> (u16, serde_json::Value) {
+        let res = reqwest::Client::new().get(format!("{}{path}", self.base)).bearer_auth(token).send().await.expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// POST JSON on this node's client API.
+    pub async fn post(&self, path: &str, token: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let res = reqwest::Client::new().post(format!("{}{path}", self.base)).bearer_auth(token).json(&body).send().await.expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
     }
 }

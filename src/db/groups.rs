@@ -132,3 +132,62 @@ pub fn set_keys_if_missing(conn: &mut DbConn, id: GroupId, public_key: &str, pri
         .execute(conn)?;
     Ok(groups::table.find(id).select(groups::all_columns).first(conn)?)
 }
+
+pub fn find_by_ap_id(conn: &mut DbConn, ap_id: &str) -> DbResult<Option<Group>> {
+    Ok(groups::table.filter(groups::ap_id.eq(ap_id)).select(groups::all_columns).first(conn).optional()?)
+}
+
+/// What a remote server says about one of its groups.
+#[derive(Debug, Clone)]
+pub struct RemoteGroup {
+    pub ap_id: String,
+    pub name: String,
+    pub domain: String,
+    pub display_name: String,
+    pub note_html: String,
+    /// `public` or `private` (a group that approves its members).
+    pub visibility: String,
+    pub inbox_url: String,
+    pub shared_inbox_url: Option<String>,
+    pub public_key: String,
+}
+
+/// Inserts or updates a remote group by ActivityPub id. Remote groups are always `federated`.
+pub fn upsert_remote(conn: &mut DbConn, remote: &RemoteGroup) -> DbResult<Group> {
+    let now = super::now();
+    if let Some(existing) = find_by_ap_id(conn, &remote.ap_id)? {
+        return Ok(diesel::update(groups::table.find(existing.id))
+            .set((
+                groups::display_name.eq(&remote.display_name),
+                groups::note_html.eq(&remote.note_html),
+                groups::visibility.eq(&remote.visibility),
+                groups::inbox_url.eq(&remote.inbox_url),
+                groups::shared_inbox_url.eq(&remote.shared_inbox_url),
+                groups::public_key.eq(&remote.public_key),
+                groups::updated_at.eq(now),
+                groups::last_fetched_at.eq(Some(now)),
+            ))
+            .returning(groups::all_columns)
+            .get_result(conn)?);
+    }
+    Ok(diesel::insert_into(groups::table)
+        .values((
+            groups::name.eq(&remote.name),
+            groups::domain.eq(Some(&remote.domain)),
+            groups::display_name.eq(&remote.display_name),
+            groups::note.eq(""),
+            groups::note_html.eq(&remote.note_html),
+            groups::scope.eq("federated"),
+            groups::visibility.eq(&remote.visibility),
+            groups::announcements_only.eq(false),
+            groups::ap_id.eq(Some(&remote.ap_id)),
+            groups::inbox_url.eq(Some(&remote.inbox_url)),
+            groups::shared_inbox_url.eq(&remote.shared_inbox_url),
+            groups::public_key.eq(Some(&remote.public_key)),
+            groups::created_at.eq(now),
+            groups::updated_at.eq(now),
+            groups::last_fetched_at.eq(Some(now)),
+        ))
+        .returning(groups::all_columns)
+        .get_result(conn)?)
+}

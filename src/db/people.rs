@@ -224,3 +224,58 @@ pub fn set_keys_if_missing(conn: &mut DbConn, id: PersonId, public_key: &str, pr
         .execute(conn)?;
     get(conn, id)
 }
+
+/// A person by ActivityPub id (remote people store theirs).
+pub fn find_by_ap_id(conn: &mut DbConn, ap_id: &str) -> DbResult<Option<Person>> {
+    Ok(people::table.filter(people::ap_id.eq(ap_id)).select(people::all_columns).first(conn).optional()?)
+}
+
+/// What a remote server says about one of its people.
+#[derive(Debug, Clone)]
+pub struct RemotePerson {
+    pub ap_id: String,
+    pub username: String,
+    pub domain: String,
+    pub display_name: String,
+    pub bio_html: String,
+    pub inbox_url: String,
+    pub shared_inbox_url: Option<String>,
+    pub public_key: String,
+}
+
+/// Inserts or updates a remote person by ActivityPub id.
+pub fn upsert_remote(conn: &mut DbConn, remote: &RemotePerson) -> DbResult<Person> {
+    let now = super::now();
+    if let Some(existing) = find_by_ap_id(conn, &remote.ap_id)? {
+        return Ok(diesel::update(people::table.find(existing.id))
+            .set((
+                people::display_name.eq(&remote.display_name),
+                people::bio_html.eq(&remote.bio_html),
+                people::inbox_url.eq(&remote.inbox_url),
+                people::shared_inbox_url.eq(&remote.shared_inbox_url),
+                people::public_key.eq(&remote.public_key),
+                people::updated_at.eq(now),
+                people::last_fetched_at.eq(Some(now)),
+            ))
+            .returning(people::all_columns)
+            .get_result(conn)?);
+    }
+    Ok(diesel::insert_into(people::table)
+        .values((
+            people::username.eq(&remote.username),
+            people::domain.eq(Some(&remote.domain)),
+            people::display_name.eq(&remote.display_name),
+            people::bio.eq(""),
+            people::bio_html.eq(&remote.bio_html),
+            people::department.eq(""),
+            people::ap_id.eq(Some(&remote.ap_id)),
+            people::inbox_url.eq(Some(&remote.inbox_url)),
+            people::shared_inbox_url.eq(&remote.shared_inbox_url),
+            people::public_key.eq(Some(&remote.public_key)),
+            people::created_at.eq(now),
+            people::updated_at.eq(now),
+            people::last_fetched_at.eq(Some(now)),
+        ))
+        .returning(people::all_columns)
+        .get_result(conn)?)
+}

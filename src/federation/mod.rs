@@ -1,11 +1,15 @@
-//! The ActivityPub front door: discovery (WebFinger, NodeInfo, host-meta) and actor documents.
-//! Wire types live in `protocol/`; what may be shown to whom is decided in `service::actors`.
-//! (Inboxes, activities and deliveries arrive with the rest of the federation work.)
+//! The ActivityPub front door: discovery (WebFinger, NodeInfo, host-meta), actor documents, and
+//! resolving actors of other instances. Wire types live in `protocol/`, database rows are wrapped
+//! in `objects`, and what may be shown to whom is decided in `service::actors`.
 
+pub mod objects;
 pub mod protocol;
+pub mod resolve;
 mod routes;
+pub mod setup;
 
 pub use routes::router;
+pub use setup::FedConfig;
 
 /// The media type of ActivityPub documents.
 pub const ACTIVITY_JSON: &str = "application/activity+json; charset=utf-8";

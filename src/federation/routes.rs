@@ -10,18 +10,20 @@ use serde::Deserialize;
 use serde_json::json;
 use url::Url;
 
-use super::protocol::{actor_context, ActorDocument, ActorKind, Endpoints, PropertyValue, PublicKey};
+use activitypub_federation::traits::Object;
+
+use super::objects::{ApubGroup, ApubPerson, InstanceActor};
+use super::protocol::ActorDocument;
+use super::setup::FedConfig;
 use super::ACTIVITY_JSON;
-use crate::config::Config;
 use crate::context::AppContext;
 use crate::error::Error;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::Query;
-use crate::http::mastodon::entities::time;
 use crate::service::actors::{self, Named};
 use crate::urls;
 
-pub fn router() -> Router<AppContext> {
+pub fn router() -> Router<crate::http::AppState> {
     Router::new()
         .route("/.well-known/webfinger", get(webfinger))
         .route("/.well-known/nodeinfo", get(nodeinfo_links))
@@ -123,117 +125,23 @@ async fn host_meta(State(ctx): State<AppContext>) -> Response {
     ([(CONTENT_TYPE, HeaderValue::from_static("application/xrd+xml; charset=utf-8"))], xml).into_response()
 }
 
-struct ActorParts {
-    kind: ActorKind,
-    id: String,
-    page: String,
-    preferred_username: String,
-    name: String,
-    summary: String,
-    public_key_pem: String,
-    with_collections: bool,
-}
-
-fn document(config: &Config, parts: ActorParts) -> ApiResult<ActorDocument> {
-    let id = url(parts.id.clone())?;
-    let collections = |suffix: &str| -> ApiResult<Option<Url>> {
-        if parts.with_collections {
-            Ok(Some(url(format!("{}/{suffix}", parts.id))?))
-        } else {
-            Ok(None)
-        }
-    };
-    Ok(ActorDocument {
-        context: actor_context(),
-        kind: parts.kind,
-        preferred_username: parts.preferred_username,
-        name: parts.name,
-        summary: parts.summary,
-        url: url(parts.page)?,
-        inbox: url(format!("{}/inbox", parts.id))?,
-        outbox: url(format!("{}/outbox", parts.id))?,
-        followers: collections("followers")?,
-        following: None,
-        featured: collections("featured")?,
-        endpoints: Endpoints { shared_inbox: url(urls::shared_inbox(config))? },
-        public_key: PublicKey { id: format!("{}#main-key", parts.id), owner: id.clone(), public_key_pem: parts.public_key_pem },
-        id,
-        manually_approves_followers: false,
-        discoverable: true,
-        attributed_to: Vec::new(),
-        attachment: Vec::new(),
-        published: None,
-    })
-}
-
-async fn person(State(ctx): State<AppContext>, Path(name): Path<String>) -> ApiResult<Response> {
-    let person = actors::local_person(&ctx, &name).await.map_err(|_| not_found())?;
-    let config = &ctx.config;
-    let mut doc = document(
-        config,
-        ActorParts {
-            kind: ActorKind::Person,
-            id: urls::person_id(config, &person.username),
-            page: urls::person_page(config, &person.username),
-            preferred_username: person.username.clone(),
-            name: person.display_name.clone(),
-            summary: person.bio_html.clone(),
-            public_key_pem: person.public_key.clone().unwrap_or_default(),
-            with_collections: true,
-        },
-    )?;
-    doc.following = Some(url(format!("{}/following", urls::person_id(config, &person.username)))?);
-    if !person.department.is_empty() {
-        doc.attachment.push(PropertyValue {
-            kind: "PropertyValue".into(),
-            name: "Department".into(),
-            value: crate::service::text::sanitize(&person.department),
-        });
-    }
-    doc.published = Some(time(person.created_at));
+async fn person(State(fed): State<FedConfig>, Path(name): Path<String>) -> ApiResult<Response> {
+    let ctx: &AppContext = &fed;
+    let row = actors::local_person(ctx, &name).await.map_err(|_| not_found())?;
+    let data = fed.to_request_data();
+    let doc = ApubPerson::new(ctx, row)?.into_json(&data).await?;
     Ok(activity_json(&doc))
 }
 
-async fn group(State(ctx): State<AppContext>, Path(name): Path<String>) -> ApiResult<Response> {
-    let found = actors::local_group(&ctx, &name).await.map_err(|_| not_found())?;
-    let config = &ctx.config;
-    let g = &found.group;
-    let mut doc = document(
-        config,
-        ActorParts {
-            kind: ActorKind::Group,
-            id: urls::group_id(config, &g.name),
-            page: urls::group_id(config, &g.name),
-            preferred_username: g.name.clone(),
-            name: g.display_name.clone(),
-            summary: g.note_html.clone(),
-            public_key_pem: g.public_key.clone().unwrap_or_default(),
-            with_collections: true,
-        },
-    )?;
-    doc.manually_approves_followers = found.manually_approves;
-    doc.attributed_to = found.moderators.iter().map(|p| url(urls::person_id(config, &p.username))).collect::<ApiResult<_>>()?;
-    doc.published = Some(time(g.created_at));
+async fn group(State(fed): State<FedConfig>, Path(name): Path<String>) -> ApiResult<Response> {
+    let ctx: &AppContext = &fed;
+    let found = actors::local_group(ctx, &name).await.map_err(|_| not_found())?;
+    let data = fed.to_request_data();
+    let doc = ApubGroup::new(ctx, found.into())?.into_json(&data).await?;
     Ok(activity_json(&doc))
 }
 
 async fn instance_actor(State(ctx): State<AppContext>) -> ApiResult<Response> {
-    let keys = actors::instance_keys(&ctx).await?;
-    let config = &ctx.config;
-    let mut doc = document(
-        config,
-        ActorParts {
-            kind: ActorKind::Application,
-            id: urls::instance_actor(config),
-            page: config.base_url(),
-            preferred_username: config.domain.split(':').next().unwrap_or("gilde").to_string(),
-            name: config.instance_name.clone(),
-            summary: String::new(),
-            public_key_pem: keys.public_pem,
-            with_collections: false,
-        },
-    )?;
-    doc.manually_approves_followers = true;
-    doc.discoverable = false;
+    let doc = InstanceActor::load(&ctx).await?.document(&ctx)?;
     Ok(activity_json(&doc))
 }

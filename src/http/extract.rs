@@ -1,7 +1,7 @@
 //! Extractors: who is calling (bearer token), and request input as JSON or form data.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -21,12 +21,16 @@ fn bearer(parts: &Parts) -> Option<&str> {
 /// A token owner, if a token was sent; an invalid token is refused, never ignored.
 pub struct MaybeToken(pub Option<TokenOwner>);
 
-impl FromRequestParts<AppContext> for MaybeToken {
+impl<S: Send + Sync> FromRequestParts<S> for MaybeToken
+where
+    AppContext: FromRef<S>,
+{
     type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, ctx: &AppContext) -> ApiResult<Self> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        let ctx = AppContext::from_ref(state);
         match bearer(parts) {
             None => Ok(MaybeToken(None)),
-            Some(token) => Ok(MaybeToken(Some(oauth::authenticate(ctx, token).await?))),
+            Some(token) => Ok(MaybeToken(Some(oauth::authenticate(&ctx, token).await?))),
         }
     }
 }
@@ -49,10 +53,13 @@ impl Auth {
     }
 }
 
-impl FromRequestParts<AppContext> for Auth {
+impl<S: Send + Sync> FromRequestParts<S> for Auth
+where
+    AppContext: FromRef<S>,
+{
     type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, ctx: &AppContext) -> ApiResult<Self> {
-        let MaybeToken(owner) = MaybeToken::from_request_parts(parts, ctx).await?;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        let MaybeToken(owner) = MaybeToken::from_request_parts(parts, state).await?;
         let owner = owner.ok_or_else(|| Error::unauthenticated("token_required", "Sign in first: this call needs an access token."))?;
         let actor = owner
             .actor
@@ -65,12 +72,12 @@ impl FromRequestParts<AppContext> for Auth {
 /// for lists), as Mastodon clients send either.
 pub struct Input<T>(pub T);
 
-impl<T: DeserializeOwned> FromRequest<AppContext> for Input<T> {
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Input<T> {
     type Rejection = ApiError;
-    async fn from_request(req: Request, ctx: &AppContext) -> ApiResult<Self> {
+    async fn from_request(req: Request, state: &S) -> ApiResult<Self> {
         let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
         let query = req.uri().query().map(str::to_string);
-        let bytes = Bytes::from_request(req, ctx)
+        let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|_| Error::new(crate::ErrorKind::TooLarge, "body_too_large", "The request body is too large."))?;
         if content_type.starts_with("application/json") {
@@ -92,9 +99,9 @@ impl<T: DeserializeOwned> FromRequest<AppContext> for Input<T> {
 /// Query parameters, with `name[]` lists.
 pub struct Query<T>(pub T);
 
-impl<T: DeserializeOwned> FromRequestParts<AppContext> for Query<T> {
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, _ctx: &AppContext) -> ApiResult<Self> {
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> ApiResult<Self> {
         let text = parts.uri.query().unwrap_or("");
         serde_html_form::from_str(text)
             .map(Query)

@@ -21,7 +21,15 @@ use crate::context::AppContext;
 use crate::error::Error;
 use error::{ApiError, ApiResult};
 
-pub fn router(ctx: AppContext) -> Router {
+/// What handlers can extract: the core context, and the federation configuration for handlers
+/// that fetch from or serve to other servers.
+#[derive(Clone, axum::extract::FromRef)]
+pub struct AppState {
+    pub ctx: AppContext,
+    pub federation: crate::federation::FedConfig,
+}
+
+pub fn router(ctx: AppContext, federation: crate::federation::FedConfig) -> Router {
     let max_body = ctx.config.max_body_bytes;
     let cors = CorsLayer::new()
         .allow_origin(Any)
@@ -45,7 +53,7 @@ pub fn router(ctx: AppContext) -> Router {
         .layer(DefaultBodyLimit::max(max_body))
         .layer(cors)
         .layer(TraceLayer::new_for_http())
-        .with_state(ctx)
+        .with_state(AppState { ctx, federation })
 }
 
 async fn not_found() -> ApiError {

@@ -124,3 +124,85 @@ pub async fn instance_keys(ctx: &AppContext) -> Result<Keypair> {
         })
         .await
 }
+
+/// The domain part (`host` or `host:port`) of an ActivityPub id.
+pub fn domain_of(url: &url::Url) -> Option<String> {
+    let host = url.host_str()?;
+    Some(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    })
+}
+
+/// Refuses a domain this instance does not federate with.
+pub fn check_domain_allowed(ctx: &AppContext, domain: &str) -> Result<()> {
+    if ctx.config.federation.allows(domain) {
+        Ok(())
+    } else {
+        Err(Error::forbidden("domain_not_allowed", format!("This instance does not federate with {domain}.")))
+    }
+}
+
+/// Trims what another server sent to the sizes Gilde keeps, and sanitises its HTML.
+fn clean_remote_text(name: &str, html: &str) -> (String, String) {
+    let name: String = name.trim().chars().take(super::people::MAX_DISPLAY_NAME).collect();
+    let html: String = super::text::sanitize(html).chars().take(super::groups::MAX_NOTE).collect();
+    (name, html)
+}
+
+/// Stores (or updates) a person another server described.
+pub async fn store_remote_person(ctx: &AppContext, mut remote: db::people::RemotePerson) -> Result<Person> {
+    check_domain_allowed(ctx, &remote.domain)?;
+    remote.username = remote.username.to_ascii_lowercase();
+    (remote.display_name, remote.bio_html) = clean_remote_text(&remote.display_name, &remote.bio_html);
+    if remote.display_name.is_empty() {
+        remote.display_name = remote.username.clone();
+    }
+    ctx.db.write(move |conn| -> Result<_> { Ok(db::people::upsert_remote(conn, &remote)?) }).await
+}
+
+/// Stores (or updates) a group another server described.
+pub async fn store_remote_group(ctx: &AppContext, mut remote: db::groups::RemoteGroup) -> Result<Group> {
+    check_domain_allowed(ctx, &remote.domain)?;
+    remote.name = remote.name.to_ascii_lowercase();
+    (remote.display_name, remote.note_html) = clean_remote_text(&remote.display_name, &remote.note_html);
+    if remote.display_name.is_empty() {
+        remote.display_name = remote.name.clone();
+    }
+    ctx.db.write(move |conn| -> Result<_> { Ok(db::groups::upsert_remote(conn, &remote)?) }).await
+}
+
+/// The person with this ActivityPub id: a local one (by their address here) or a stored remote one.
+pub async fn person_by_ap_id(ctx: &AppContext, id: &url::Url) -> Result<Option<Person>> {
+    let local_prefix = format!("{}/users/", ctx.config.base_url());
+    if let Some(name) = id.as_str().strip_prefix(&local_prefix) {
+        return match local_person(ctx, name).await {
+            Ok(p) => Ok(Some(p)),
+            Err(e) if e.kind() == crate::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        };
+    }
+    let id = id.to_string();
+    ctx.db.read(move |conn| -> Result<_> { Ok(db::people::find_by_ap_id(conn, &id)?) }).await
+}
+
+/// The group with this ActivityPub id: a local one other servers may see, or a stored remote one.
+pub async fn group_by_ap_id(ctx: &AppContext, id: &url::Url) -> Result<Option<FederatedGroup>> {
+    let local_prefix = format!("{}/groups/", ctx.config.base_url());
+    if let Some(name) = id.as_str().strip_prefix(&local_prefix) {
+        return match local_group(ctx, name).await {
+            Ok(g) => Ok(Some(g)),
+            Err(e) if e.kind() == crate::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        };
+    }
+    let id = id.to_string();
+    ctx.db
+        .read(move |conn| -> Result<_> {
+            Ok(db::groups::find_by_ap_id(conn, &id)?.map(|group| {
+                let manually_approves = group.visibility != "public";
+                FederatedGroup { group, moderators: Vec::new(), manually_approves }
+            }))
+        })
+        .await
+}

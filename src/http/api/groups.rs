@@ -17,7 +17,7 @@ use crate::service::groups::{self, GroupListing, GroupUpdate, NewGroupInput};
 use crate::service::membership::{self, MemberView};
 use crate::service::{GroupView, MemberState, Role, Scope, Visibility};
 
-pub fn router() -> Router<AppContext> {
+pub fn router() -> Router<crate::http::AppState> {
     Router::new()
         .route("/api/v1/groups", get(list).post(create))
         .route("/api/v1/groups/lookup", get(lookup))
@@ -118,9 +118,25 @@ pub struct LookupQuery {
     acct: String,
 }
 
-async fn lookup(State(ctx): State<AppContext>, auth: Auth, Query(q): Query<LookupQuery>) -> ApiResult<Json<Group>> {
+/// A group by `name` or `name@domain`; a group of another instance is fetched from it.
+async fn lookup(
+    State(ctx): State<AppContext>,
+    State(fed): State<crate::federation::FedConfig>,
+    auth: Auth,
+    Query(q): Query<LookupQuery>,
+) -> ApiResult<Json<Group>> {
     auth.require("read")?;
-    let view = groups::lookup(&ctx, &auth.actor, &q.acct).await?;
+    let view = match groups::lookup(&ctx, &auth.actor, &q.acct).await {
+        Ok(view) => view,
+        Err(e)
+            if e.kind() == crate::ErrorKind::NotFound
+                && crate::service::people::split_acct(q.acct.trim_start_matches('!'), &ctx.config.domain).1.is_some() =>
+        {
+            let group = crate::federation::resolve::group(&fed, &q.acct).await?;
+            groups::get(&ctx, &auth.actor, group.id).await?
+        }
+        Err(e) => return Err(e.into()),
+    };
     Ok(one(&ctx, &view))
 }
 

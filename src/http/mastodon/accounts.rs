@@ -65,8 +65,21 @@ pub struct LookupQuery {
     acct: String,
 }
 
-pub async fn lookup(State(ctx): State<AppContext>, _auth: Auth, Query(q): Query<LookupQuery>) -> ApiResult<Json<Account>> {
-    let view = people::lookup(&ctx, &q.acct).await?;
+/// A person by `name` or `name@domain`; a person of another instance is fetched from it.
+pub async fn lookup(
+    State(ctx): State<AppContext>,
+    State(fed): State<crate::federation::FedConfig>,
+    _auth: Auth,
+    Query(q): Query<LookupQuery>,
+) -> ApiResult<Json<Account>> {
+    let view = match people::lookup(&ctx, &q.acct).await {
+        Ok(view) => view,
+        Err(e) if e.kind() == crate::ErrorKind::NotFound && people::split_acct(&q.acct, &ctx.config.domain).1.is_some() => {
+            let person = crate::federation::resolve::person(&fed, &q.acct).await?;
+            people::get(&ctx, person.id).await?
+        }
+        Err(e) => return Err(e.into()),
+    };
     Ok(Json(entities::account(&Urls(&ctx.config), &view)))
 }
 

@@ -11,9 +11,7 @@ pub mod timelines;
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::context::AppContext;
-
-pub fn router() -> Router<AppContext> {
+pub fn router() -> Router<crate::http::AppState> {
     Router::new()
         .route("/api/v1/instance", get(instance::v1))
         .route("/api/v2/instance", get(instance::v2))

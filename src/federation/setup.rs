@@ -1,0 +1,76 @@
+//! The federation configuration of a running instance: its HTTP client, which refuses private
+//! and loopback addresses unless the instance runs in the explicit insecure test mode; the
+//! allowlist and blocklist; and the instance actor that signs every fetch.
+
+use std::time::Duration;
+
+use activitypub_federation::config::{FederationConfig, UrlVerifier};
+use activitypub_federation::resolver::ValidatingDnsResolver;
+use url::Url;
+
+use super::objects::InstanceActor;
+use crate::config::FederationSettings;
+use crate::context::AppContext;
+use crate::error::{Error, Result};
+use crate::service::actors::domain_of;
+
+pub type FedConfig = FederationConfig<AppContext>;
+
+/// Applies the instance's allowlist and blocklist to every URL fetched or delivered to.
+#[derive(Clone)]
+struct DomainPolicy(FederationSettings);
+
+#[async_trait::async_trait]
+impl UrlVerifier for DomainPolicy {
+    async fn verify(&self, url: &Url) -> std::result::Result<(), activitypub_federation::error::Error> {
+        match domain_of(url) {
+            Some(domain) if self.0.allows(&domain) => Ok(()),
+            _ => Err(activitypub_federation::error::Error::UrlVerificationError("this instance does not federate with that domain")),
+        }
+    }
+}
+
+pub async fn build(ctx: &AppContext) -> Result<FedConfig> {
+    let settings = ctx.config.federation.clone();
+    let timeout = Duration::from_secs(10);
+    let client = reqwest13::Client::builder()
+        .redirect(reqwest13::redirect::Policy::none())
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        // Checks every address at the moment of connecting (also after DNS changes).
+        .dns_resolver(ValidatingDnsResolver::new(Vec::new(), !settings.insecure))
+        .user_agent(format!("Gilde/{} (+{})", env!("CARGO_PKG_VERSION"), ctx.config.base_url()))
+        .build()
+        .map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))?;
+    let instance = InstanceActor::load(ctx).await?;
+    FederationConfig::builder()
+        .domain(ctx.config.domain.clone())
+        .app_data(ctx.clone())
+        // The library's debug mode allows http, ports and local addresses: only in test mode.
+        .debug(settings.insecure)
+        .http_signature_compat(true)
+        .client(client.into())
+        .url_verifier(Box::new(DomainPolicy(settings)))
+        .signed_fetch_actor(&instance)
+        .build()
+        .await
+        .map_err(|e| Error::internal(format!("federation configuration: {e}")))
+}
+
+impl From<activitypub_federation::error::Error> for Error {
+    #[track_caller]
+    fn from(e: activitypub_federation::error::Error) -> Self {
+        use activitypub_federation::error::Error as F;
+        match &e {
+            // A 404 arrives as a body that is no WebFinger or actor document.
+            F::NotFound | F::WebfingerResolveFailed(_) | F::ObjectDeleted(_) | F::ParseFetchedObject(..) => {
+                Error::not_found("remote_not_found", "Nothing was found at that address.").with_cause(e)
+            }
+            F::UrlVerificationError(_) | F::DomainResolveError(_) | F::ResolveInternalIpError(..) => {
+                Error::forbidden("address_not_allowed", "This instance does not fetch from that address.").with_cause(e)
+            }
+            _ => Error::new(crate::ErrorKind::Unavailable, "remote_unavailable", "The other server did not answer as expected.")
+                .with_cause(e),
+        }
+    }
+}
