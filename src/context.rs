@@ -13,6 +13,8 @@ pub struct AppContext {
     pub(crate) stats: Arc<tokio::sync::Mutex<Option<(std::time::Instant, crate::service::instance::Stats)>>>,
     /// Limits on attempts (sign-in), per process.
     pub limits: Arc<Limits>,
+    /// Wakes this process's job workers when a change recorded work for them.
+    pub jobs_wake: Arc<tokio::sync::Notify>,
 }
 
 /// Rate limits on attempts that could be used to guess passwords.
@@ -40,6 +42,6 @@ impl Default for Limits {
 
 impl AppContext {
     pub fn new(config: Config, db: Db) -> Self {
-        AppContext { config: Arc::new(config), db, stats: Arc::default(), limits: Arc::default() }
+        AppContext { config: Arc::new(config), db, stats: Arc::default(), limits: Arc::default(), jobs_wake: Arc::default() }
     }
 }

@@ -9,6 +9,7 @@ pub mod db;
 pub mod error;
 pub mod federation;
 pub mod http;
+pub mod jobs;
 pub mod keys;
 pub mod service;
 #[doc(hidden)]
@@ -69,9 +70,10 @@ pub async fn serve(ctx: AppContext, listener: tokio::net::TcpListener) -> Result
     // Trailing slashes are trimmed before routing: Mastodon accepts `/api/v1/instance/` too, and
     // clients rely on it.
     let federation = federation::setup::build(&ctx).await?;
+    let (shutdown, mut stop) = tokio::sync::watch::channel(false);
+    jobs::spawn(federation.clone(), stop.clone());
     let app =
         tower::Layer::layer(&tower_http::normalize_path::NormalizePathLayer::trim_trailing_slash(), http::router(ctx.clone(), federation));
-    let (shutdown, mut stop) = tokio::sync::watch::channel(false);
     let server = tokio::spawn(async move {
         axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<SocketAddr>(app))
             .with_graceful_shutdown(async move {

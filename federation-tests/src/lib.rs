@@ -85,3 +85,20 @@ impl Node {
         (status, res.json().await.unwrap_or(serde_json::Value::Null))
     }
 }
+
+/// Waits until `check` holds, polling every 50 ms, for at most 15 seconds; panics with `what`
+/// otherwise. (No fixed sleeps: a scenario waits exactly as long as it needs.)
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while std::time::Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting until {what}");
+}

@@ -1,6 +1,6 @@
 //! Scenarios across running instances: two municipalities (A, B) and a company (C).
 
-use federation_tests::Cluster;
+use federation_tests::{eventually, Cluster};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -111,4 +111,101 @@ async fn without_the_insecure_test_mode_loopback_addresses_are_never_fetched() {
         assert_eq!(status, 403, "{acct}: {body}");
         assert_eq!(body["code"], "address_not_allowed", "{acct}: {body}");
     }
+}
+
+async fn membership_state(node: &federation_tests::Node, token: &str, group_id: &str) -> Option<String> {
+    let (_, group) = node.get(&format!("/api/v1/groups/{group_id}"), token).await;
+    group["membership"]["state"].as_str().map(str::to_string)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_person_of_b_joins_a_public_group_of_a() {
+    let cluster = Cluster::start(&["gemeente-a", "gemeente-b"]).await;
+    let a = cluster.node("gemeente-a");
+    let b = cluster.node("gemeente-b");
+    let (_, anna) = a.person("anna").await;
+    let (_, bert) = b.person("bert").await;
+    let (_, on_a) =
+        a.post("/api/v1/groups", &anna, json!({ "name": "omgevingswet", "display_name": "Omgevingswet", "scope": "federated" })).await;
+    let (_, on_b) = b.get(&format!("/api/v1/groups/lookup?acct=omgevingswet@{}", a.domain), &bert).await;
+    let group_b = on_b["id"].as_str().expect("id").to_string();
+
+    let (status, joined) = b.post(&format!("/api/v1/groups/{group_b}/join"), &bert, json!({})).await;
+    assert_eq!(status, 200, "{joined}");
+    assert_eq!(joined["requested"], true, "B waits for A's answer: {joined}");
+
+    // B sends a signed Follow; A verifies it, takes bert in and answers with an Accept.
+    eventually("bert is a member on B", || async { membership_state(b, &bert, &group_b).await.as_deref() == Some("active") }).await;
+    let group_a = on_a["id"].as_str().expect("id");
+    let (_, members) = a.get(&format!("/api/v1/groups/{group_a}/memberships"), &anna).await;
+    let accts: Vec<&str> = members.as_array().expect("list").iter().filter_map(|m| m["account"]["acct"].as_str()).collect();
+    assert!(accts.contains(&format!("bert@{}", b.domain).as_str()), "{accts:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_private_group_holds_the_request_for_its_moderator() {
+    let cluster = Cluster::start(&["gemeente-a", "gemeente-b"]).await;
+    let a = cluster.node("gemeente-a");
+    let b = cluster.node("gemeente-b");
+    let (_, anna) = a.person("anna").await;
+    let (_, bert) = b.person("bert").await;
+    let (_, berta) = b.person("berta").await;
+    let (_, on_a) = a
+        .post(
+            "/api/v1/groups",
+            &anna,
+            json!({ "name": "partners", "display_name": "Partners", "scope": "federated", "visibility": "private" }),
+        )
+        .await;
+    let group_a = on_a["id"].as_str().expect("id").to_string();
+    let (_, on_b) = b.get(&format!("/api/v1/groups/lookup?acct=partners@{}", a.domain), &bert).await;
+    let group_b = on_b["id"].as_str().expect("id").to_string();
+
+    for token in [&bert, &berta] {
+        b.post(&format!("/api/v1/groups/{group_b}/join"), token, json!({})).await;
+    }
+    // Both requests reach A and wait for anna.
+    let requests_path = format!("/api/v1/groups/{group_a}/membership_requests");
+    eventually("both requests arrive at A", || async { a.get(&requests_path, &anna).await.1.as_array().map(Vec::len) == Some(2) }).await;
+    let requests = a.get(&requests_path, &anna).await.1.as_array().cloned().unwrap_or_default();
+    let id_of = |name: &str| {
+        requests.iter().find(|r| r["acct"] == format!("{name}@{}", b.domain)).and_then(|r| r["id"].as_str()).expect("request").to_string()
+    };
+    let (bert_on_a, berta_on_a) = (id_of("bert"), id_of("berta"));
+    assert_eq!(membership_state(b, &bert, &group_b).await.as_deref(), Some("pending"));
+
+    a.post(&format!("/api/v1/groups/{group_a}/membership_requests/{bert_on_a}/authorize"), &anna, json!({})).await;
+    a.post(&format!("/api/v1/groups/{group_a}/membership_requests/{berta_on_a}/reject"), &anna, json!({})).await;
+    eventually("the approval reaches B", || async { membership_state(b, &bert, &group_b).await.as_deref() == Some("active") }).await;
+    eventually("the refusal reaches B", || async { membership_state(b, &berta, &group_b).await.is_none() }).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unsigned_activity_is_refused_and_changes_nothing() {
+    let cluster = Cluster::start(&["gemeente-a", "gemeente-b"]).await;
+    let a = cluster.node("gemeente-a");
+    let b = cluster.node("gemeente-b");
+    let (_, anna) = a.person("anna").await;
+    b.person("bert").await;
+    let (_, group) =
+        a.post("/api/v1/groups", &anna, json!({ "name": "omgevingswet", "display_name": "Omgevingswet", "scope": "federated" })).await;
+    let follow = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "type": "Follow",
+        "id": format!("{}/activities/follow/forged", b.base),
+        "actor": format!("{}/users/bert", b.base),
+        "object": format!("{}/groups/omgevingswet", a.base),
+    });
+    let res = reqwest::Client::new()
+        .post(format!("{}/groups/omgevingswet/inbox", a.base))
+        .header("content-type", "application/activity+json")
+        .body(follow.to_string())
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status().as_u16(), 401, "an unsigned activity must be refused");
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["code"], "signature_invalid");
+    let (_, members) = a.get(&format!("/api/v1/groups/{}/memberships", group["id"].as_str().expect("id")), &anna).await;
+    assert_eq!(members.as_array().map(Vec::len), Some(1), "only the owner: {members}");
 }

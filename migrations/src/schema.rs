@@ -79,6 +79,7 @@ diesel::table! {
         invited_by_id -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        follow_ap_id -> Nullable<Text>,
     }
 }
 
@@ -174,6 +175,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    jobs (id) {
+        id -> BigInt,
+        kind -> Text,
+        payload -> Text,
+        attempts -> Integer,
+        run_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        done_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(local_accounts -> people (person_id));
 diesel::joinable!(person_expertise -> people (person_id));
 diesel::joinable!(memberships -> groups (group_id));
@@ -199,4 +214,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_codes,
     oauth_tokens,
     settings,
+    jobs,
 );

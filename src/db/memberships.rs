@@ -18,6 +18,8 @@ pub struct Membership {
     pub invited_by_id: Option<PersonId>,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
+    /// For a remote person: the id of the Follow they sent.
+    pub follow_ap_id: Option<String>,
 }
 
 pub fn find(conn: &mut DbConn, group: GroupId, person: PersonId) -> DbResult<Option<Membership>> {
@@ -146,4 +148,9 @@ pub fn pending_for_moderator(conn: &mut DbConn, moderator: PersonId, page: Page)
         .order(memberships::created_at.desc())
         .limit(page.limit)
         .load(conn)?)
+}
+
+pub fn set_follow_id(conn: &mut DbConn, group: GroupId, person: PersonId, follow_ap_id: &str) -> DbResult<()> {
+    diesel::update(memberships::table.find((group, person))).set(memberships::follow_ap_id.eq(Some(follow_ap_id))).execute(conn)?;
+    Ok(())
 }

@@ -3,6 +3,7 @@
 
 pub mod follows;
 pub mod groups;
+pub mod jobs;
 pub mod memberships;
 pub mod notifications;
 pub mod oauth;

@@ -2,6 +2,8 @@
 //! resolving actors of other instances. Wire types live in `protocol/`, database rows are wrapped
 //! in `objects`, and what may be shown to whom is decided in `service::actors`.
 
+pub mod activities;
+pub mod deliver;
 pub mod objects;
 pub mod protocol;
 pub mod resolve;

@@ -377,3 +377,87 @@ impl Actor for InstanceActor {
         self.id.join("actor/inbox").unwrap_or_else(|_| self.id.clone())
     }
 }
+
+/// A person or a group: whoever signed an incoming activity.
+#[derive(Debug, Clone)]
+pub enum ApubActor {
+    Person(ApubPerson),
+    Group(ApubGroup),
+}
+
+#[async_trait::async_trait]
+impl Object for ApubActor {
+    type DataType = AppContext;
+    type Kind = ActorDocument;
+    type Error = Error;
+
+    fn id(&self) -> &Url {
+        match self {
+            ApubActor::Person(p) => p.id(),
+            ApubActor::Group(g) => g.id(),
+        }
+    }
+
+    fn last_refreshed_at(&self) -> Option<DateTime<Utc>> {
+        match self {
+            ApubActor::Person(p) => p.last_refreshed_at(),
+            ApubActor::Group(g) => g.last_refreshed_at(),
+        }
+    }
+
+    async fn read_from_id(id: Url, data: &Data<AppContext>) -> Result<Option<Self>> {
+        if let Some(p) = ApubPerson::read_from_id(id.clone(), data).await? {
+            return Ok(Some(ApubActor::Person(p)));
+        }
+        Ok(ApubGroup::read_from_id(id, data).await?.map(ApubActor::Group))
+    }
+
+    async fn into_json(self, data: &Data<AppContext>) -> Result<ActorDocument> {
+        match self {
+            ApubActor::Person(p) => p.into_json(data).await,
+            ApubActor::Group(g) => g.into_json(data).await,
+        }
+    }
+
+    async fn verify(json: &ActorDocument, expected_domain: &Url, data: &Data<AppContext>) -> Result<()> {
+        match json.kind {
+            ActorKind::Person => ApubPerson::verify(json, expected_domain, data).await,
+            ActorKind::Group => ApubGroup::verify(json, expected_domain, data).await,
+            ActorKind::Application => Err(Error::invalid("wrong_type", "an instance actor does not send activities here")),
+        }
+    }
+
+    async fn from_json(json: ActorDocument, data: &Data<AppContext>) -> Result<Self> {
+        match json.kind {
+            ActorKind::Group => Ok(ApubActor::Group(ApubGroup::from_json(json, data).await?)),
+            _ => Ok(ApubActor::Person(ApubPerson::from_json(json, data).await?)),
+        }
+    }
+}
+
+impl Actor for ApubActor {
+    fn public_key_pem(&self) -> &str {
+        match self {
+            ApubActor::Person(p) => p.public_key_pem(),
+            ApubActor::Group(g) => g.public_key_pem(),
+        }
+    }
+    fn private_key_pem(&self) -> Option<String> {
+        match self {
+            ApubActor::Person(p) => p.private_key_pem(),
+            ApubActor::Group(g) => g.private_key_pem(),
+        }
+    }
+    fn inbox(&self) -> Url {
+        match self {
+            ApubActor::Person(p) => p.inbox(),
+            ApubActor::Group(g) => g.inbox(),
+        }
+    }
+    fn shared_inbox(&self) -> Option<Url> {
+        match self {
+            ApubActor::Person(p) => p.shared_inbox(),
+            ApubActor::Group(g) => g.shared_inbox(),
+        }
+    }
+}

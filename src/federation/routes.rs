@@ -32,6 +32,9 @@ pub fn router() -> Router<crate::http::AppState> {
         .route("/users/{name}", get(person))
         .route("/groups/{name}", get(group))
         .route("/actor", get(instance_actor))
+        .route("/inbox", axum::routing::post(inbox))
+        .route("/users/{name}/inbox", axum::routing::post(inbox))
+        .route("/groups/{name}/inbox", axum::routing::post(inbox))
 }
 
 fn url(text: String) -> ApiResult<Url> {
@@ -144,4 +147,18 @@ async fn group(State(fed): State<FedConfig>, Path(name): Path<String>) -> ApiRes
 async fn instance_actor(State(ctx): State<AppContext>) -> ApiResult<Response> {
     let doc = InstanceActor::load(&ctx).await?.document(&ctx)?;
     Ok(activity_json(&doc))
+}
+
+/// Every inbox: the signature is verified (the signer fetched if unknown), then the activity
+/// goes through the service rules. Nothing unsigned or badly signed is accepted.
+async fn inbox(
+    State(fed): State<FedConfig>,
+    activity: activitypub_federation::axum::inbox::ActivityData,
+) -> ApiResult<axum::http::StatusCode> {
+    let data = fed.to_request_data();
+    activitypub_federation::axum::inbox::receive_activity::<super::activities::InboxActivity, super::objects::ApubActor, AppContext>(
+        activity, &data,
+    )
+    .await?;
+    Ok(axum::http::StatusCode::ACCEPTED)
 }

@@ -66,6 +66,15 @@ impl From<activitypub_federation::error::Error> for Error {
             F::NotFound | F::WebfingerResolveFailed(_) | F::ObjectDeleted(_) | F::ParseFetchedObject(..) => {
                 Error::not_found("remote_not_found", "Nothing was found at that address.").with_cause(e)
             }
+            // The library reports a signature that does not verify only as text.
+            F::ActivitySignatureInvalid | F::ActivityBodyDigestInvalid => {
+                Error::unauthenticated("signature_invalid", "The request is not signed, or its signature or digest does not verify.")
+                    .with_cause(e)
+            }
+            F::Other(message) if message.to_ascii_lowercase().contains("signature") => {
+                Error::unauthenticated("signature_invalid", "The request is not signed, or its signature or digest does not verify.")
+                    .with_cause(e)
+            }
             F::UrlVerificationError(_) | F::DomainResolveError(_) | F::ResolveInternalIpError(..) => {
                 Error::forbidden("address_not_allowed", "This instance does not fetch from that address.").with_cause(e)
             }

@@ -136,7 +136,11 @@ pub fn domain_of(url: &url::Url) -> Option<String> {
 
 /// Refuses a domain this instance does not federate with.
 pub fn check_domain_allowed(ctx: &AppContext, domain: &str) -> Result<()> {
-    if ctx.config.federation.allows(domain) {
+    check_domain_allowed_for(&ctx.config, domain)
+}
+
+pub fn check_domain_allowed_for(config: &crate::config::Config, domain: &str) -> Result<()> {
+    if config.federation.allows(domain) {
         Ok(())
     } else {
         Err(Error::forbidden("domain_not_allowed", format!("This instance does not federate with {domain}.")))

@@ -13,7 +13,9 @@ use crate::error::{Error, Result};
 /// secret group). Returns the group with the new membership.
 pub async fn join(ctx: &AppContext, actor: &Actor, group_id: GroupId) -> Result<GroupView> {
     let actor = *actor;
-    ctx.db
+    let config = ctx.config.clone();
+    let view = ctx
+        .db
         .write(move |conn| {
             let (group, membership, _) = load(conn, &actor, group_id)?;
             let me = actor.person_id;
@@ -21,6 +23,12 @@ pub async fn join(ctx: &AppContext, actor: &Actor, group_id: GroupId) -> Result<
             match state {
                 Some("banned") => return Err(Error::forbidden("banned", "You cannot join this group: a moderator removed you from it.")),
                 Some("active") | Some("pending") => return views::group(conn, me, group),
+                // A group of another instance decides there: ask it, and wait for its answer.
+                _ if group.domain.is_some() => {
+                    super::actors::check_domain_allowed_for(&config, group.domain.as_deref().unwrap_or(""))?;
+                    db::memberships::put(conn, group_id, me, Role::Member.as_str(), MemberState::Pending.as_str(), None)?;
+                    super::effects::record(conn, &super::effects::Effect::FollowGroup { person: me, group: group_id })?;
+                }
                 Some("invited") => {
                     let role = membership.as_ref().map_or("member", |m| m.role.as_str()).to_string();
                     db::memberships::put(
@@ -47,7 +55,9 @@ pub async fn join(ctx: &AppContext, actor: &Actor, group_id: GroupId) -> Result<
             }
             views::group(conn, me, group)
         })
-        .await
+        .await?;
+    ctx.jobs_wake.notify_one();
+    Ok(view)
 }
 
 /// Leave a group, withdraw a request or decline an invitation. The last owner cannot leave.
@@ -151,15 +161,25 @@ pub async fn decide_request(ctx: &AppContext, actor: &Actor, group_id: GroupId, 
                 Some(m) if m.state == "pending" => {}
                 _ => return Err(Error::not_found("request_not_found", "There is no request to join from this person.")),
             }
+            let request = db::memberships::find(conn, group_id, person)?;
+            let remote_follow = request.as_ref().and_then(|m| m.follow_ap_id.clone());
             if approve {
                 db::memberships::put(conn, group_id, person, Role::Member.as_str(), MemberState::Active.as_str(), None)?;
                 super::notifications::notify(conn, person, "request_approved", actor.person_id, None, Some(group_id))?;
+                if remote_follow.is_some() {
+                    super::effects::record(conn, &super::effects::Effect::AcceptMember { group: group_id, person })?;
+                }
             } else {
                 db::memberships::delete(conn, group_id, person)?;
+                if let Some(follow_ap_id) = remote_follow {
+                    super::effects::record(conn, &super::effects::Effect::RejectMember { group: group_id, person, follow_ap_id })?;
+                }
             }
             Ok(())
         })
-        .await
+        .await?;
+    ctx.jobs_wake.notify_one();
+    Ok(())
 }
 
 /// Invites people; an invitation is the only way into a secret group. Active members and
@@ -287,6 +307,64 @@ pub async fn set_role(ctx: &AppContext, actor: &Actor, group_id: GroupId, people
                     return Err(Error::conflict("last_owner", "A group needs at least one owner."));
                 }
                 db::memberships::put(conn, group_id, person, role.as_str(), MemberState::Active.as_str(), target.invited_by_id)?;
+            }
+            Ok(())
+        })
+        .await
+}
+
+/// A person of another instance asks to join a local group (their Follow arrived at its inbox).
+/// A public group takes them in at once; a private group holds the request for a moderator;
+/// anything else (internal, secret without an invitation, banned) is refused.
+pub async fn remote_follow(ctx: &AppContext, group_name: &str, person: PersonId, follow_ap_id: String) -> Result<MemberState> {
+    let name = group_name.to_ascii_lowercase();
+    let state = ctx
+        .db
+        .write(move |conn| {
+            let group = db::groups::find_by_name(conn, &name, None)?.ok_or_else(group_not_found)?;
+            if group.scope != "federated" {
+                return Err(group_not_found());
+            }
+            let existing = db::memberships::find(conn, group.id, person)?;
+            let state = match (existing.as_ref().map(|m| m.state.as_str()), Visibility::parse(&group.visibility)?) {
+                (Some("banned"), _) => return Err(Error::forbidden("banned", "This person may not join this group.")),
+                (Some("active"), _) => MemberState::Active,
+                (Some("invited"), _) | (_, Visibility::Public) => MemberState::Active,
+                (_, Visibility::Private) => MemberState::Pending,
+                (_, Visibility::Secret) => return Err(group_not_found()),
+            };
+            let role = existing.as_ref().map_or("member", |m| m.role.as_str()).to_string();
+            db::memberships::put(conn, group.id, person, &role, state.as_str(), existing.and_then(|m| m.invited_by_id))?;
+            db::memberships::set_follow_id(conn, group.id, person, &follow_ap_id)?;
+            match state {
+                MemberState::Active => super::effects::record(conn, &super::effects::Effect::AcceptMember { group: group.id, person })?,
+                _ => {
+                    for moderator in db::memberships::moderators(conn, group.id)? {
+                        super::notifications::notify(conn, moderator, "join_request", person, None, Some(group.id))?;
+                    }
+                }
+            }
+            Ok(state)
+        })
+        .await?;
+    ctx.jobs_wake.notify_one();
+    Ok(state)
+}
+
+/// A group of another instance answered a local person's request to join.
+pub async fn remote_answer(ctx: &AppContext, group: GroupId, person: PersonId, accepted: bool) -> Result<()> {
+    ctx.db
+        .write(move |conn| {
+            let membership = db::memberships::find(conn, group, person)?;
+            match (membership.as_ref().map(|m| m.state.as_str()), accepted) {
+                (Some("pending"), true) => {
+                    db::memberships::put(conn, group, person, Role::Member.as_str(), MemberState::Active.as_str(), None)?;
+                }
+                (Some("pending") | Some("active"), false) => {
+                    db::memberships::delete(conn, group, person)?;
+                }
+                // An answer nobody asked for changes nothing.
+                _ => {}
             }
             Ok(())
         })

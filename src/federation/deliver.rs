@@ -1,0 +1,208 @@
+//! From effects to signed deliveries. An effect becomes activity JSON and one delivery job per
+//! inbox, in one transaction with marking the effect done; a delivery is signed with its actor's
+//! key when it is sent (keys never sit in the queue).
+
+use activitypub_federation::activity_sending::SendActivityTask;
+use activitypub_federation::config::Data;
+use activitypub_federation::traits::{Activity, Actor};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use url::Url;
+
+use super::objects::{ApubGroup, ApubPerson};
+use super::setup::FedConfig;
+use crate::context::AppContext;
+use crate::db::{self, GroupId, PersonId};
+use crate::error::{Error, Result};
+use crate::service::actors;
+use crate::service::effects::Effect;
+use crate::urls;
+
+pub const JOB_KIND: &str = "deliver";
+
+/// Who signs a delivery.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Signer {
+    Person(PersonId),
+    Group(GroupId),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Delivery {
+    pub inbox: Url,
+    pub signer: Signer,
+    pub activity: Value,
+}
+
+fn new_activity_id(ctx: &AppContext, kind: &str) -> String {
+    use rand::Rng;
+    let nonce: u128 = rand::thread_rng().r#gen();
+    format!("{}/activities/{kind}/{nonce:032x}", ctx.config.base_url())
+}
+
+fn person_ap_id(ctx: &AppContext, p: &db::people::Person) -> String {
+    p.ap_id.clone().unwrap_or_else(|| urls::person_id(&ctx.config, &p.username))
+}
+
+fn group_ap_id(ctx: &AppContext, g: &db::groups::Group) -> String {
+    g.ap_id.clone().unwrap_or_else(|| urls::group_id(&ctx.config, &g.name))
+}
+
+fn inbox_of(inbox: &Option<String>, shared: &Option<String>) -> Result<Url> {
+    let url = shared.as_deref().or(inbox.as_deref()).ok_or_else(|| Error::internal("the remote actor has no inbox"))?;
+    Url::parse(url).map_err(|e| Error::internal(format!("bad inbox {url}: {e}")))
+}
+
+/// Turns an effect into deliveries, stored together with marking the effect job done.
+pub async fn expand_effect(ctx: &AppContext, job_id: i64, effect: Effect) -> Result<()> {
+    let ctx2 = ctx.clone();
+    let deliveries: Vec<Delivery> = ctx
+        .db
+        .read(move |conn| -> Result<_> {
+            let ctx = &ctx2;
+            let (group_id, person_id) = match &effect {
+                Effect::FollowGroup { person, group } => (*group, *person),
+                Effect::AcceptMember { group, person } | Effect::RejectMember { group, person, .. } => (*group, *person),
+            };
+            let group = db::groups::find(conn, group_id)?.ok_or_else(|| Error::internal("effect for a missing group"))?;
+            let person = db::people::get(conn, person_id)?;
+            let group_id_url = group_ap_id(ctx, &group);
+            let person_id_url = person_ap_id(ctx, &person);
+            Ok(match effect {
+                Effect::FollowGroup { person, .. } => vec![Delivery {
+                    inbox: inbox_of(&group.inbox_url, &group.shared_inbox_url)?,
+                    signer: Signer::Person(person),
+                    activity: json!({
+                        "@context": "https://www.w3.org/ns/activitystreams",
+                        "type": "Follow",
+                        "id": new_activity_id(ctx, "follow"),
+                        "actor": person_id_url,
+                        "object": group_id_url,
+                        "to": [group_id_url],
+                    }),
+                }],
+                Effect::AcceptMember { group: gid, .. } => {
+                    let membership = db::memberships::find(conn, gid, person_id)?;
+                    let follow_id = membership.and_then(|m| m.follow_ap_id).unwrap_or_default();
+                    vec![Delivery {
+                        inbox: inbox_of(&person.inbox_url, &person.shared_inbox_url)?,
+                        signer: Signer::Group(gid),
+                        activity: json!({
+                            "@context": "https://www.w3.org/ns/activitystreams",
+                            "type": "Accept",
+                            "id": new_activity_id(ctx, "accept"),
+                            "actor": group_id_url,
+                            "object": { "type": "Follow", "id": follow_id, "actor": person_id_url, "object": group_id_url },
+                            "to": [person_id_url],
+                        }),
+                    }]
+                }
+                Effect::RejectMember { group: gid, follow_ap_id, .. } => vec![Delivery {
+                    inbox: inbox_of(&person.inbox_url, &person.shared_inbox_url)?,
+                    signer: Signer::Group(gid),
+                    activity: json!({
+                        "@context": "https://www.w3.org/ns/activitystreams",
+                        "type": "Reject",
+                        "id": new_activity_id(ctx, "reject"),
+                        "actor": group_id_url,
+                        "object": { "type": "Follow", "id": follow_ap_id, "actor": person_id_url, "object": group_id_url },
+                        "to": [person_id_url],
+                    }),
+                }],
+            })
+        })
+        .await?;
+    let settings = ctx.config.federation.clone();
+    ctx.db
+        .write(move |conn| -> Result<_> {
+            for delivery in deliveries {
+                // Nothing is ever queued for a domain this instance does not federate with.
+                match actors::domain_of(&delivery.inbox) {
+                    Some(domain) if settings.allows(&domain) => {}
+                    _ => continue,
+                }
+                let payload = serde_json::to_string(&delivery).map_err(Error::internal)?;
+                db::jobs::enqueue(conn, JOB_KIND, &payload, db::now())?;
+            }
+            db::jobs::complete(conn, job_id)?;
+            Ok(())
+        })
+        .await?;
+    ctx.jobs_wake.notify_one();
+    Ok(())
+}
+
+/// An activity stored as JSON, to be signed and sent as it is.
+#[derive(Debug)]
+struct StoredActivity {
+    id: Url,
+    actor: Url,
+    json: Value,
+}
+
+impl Serialize for StoredActivity {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.json.serialize(s)
+    }
+}
+
+#[async_trait::async_trait]
+impl Activity for StoredActivity {
+    type DataType = AppContext;
+    type Error = Error;
+    fn id(&self) -> &Url {
+        &self.id
+    }
+    fn actor(&self) -> &Url {
+        &self.actor
+    }
+    async fn verify(&self, _data: &Data<AppContext>) -> Result<()> {
+        Ok(())
+    }
+    async fn receive(self, _data: &Data<AppContext>) -> Result<()> {
+        Ok(())
+    }
+}
+
+fn field_url(json: &Value, key: &str) -> Result<Url> {
+    json.get(key)
+        .and_then(Value::as_str)
+        .and_then(|s| Url::parse(s).ok())
+        .ok_or_else(|| Error::internal(format!("stored activity without {key}")))
+}
+
+async fn send_as<A: Actor>(delivery: &Delivery, actor: &A, data: &Data<AppContext>) -> Result<()> {
+    let activity = StoredActivity {
+        id: field_url(&delivery.activity, "id")?,
+        actor: field_url(&delivery.activity, "actor")?,
+        json: delivery.activity.clone(),
+    };
+    for task in SendActivityTask::prepare(&activity, actor, vec![delivery.inbox.clone()], data).await? {
+        task.sign_and_send(data).await?;
+    }
+    Ok(())
+}
+
+/// Signs and sends one delivery. An error means: try again later.
+pub async fn send(fed: &FedConfig, delivery: &Delivery) -> Result<()> {
+    let ctx: &AppContext = fed;
+    let data = fed.to_request_data();
+    match delivery.signer {
+        Signer::Person(id) => {
+            let row = ctx.db.read(move |conn| -> Result<_> { Ok(db::people::get(conn, id)?) }).await?;
+            let person = actors::local_person(ctx, &row.username).await?;
+            send_as(delivery, &ApubPerson::new(ctx, person)?, &data).await
+        }
+        Signer::Group(id) => {
+            let row = ctx
+                .db
+                .read(move |conn| -> Result<_> {
+                    db::groups::find(conn, id)?.ok_or_else(|| Error::internal("delivery for a missing group"))
+                })
+                .await?;
+            let group = actors::local_group(ctx, &row.name).await?;
+            send_as(delivery, &ApubGroup::new(ctx, group.into())?, &data).await
+        }
+    }
+}

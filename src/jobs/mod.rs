@@ -1,0 +1,108 @@
+//! Workers for the persistent job queue: effects become deliveries, deliveries are sent, failed
+//! deliveries are retried with exponential backoff. Jobs are claimed through the database, so
+//! several processes on one PostgreSQL database share the work, and a job whose worker died is
+//! claimed again when its claim expires.
+
+use std::time::Duration;
+
+use chrono::TimeDelta;
+
+use crate::context::AppContext;
+use crate::db::{self, jobs::ClaimedJob};
+use crate::error::{Error, Result};
+use crate::federation::deliver::{self, Delivery};
+use crate::federation::FedConfig;
+use crate::service::effects::{self, Effect};
+
+/// How long a claimed job is reserved for its worker.
+const CLAIM: TimeDelta = TimeDelta::minutes(2);
+/// Jobs taken at once.
+const BATCH: i64 = 16;
+/// After this many failed attempts a delivery is given up (about 11 days of retrying).
+pub const MAX_ATTEMPTS: i32 = 12;
+
+/// Delay before attempt `attempts + 1`: 30 s, 2 min, 8 min, ... capped at 2 days.
+pub fn backoff(attempts: i32) -> TimeDelta {
+    let seconds = 30i64.saturating_mul(4i64.saturating_pow(attempts.clamp(1, 10) as u32 - 1));
+    TimeDelta::seconds(seconds.min(2 * 24 * 3600))
+}
+
+/// Runs the workers until `stop` turns true.
+pub fn spawn(fed: FedConfig, mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let ran = match run_due(&fed).await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!(error = ?e, "job queue");
+                    0
+                }
+            };
+            if *stop.borrow() {
+                break;
+            }
+            if ran == 0 {
+                let ctx: &AppContext = &fed;
+                tokio::select! {
+                    _ = ctx.jobs_wake.notified() => {}
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = stop.changed() => break,
+                }
+            }
+        }
+    })
+}
+
+/// Claims and runs the jobs that are due; returns how many ran.
+pub async fn run_due(fed: &FedConfig) -> Result<usize> {
+    let ctx: &AppContext = fed;
+    let claimed = ctx
+        .db
+        .write(|conn| -> Result<_> {
+            let now = db::now();
+            Ok(db::jobs::claim(conn, now, now + CLAIM, BATCH)?)
+        })
+        .await?;
+    let n = claimed.len();
+    for job in claimed {
+        let id = job.id;
+        let attempts = job.attempts;
+        if let Err(e) = run(fed, job).await {
+            tracing::info!(job = id, attempts, error = %e, cause = ?e.cause(), "job failed");
+            let retry_at = (attempts < MAX_ATTEMPTS).then(|| db::now() + backoff(attempts));
+            let message = e.cause().map_or_else(|| e.to_string(), |c| c.to_string());
+            ctx.db.write(move |conn| -> Result<_> { Ok(db::jobs::fail(conn, id, &message, retry_at)?) }).await?;
+        }
+    }
+    Ok(n)
+}
+
+async fn run(fed: &FedConfig, job: ClaimedJob) -> Result<()> {
+    let ctx: &AppContext = fed;
+    match job.kind.as_str() {
+        effects::JOB_KIND => {
+            let effect: Effect = serde_json::from_str(&job.payload).map_err(Error::internal)?;
+            deliver::expand_effect(ctx, job.id, effect).await
+        }
+        deliver::JOB_KIND => {
+            let delivery: Delivery = serde_json::from_str(&job.payload).map_err(Error::internal)?;
+            deliver::send(fed, &delivery).await?;
+            let id = job.id;
+            ctx.db.write(move |conn| -> Result<_> { Ok(db::jobs::complete(conn, id)?) }).await
+        }
+        other => Err(Error::internal(format!("unknown job kind {other}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert_eq!(backoff(1), TimeDelta::seconds(30));
+        assert_eq!(backoff(2), TimeDelta::seconds(120));
+        assert_eq!(backoff(3), TimeDelta::seconds(480));
+        assert_eq!(backoff(12), TimeDelta::days(2));
+    }
+}

@@ -1,0 +1,28 @@
+//! Effects: what a change means for other servers. A service records an effect in the same
+//! transaction as the change; `jobs` turns it into signed deliveries. A crash between the two
+//! loses nothing. Services never talk to other servers themselves.
+
+use serde::{Deserialize, Serialize};
+
+use crate::db::{self, DbConn, GroupId, PersonId};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "effect", rename_all = "snake_case")]
+pub enum Effect {
+    /// A local person asked to join a group of another instance: send it a Follow.
+    FollowGroup { person: PersonId, group: GroupId },
+    /// A local group took a remote person in: send an Accept of their Follow.
+    AcceptMember { group: GroupId, person: PersonId },
+    /// A local group turned a remote person's request down: send a Reject of their Follow.
+    RejectMember { group: GroupId, person: PersonId, follow_ap_id: String },
+}
+
+pub const JOB_KIND: &str = "effect";
+
+/// Records the effect in the caller's transaction.
+pub(crate) fn record(conn: &mut DbConn, effect: &Effect) -> Result<()> {
+    let payload = serde_json::to_string(effect).map_err(Error::internal)?;
+    db::jobs::enqueue(conn, JOB_KIND, &payload, db::now())?;
+    Ok(())
+}
