@@ -74,3 +74,91 @@ pub fn pending_count(conn: &mut DbConn) -> DbResult<i64> {
 pub fn payloads(conn: &mut DbConn, kind: &str) -> DbResult<Vec<String>> {
     Ok(jobs::table.filter(jobs::kind.eq(kind)).order(jobs::id.asc()).select(jobs::payload).load(conn)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+
+    use super::*;
+    use crate::db::testing::TestDatabase;
+    use crate::db::Db;
+
+    fn db() -> (TestDatabase, Db) {
+        let t = TestDatabase::new();
+        let db = Db::connect(&t.url, 4).expect("connect");
+        (t, db)
+    }
+
+    #[test]
+    fn a_claimed_job_is_not_claimed_again_until_its_claim_expires() {
+        let (_t, db) = db();
+        let now = crate::db::now();
+        db.write_blocking(|c| -> DbResult<()> {
+            enqueue(c, "deliver", "{\"n\":1}", now)?;
+            enqueue(c, "deliver", "{\"n\":2}", now + TimeDelta::hours(1))
+        })
+        .expect("enqueue");
+        let first = db.write_blocking(|c| claim(c, now, now + TimeDelta::minutes(2), 10)).expect("claim");
+        assert_eq!(first.iter().map(|j| j.payload.as_str()).collect::<Vec<_>>(), vec!["{\"n\":1}"], "only the due job");
+        assert_eq!(first[0].attempts, 1);
+        let second = db.write_blocking(|c| claim(c, now, now + TimeDelta::minutes(2), 10)).expect("claim");
+        assert!(second.is_empty(), "a claimed job is not handed out twice");
+        // The worker died: after the claim expires, another worker takes the job.
+        let later = now + TimeDelta::minutes(3);
+        let again = db.write_blocking(|c| claim(c, later, later + TimeDelta::minutes(2), 10)).expect("claim");
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].attempts, 2);
+        db.write_blocking(|c| complete(c, again[0].id)).expect("complete");
+        let much_later = now + TimeDelta::hours(2);
+        let rest = db.write_blocking(|c| claim(c, much_later, much_later + TimeDelta::minutes(2), 10)).expect("claim");
+        assert_eq!(rest.iter().map(|j| j.payload.as_str()).collect::<Vec<_>>(), vec!["{\"n\":2}"], "a done job never runs again");
+    }
+
+    #[test]
+    fn a_failed_job_waits_for_its_retry_and_a_given_up_job_stays_recorded() {
+        let (_t, db) = db();
+        let now = crate::db::now();
+        db.write_blocking(|c| enqueue(c, "deliver", "{}", now)).expect("enqueue");
+        let job = db.write_blocking(|c| claim(c, now, now + TimeDelta::minutes(2), 1)).expect("claim").remove(0);
+        db.write_blocking(|c| fail(c, job.id, "connection refused", Some(now + TimeDelta::minutes(5)))).expect("fail");
+        assert!(db.write_blocking(|c| claim(c, now + TimeDelta::minutes(4), now + TimeDelta::minutes(6), 1)).expect("claim").is_empty());
+        let retried = db.write_blocking(|c| claim(c, now + TimeDelta::minutes(6), now + TimeDelta::minutes(8), 1)).expect("claim");
+        assert_eq!(retried.len(), 1);
+        db.write_blocking(|c| fail(c, job.id, "gone for good", None)).expect("give up");
+        assert_eq!(db.write_blocking(pending_count).expect("count"), 0);
+        assert_eq!(db.write_blocking(|c| payloads(c, "deliver")).expect("payloads").len(), 1, "the given-up job is kept for the admin");
+    }
+
+    #[test]
+    fn concurrent_workers_never_take_the_same_job() {
+        let (_t, db) = db();
+        let now = crate::db::now();
+        db.write_blocking(|c| -> DbResult<()> {
+            for i in 0..200 {
+                enqueue(c, "deliver", &format!("{{\"n\":{i}}}"), now)?;
+            }
+            Ok(())
+        })
+        .expect("enqueue");
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                let db = db.clone();
+                std::thread::spawn(move || {
+                    let mut mine = Vec::new();
+                    loop {
+                        let jobs = db.write_blocking(|c| claim(c, now, now + TimeDelta::minutes(2), 7)).expect("claim");
+                        if jobs.is_empty() {
+                            return mine;
+                        }
+                        mine.extend(jobs.into_iter().map(|j| j.id));
+                    }
+                })
+            })
+            .collect();
+        let mut all: Vec<i64> = workers.into_iter().flat_map(|w| w.join().expect("worker")).collect();
+        let total = all.len();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!((total, all.len()), (200, 200), "every job taken exactly once");
+    }
+}
