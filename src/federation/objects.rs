@@ -19,6 +19,12 @@ fn parse(text: &str) -> Result<Url> {
     Url::parse(text).map_err(|e| Error::internal(format!("bad URL {text}: {e}")))
 }
 
+/// A stored inbox, or (local actors store none) `{id}/inbox`. (`Url::join` would replace the
+/// last path segment: `/users/anna` + `inbox` is `/users/inbox`.)
+fn inbox_or_default(stored: Option<&str>, id: &Url) -> Url {
+    stored.and_then(|u| Url::parse(u).ok()).unwrap_or_else(|| parse(&format!("{id}/inbox")).unwrap_or_else(|_| id.clone()))
+}
+
 /// The parts every actor document shares.
 struct Parts {
     kind: ActorKind,
@@ -174,11 +180,7 @@ impl Actor for ApubPerson {
         self.row.private_key.clone()
     }
     fn inbox(&self) -> Url {
-        self.row
-            .inbox_url
-            .as_deref()
-            .and_then(|u| Url::parse(u).ok())
-            .unwrap_or_else(|| self.id.join("inbox").unwrap_or_else(|_| self.id.clone()))
+        inbox_or_default(self.row.inbox_url.as_deref(), &self.id)
     }
     fn shared_inbox(&self) -> Option<Url> {
         self.row.shared_inbox_url.as_deref().and_then(|u| Url::parse(u).ok())
@@ -292,12 +294,7 @@ impl Actor for ApubGroup {
         self.found.group.private_key.clone()
     }
     fn inbox(&self) -> Url {
-        self.found
-            .group
-            .inbox_url
-            .as_deref()
-            .and_then(|u| Url::parse(u).ok())
-            .unwrap_or_else(|| self.id.join("inbox").unwrap_or_else(|_| self.id.clone()))
+        inbox_or_default(self.found.group.inbox_url.as_deref(), &self.id)
     }
     fn shared_inbox(&self) -> Option<Url> {
         self.found.group.shared_inbox_url.as_deref().and_then(|u| Url::parse(u).ok())
@@ -374,7 +371,7 @@ impl Actor for InstanceActor {
         Some(self.private_key_pem.clone())
     }
     fn inbox(&self) -> Url {
-        self.id.join("actor/inbox").unwrap_or_else(|_| self.id.clone())
+        inbox_or_default(None, &self.id)
     }
 }
 
@@ -459,5 +456,17 @@ impl Actor for ApubActor {
             ApubActor::Person(p) => p.shared_inbox(),
             ApubActor::Group(g) => g.shared_inbox(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_local_actors_inbox_is_below_its_id() {
+        let id = Url::parse("https://gemeente-a.nl/users/anna").expect("url");
+        assert_eq!(inbox_or_default(None, &id).as_str(), "https://gemeente-a.nl/users/anna/inbox");
+        assert_eq!(inbox_or_default(Some("https://b.nl/inbox"), &id).as_str(), "https://b.nl/inbox");
     }
 }
