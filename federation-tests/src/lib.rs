@@ -53,6 +53,18 @@ impl Cluster {
 }
 
 impl Node {
+    /// Posts this node stored that contain `text`, whatever their group or visibility.
+    pub async fn stored_posts_containing(&self, text: &str) -> i64 {
+        let text = text.to_string();
+        self.instance.ctx.db.read(move |conn| gilde::db::posts::count_containing(conn, &text)).await.expect("scan")
+    }
+
+    /// The deliveries this node queued, as JSON.
+    pub async fn deliveries(&self) -> Vec<serde_json::Value> {
+        let payloads = self.instance.ctx.db.read(|conn| gilde::db::jobs::payloads(conn, "deliver")).await.expect("jobs");
+        payloads.iter().map(|p| serde_json::from_str(p).expect("delivery JSON")).collect()
+    }
+
     /// A local person on this node and an API token for them.
     pub async fn person(&self, name: &str) -> (gilde::db::PersonId, String) {
         let ctx = &self.instance.ctx;

@@ -209,3 +209,109 @@ async fn an_unsigned_activity_is_refused_and_changes_nothing() {
     let (_, members) = a.get(&format!("/api/v1/groups/{}/memberships", group["id"].as_str().expect("id")), &anna).await;
     assert_eq!(members.as_array().map(Vec::len), Some(1), "only the owner: {members}");
 }
+
+/// Starts A and B, creates a federated group on A owned by anna, and lets bert of B join it.
+/// Returns (anna's token, bert's token, A's group id, B's id for the group).
+async fn joined_group(a: &federation_tests::Node, b: &federation_tests::Node, visibility: &str) -> (String, String, String, String) {
+    let (_, anna) = a.person("anna").await;
+    let (_, bert) = b.person("bert").await;
+    let (_, on_a) = a
+        .post(
+            "/api/v1/groups",
+            &anna,
+            json!({ "name": "omgevingswet", "display_name": "Omgevingswet", "scope": "federated", "visibility": visibility }),
+        )
+        .await;
+    let group_a = on_a["id"].as_str().expect("id").to_string();
+    let (_, on_b) = b.get(&format!("/api/v1/groups/lookup?acct=omgevingswet@{}", a.domain), &bert).await;
+    let group_b = on_b["id"].as_str().expect("id").to_string();
+    b.post(&format!("/api/v1/groups/{group_b}/join"), &bert, json!({})).await;
+    if visibility != "public" {
+        let path = format!("/api/v1/groups/{group_a}/membership_requests");
+        eventually("the request reaches A", || async { a.get(&path, &anna).await.1.as_array().map(Vec::len) == Some(1) }).await;
+        let request = a.get(&path, &anna).await.1[0]["id"].as_str().expect("id").to_string();
+        a.post(&format!("{path}/{request}/authorize"), &anna, json!({})).await;
+    }
+    eventually("bert is a member on B", || async { membership_state(b, &bert, &group_b).await.as_deref() == Some("active") }).await;
+    (anna, bert, group_a, group_b)
+}
+
+async fn timeline_texts(node: &federation_tests::Node, token: &str, group: &str) -> Vec<String> {
+    let (_, list) = node.get(&format!("/api/v1/timelines/group/{group}"), token).await;
+    list.as_array().into_iter().flatten().filter_map(|s| s["text"].as_str().map(str::to_string)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn posts_and_replies_travel_through_the_group_both_ways() {
+    let cluster = Cluster::start(&["gemeente-a", "gemeente-b"]).await;
+    let (a, b) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"));
+    let (anna, bert, group_a, group_b) = joined_group(a, b, "public").await;
+
+    // anna posts on A: the group announces it, bert reads it on B.
+    let (_, from_a) = a.post("/api/v1/statuses", &anna, json!({ "status": "Nieuwe **regels** per 1 januari", "group_id": group_a })).await;
+    eventually("anna's post reaches B", || async { timeline_texts(b, &bert, &group_b).await.iter().any(|t| t.contains("regels")) }).await;
+    let (_, on_b) = b.get(&format!("/api/v1/timelines/group/{group_b}"), &bert).await;
+    let copy =
+        on_b.as_array().and_then(|l| l.iter().find(|s| s["text"].as_str().is_some_and(|t| t.contains("regels")))).expect("post").clone();
+    assert_eq!(copy["account"]["acct"], format!("anna@{}", a.domain));
+    assert_eq!(copy["uri"], from_a["uri"], "the same post, by its id");
+    assert!(copy["content"].as_str().is_some_and(|c| c.contains("<strong>regels</strong>")), "{copy}");
+
+    // bert posts into the group from B: it goes to A, which stores and announces it.
+    let (status, from_b) = b.post("/api/v1/statuses", &bert, json!({ "status": "Vraag uit gemeente B", "group_id": group_b })).await;
+    assert_eq!(status, 200, "{from_b}");
+    eventually("bert's post reaches A", || async { timeline_texts(a, &anna, &group_a).await.iter().any(|t| t.contains("gemeente B")) })
+        .await;
+
+    // bert replies on B to anna's post: the reply reaches A in its thread.
+    let (status, reply) = b.post("/api/v1/statuses", &bert, json!({ "status": "Dank, duidelijk", "in_reply_to_id": copy["id"] })).await;
+    assert_eq!(status, 200, "{reply}");
+    let context = format!("/api/v1/statuses/{}/context", from_a["id"].as_str().expect("id"));
+    eventually("the reply is in the thread on A", || async {
+        a.get(&context, &anna).await.1["descendants"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|s| s["text"].as_str() == Some("Dank, duidelijk")))
+    })
+    .await;
+    // Each post exactly once on each side, though it also came back in the group's announce.
+    assert_eq!(a.stored_posts_containing("Vraag uit gemeente B").await, 1);
+    assert_eq!(b.stored_posts_containing("Vraag uit gemeente B").await, 1);
+    assert_eq!(b.stored_posts_containing("regels").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn internal_and_private_content_reaches_no_one_it_should_not() {
+    let cluster = Cluster::start(&["gemeente-a", "gemeente-b", "bedrijf-c"]).await;
+    let (a, b, c) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"), cluster.node("bedrijf-c"));
+    let (anna, bert, group_a, group_b) = joined_group(a, b, "private").await;
+    // C knows the private group (its name and description are public) but has no member in it.
+    let (_, carl) = c.person("carl").await;
+    let (status, _) = c.get(&format!("/api/v1/groups/lookup?acct=omgevingswet@{}", a.domain), &carl).await;
+    assert_eq!(status, 200);
+    // An internal group of A, with a member and a post.
+    let (_, intern) = a.post("/api/v1/groups", &anna, json!({ "name": "intern", "display_name": "Intern", "scope": "internal" })).await;
+    a.post("/api/v1/statuses", &anna, json!({ "status": "intern-geheim: reorganisatie", "group_id": intern["id"] })).await;
+
+    a.post("/api/v1/statuses", &anna, json!({ "status": "partner-vertrouwelijk: offerte", "group_id": group_a })).await;
+    eventually("the private post reaches the member's server", || async {
+        timeline_texts(b, &bert, &group_b).await.iter().any(|t| t.contains("offerte"))
+    })
+    .await;
+    // Let any other delivery of A finish before looking at what arrived where.
+    eventually("A's queue is empty", || async { a.instance.ctx.db.read(gilde::db::jobs::pending_count).await.expect("count") == 0 }).await;
+
+    assert_eq!(c.stored_posts_containing("offerte").await, 0, "a non-member's server never receives private content");
+    for node in [b, c] {
+        assert_eq!(node.stored_posts_containing("intern-geheim").await, 0, "nothing of an internal group leaves A");
+    }
+    let deliveries = a.deliveries().await;
+    assert!(!deliveries.is_empty());
+    for d in &deliveries {
+        let text = d.to_string();
+        assert!(!text.contains("intern-geheim"), "an internal post was queued: {text}");
+        assert!(d["inbox"].as_str().is_some_and(|i| i.starts_with(&b.base)), "only B's inbox: {text}");
+        if text.contains("offerte") {
+            assert!(!text.contains("activitystreams#Public"), "private content is never addressed to Public: {text}");
+        }
+    }
+}

@@ -154,3 +154,20 @@ pub fn set_follow_id(conn: &mut DbConn, group: GroupId, person: PersonId, follow
     diesel::update(memberships::table.find((group, person))).set(memberships::follow_ap_id.eq(Some(follow_ap_id))).execute(conn)?;
     Ok(())
 }
+
+/// Distinct inboxes (shared ones where known) of the remote active members of a group: where
+/// its content goes. Local members and other states never appear.
+pub fn remote_member_inboxes(conn: &mut DbConn, group: GroupId) -> DbResult<Vec<String>> {
+    use super::schema::people;
+    let rows: Vec<(Option<String>, Option<String>)> = memberships::table
+        .inner_join(people::table.on(people::id.eq(memberships::person_id)))
+        .filter(memberships::group_id.eq(group))
+        .filter(memberships::state.eq("active"))
+        .filter(people::domain.is_not_null())
+        .select((people::shared_inbox_url, people::inbox_url))
+        .load(conn)?;
+    let mut inboxes: Vec<String> = rows.into_iter().filter_map(|(shared, own)| shared.or(own)).collect();
+    inboxes.sort();
+    inboxes.dedup();
+    Ok(inboxes)
+}

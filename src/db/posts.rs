@@ -257,3 +257,29 @@ pub fn authors_of(conn: &mut DbConn, ids: &[PostId]) -> DbResult<Vec<(PostId, Pe
     }
     Ok(posts::table.filter(posts::id.eq_any(ids)).select((posts::id, posts::author_id)).load(conn)?)
 }
+
+/// A post by ActivityPub id (remote posts store theirs).
+pub fn find_by_ap_id(conn: &mut DbConn, ap_id: &str) -> DbResult<Option<Post>> {
+    Ok(posts::table.filter(posts::ap_id.eq(ap_id)).select(posts::all_columns).first(conn).optional()?)
+}
+
+/// Stores a post that arrived from another server (its `ap_id` set).
+pub fn insert_remote(conn: &mut DbConn, new: &NewPost<'_>, ap_id: &str) -> DbResult<Post> {
+    let post = insert(conn, new)?;
+    diesel::update(posts::table.find(post.id)).set(posts::ap_id.eq(Some(ap_id))).execute(conn)?;
+    Ok(Post { ap_id: Some(ap_id.to_string()), ..post })
+}
+
+/// How many stored posts (any group, any visibility, deleted ones included) contain `text`:
+/// for admins and tests that must show something never arrived.
+pub fn count_containing(conn: &mut DbConn, text: &str) -> DbResult<i64> {
+    Ok(posts::table
+        .filter(
+            lower(posts::source)
+                .like(contains_pattern(text))
+                .escape('\\')
+                .or(lower(posts::content_html).like(contains_pattern(text)).escape('\\')),
+        )
+        .count()
+        .get_result(conn)?)
+}

@@ -9,6 +9,10 @@ use url::Url;
 
 use crate::context::AppContext;
 use crate::error::{Error, Result};
+use activitypub_federation::fetch::object_id::ObjectId;
+
+use super::objects::ApubPerson;
+use crate::service::posts::{self, RemotePostInput};
 use crate::service::{actors, membership};
 
 /// An activity as it arrives: its id and actor, and what kind it is.
@@ -29,6 +33,10 @@ pub enum Kind {
     Accept { object: Value },
     /// A group turned the follower down.
     Reject { object: Value },
+    /// A member's post sent to a group (`object` is the Note).
+    Create { object: Value },
+    /// A group passes on what its members posted (`object` is the Create, or the Note).
+    Announce { object: Value },
     /// Anything Gilde does not handle yet: accepted and ignored, as servers expect.
     #[serde(other)]
     Other,
@@ -72,6 +80,8 @@ impl Activity for InboxActivity {
                 membership::remote_follow(ctx, group, person.id, self.id.to_string()).await?;
             }
             Kind::Accept { object } => answer(ctx, &self.actor, &object, true).await?,
+            Kind::Create { object } => created(data, &self.actor, &object).await?,
+            Kind::Announce { object } => announced(data, &self.actor, &object).await?,
             Kind::Reject { object } => answer(ctx, &self.actor, &object, false).await?,
             Kind::Other => {}
         }
@@ -90,4 +100,87 @@ async fn answer(ctx: &AppContext, group_id: &Url, follow: &Value, accepted: bool
         return Ok(());
     }
     membership::remote_answer(ctx, group.group.id, person.id, accepted).await
+}
+
+fn url_field(value: &Value, key: &str) -> Option<Url> {
+    value.get(key).and_then(Value::as_str).and_then(|s| Url::parse(s).ok())
+}
+
+/// The ids named in a note's `audience`, `to` and `cc`.
+fn addressed(note: &Value) -> Vec<Url> {
+    let mut out = Vec::new();
+    for key in ["audience", "to", "cc"] {
+        match note.get(key) {
+            Some(Value::String(s)) => out.extend(Url::parse(s).ok()),
+            Some(Value::Array(list)) => out.extend(list.iter().filter_map(Value::as_str).filter_map(|s| Url::parse(s).ok())),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn is_public(note: &Value) -> bool {
+    addressed(note).iter().any(|u| u.as_str() == "https://www.w3.org/ns/activitystreams#Public")
+}
+
+fn note_input(note: &Value, author: crate::db::PersonId, group: crate::db::GroupId) -> Result<RemotePostInput> {
+    if note.get("type").and_then(Value::as_str) != Some("Note") {
+        return Err(Error::invalid("unsupported_object", "Only notes are accepted in groups."));
+    }
+    let ap_id = url_field(note, "id").ok_or_else(|| Error::invalid("no_id", "The note has no id."))?;
+    Ok(RemotePostInput {
+        ap_id: ap_id.to_string(),
+        author,
+        group,
+        in_reply_to: url_field(note, "inReplyTo").map(|u| u.to_string()),
+        content_html: note.get("content").and_then(Value::as_str).unwrap_or("").to_string(),
+        source: note.get("source").and_then(|s| s.get("content")).and_then(Value::as_str).map(str::to_string),
+        public: is_public(note),
+    })
+}
+
+/// A member of another instance posted to a group hosted here (signed by the author).
+async fn created(data: &Data<AppContext>, actor: &Url, note: &Value) -> Result<()> {
+    let ctx: &AppContext = data;
+    let note_id = url_field(note, "id").ok_or_else(|| Error::invalid("no_id", "The note has no id."))?;
+    verify_domains_match(&note_id, actor).map_err(|e| Error::invalid("wrong_domain", e.to_string()))?;
+    if url_field(note, "attributedTo").as_ref() != Some(actor) {
+        return Err(Error::invalid("wrong_author", "The note is not by the actor who sent it."));
+    }
+    let prefix = format!("{}/groups/", ctx.config.base_url());
+    let Some(group_name) = addressed(note).iter().find_map(|u| u.as_str().strip_prefix(&prefix).map(str::to_string)) else {
+        // Not for a group of this instance (e.g. a plain mention): nothing to store yet.
+        return Ok(());
+    };
+    let group = actors::local_group(ctx, group_name.trim_end_matches("/followers")).await?;
+    let author = actors::person_by_ap_id(ctx, actor).await?.ok_or_else(|| Error::invalid("unknown_actor", "The author is unknown."))?;
+    posts::receive_remote(ctx, note_input(note, author.id, group.group.id)?, true).await?;
+    Ok(())
+}
+
+/// A group of another instance passes on a post (signed by the group). The group is trusted for
+/// what it announces about itself, as FEP-1b12 describes: the note must name that group as its
+/// audience, and this instance must know the group (a member here joined it).
+async fn announced(data: &Data<AppContext>, group_url: &Url, object: &Value) -> Result<()> {
+    let ctx: &AppContext = data;
+    let note = if object.get("type").and_then(Value::as_str) == Some("Create") {
+        object.get("object").cloned().unwrap_or(Value::Null)
+    } else {
+        object.clone()
+    };
+    let Some(group) = actors::group_by_ap_id(ctx, group_url).await? else { return Ok(()) };
+    if group.group.domain.is_none() {
+        return Err(Error::invalid("not_remote", "A local group is not announced through the inbox."));
+    }
+    if url_field(&note, "audience").as_ref() != Some(group_url) && !addressed(&note).contains(group_url) {
+        return Err(Error::invalid("wrong_audience", "A group announces only its own posts."));
+    }
+    let author_url = url_field(&note, "attributedTo").ok_or_else(|| Error::invalid("no_author", "The note has no author."))?;
+    // A post of this instance coming back: it is here already.
+    if author_url.as_str().starts_with(&format!("{}/", ctx.config.base_url())) {
+        return Ok(());
+    }
+    let author: ApubPerson = ObjectId::<ApubPerson>::from(author_url).dereference(data).await?;
+    posts::receive_remote(ctx, note_input(&note, author.row.id, group.group.id)?, false).await?;
+    Ok(())
 }

@@ -59,58 +59,10 @@ pub async fn expand_effect(ctx: &AppContext, job_id: i64, effect: Effect) -> Res
     let ctx2 = ctx.clone();
     let deliveries: Vec<Delivery> = ctx
         .db
-        .read(move |conn| -> Result<_> {
-            let ctx = &ctx2;
-            let (group_id, person_id) = match &effect {
-                Effect::FollowGroup { person, group } => (*group, *person),
-                Effect::AcceptMember { group, person } | Effect::RejectMember { group, person, .. } => (*group, *person),
-            };
-            let group = db::groups::find(conn, group_id)?.ok_or_else(|| Error::internal("effect for a missing group"))?;
-            let person = db::people::get(conn, person_id)?;
-            let group_id_url = group_ap_id(ctx, &group);
-            let person_id_url = person_ap_id(ctx, &person);
-            Ok(match effect {
-                Effect::FollowGroup { person, .. } => vec![Delivery {
-                    inbox: inbox_of(&group.inbox_url, &group.shared_inbox_url)?,
-                    signer: Signer::Person(person),
-                    activity: json!({
-                        "@context": "https://www.w3.org/ns/activitystreams",
-                        "type": "Follow",
-                        "id": new_activity_id(ctx, "follow"),
-                        "actor": person_id_url,
-                        "object": group_id_url,
-                        "to": [group_id_url],
-                    }),
-                }],
-                Effect::AcceptMember { group: gid, .. } => {
-                    let membership = db::memberships::find(conn, gid, person_id)?;
-                    let follow_id = membership.and_then(|m| m.follow_ap_id).unwrap_or_default();
-                    vec![Delivery {
-                        inbox: inbox_of(&person.inbox_url, &person.shared_inbox_url)?,
-                        signer: Signer::Group(gid),
-                        activity: json!({
-                            "@context": "https://www.w3.org/ns/activitystreams",
-                            "type": "Accept",
-                            "id": new_activity_id(ctx, "accept"),
-                            "actor": group_id_url,
-                            "object": { "type": "Follow", "id": follow_id, "actor": person_id_url, "object": group_id_url },
-                            "to": [person_id_url],
-                        }),
-                    }]
-                }
-                Effect::RejectMember { group: gid, follow_ap_id, .. } => vec![Delivery {
-                    inbox: inbox_of(&person.inbox_url, &person.shared_inbox_url)?,
-                    signer: Signer::Group(gid),
-                    activity: json!({
-                        "@context": "https://www.w3.org/ns/activitystreams",
-                        "type": "Reject",
-                        "id": new_activity_id(ctx, "reject"),
-                        "actor": group_id_url,
-                        "object": { "type": "Follow", "id": follow_ap_id, "actor": person_id_url, "object": group_id_url },
-                        "to": [person_id_url],
-                    }),
-                }],
-            })
+        .read(move |conn| match effect {
+            Effect::SendPostToGroup { post } => post_to_group(conn, &ctx2, post),
+            Effect::AnnouncePost { post } => announce_post(conn, &ctx2, post),
+            membership => membership_answer(conn, &ctx2, membership),
         })
         .await?;
     let settings = ctx.config.federation.clone();
@@ -131,6 +83,153 @@ pub async fn expand_effect(ctx: &AppContext, job_id: i64, effect: Effect) -> Res
         .await?;
     ctx.jobs_wake.notify_one();
     Ok(())
+}
+
+/// Follow, Accept and Reject: between one person and one group.
+fn membership_answer(conn: &mut db::DbConn, ctx: &AppContext, effect: Effect) -> Result<Vec<Delivery>> {
+    let (group_id, person_id) = match &effect {
+        Effect::FollowGroup { person, group } | Effect::AcceptMember { group, person } | Effect::RejectMember { group, person, .. } => {
+            (*group, *person)
+        }
+        Effect::SendPostToGroup { .. } | Effect::AnnouncePost { .. } => return Ok(Vec::new()),
+    };
+    let group = db::groups::find(conn, group_id)?.ok_or_else(|| Error::internal("effect for a missing group"))?;
+    let person = db::people::get(conn, person_id)?;
+    let group_id_url = group_ap_id(ctx, &group);
+    let person_id_url = person_ap_id(ctx, &person);
+    Ok(match effect {
+        Effect::FollowGroup { person, .. } => vec![Delivery {
+            inbox: inbox_of(&group.inbox_url, &group.shared_inbox_url)?,
+            signer: Signer::Person(person),
+            activity: json!({
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "type": "Follow",
+                "id": new_activity_id(ctx, "follow"),
+                "actor": person_id_url,
+                "object": group_id_url,
+                "to": [group_id_url],
+            }),
+        }],
+        Effect::AcceptMember { group: gid, .. } => {
+            let membership = db::memberships::find(conn, gid, person_id)?;
+            let follow_id = membership.and_then(|m| m.follow_ap_id).unwrap_or_default();
+            vec![Delivery {
+                inbox: inbox_of(&person.inbox_url, &person.shared_inbox_url)?,
+                signer: Signer::Group(gid),
+                activity: json!({
+                    "@context": "https://www.w3.org/ns/activitystreams",
+                    "type": "Accept",
+                    "id": new_activity_id(ctx, "accept"),
+                    "actor": group_id_url,
+                    "object": { "type": "Follow", "id": follow_id, "actor": person_id_url, "object": group_id_url },
+                    "to": [person_id_url],
+                }),
+            }]
+        }
+        Effect::RejectMember { group: gid, follow_ap_id, .. } => vec![Delivery {
+            inbox: inbox_of(&person.inbox_url, &person.shared_inbox_url)?,
+            signer: Signer::Group(gid),
+            activity: json!({
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "type": "Reject",
+                "id": new_activity_id(ctx, "reject"),
+                "actor": group_id_url,
+                "object": { "type": "Follow", "id": follow_ap_id, "actor": person_id_url, "object": group_id_url },
+                "to": [person_id_url],
+            }),
+        }],
+        Effect::SendPostToGroup { .. } | Effect::AnnouncePost { .. } => Vec::new(),
+    })
+}
+
+const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+
+fn post_ap_id(ctx: &AppContext, p: &db::posts::Post) -> String {
+    p.ap_id.clone().unwrap_or_else(|| urls::post_id(&ctx.config, p.id))
+}
+
+/// A post as `Create(Note)`, addressed as its group says: a public group's posts are public
+/// (the group in `cc`); a private or secret group's only to the group, never Public.
+fn create_note(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId) -> Result<(db::posts::Post, db::groups::Group, Value)> {
+    let post = db::posts::find(conn, post_id)?.ok_or_else(|| Error::internal("effect for a missing post"))?;
+    let group_id = post.group_id.ok_or_else(|| Error::internal("a group post without a group"))?;
+    let group = db::groups::find(conn, group_id)?.ok_or_else(|| Error::internal("effect for a missing group"))?;
+    let author = db::people::get(conn, post.author_id)?;
+    let parent = match post.in_reply_to_id {
+        Some(id) => db::posts::get_many(conn, &[id])?.pop(),
+        None => None,
+    };
+    let group_url = group_ap_id(ctx, &group);
+    let (to, cc) = if post.visibility == "public" { (json!([PUBLIC]), json!([group_url])) } else { (json!([group_url]), json!([])) };
+    let note_id = post_ap_id(ctx, &post);
+    let author_url = person_ap_id(ctx, &author);
+    let note = json!({
+        "type": "Note",
+        "id": note_id,
+        "attributedTo": author_url,
+        "content": post.content_html,
+        "source": { "content": post.source, "mediaType": "text/markdown" },
+        "inReplyTo": parent.as_ref().map(|p| post_ap_id(ctx, p)),
+        "published": crate::http::mastodon::entities::time(post.created_at),
+        "audience": group_url,
+        "to": to,
+        "cc": cc,
+    });
+    let create = json!({
+        "@context": ["https://www.w3.org/ns/activitystreams", { "audience": { "@id": "as:audience", "@type": "@id" } }],
+        "type": "Create",
+        "id": format!("{note_id}#create"),
+        "actor": author_url,
+        "object": note,
+        "audience": group_url,
+        "to": to,
+        "cc": cc,
+    });
+    Ok((post, group, create))
+}
+
+/// A local person's post in a group of another instance goes to that group's inbox.
+fn post_to_group(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId) -> Result<Vec<Delivery>> {
+    let (post, group, create) = create_note(conn, ctx, post_id)?;
+    if group.domain.is_none() {
+        return Ok(Vec::new());
+    }
+    Ok(vec![Delivery {
+        inbox: inbox_of(&group.inbox_url, &group.shared_inbox_url)?,
+        signer: Signer::Person(post.author_id),
+        activity: create,
+    }])
+}
+
+/// A local federated group announces a new post to its remote members' servers, and to nobody
+/// else. An internal group never gets here.
+fn announce_post(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId) -> Result<Vec<Delivery>> {
+    let (post, group, create) = create_note(conn, ctx, post_id)?;
+    if group.domain.is_some() || group.scope != "federated" {
+        return Ok(Vec::new());
+    }
+    let group_url = group_ap_id(ctx, &group);
+    let (to, cc) = if post.visibility == "public" {
+        (json!([PUBLIC]), json!([format!("{group_url}/followers")]))
+    } else {
+        (json!([format!("{group_url}/followers")]), json!([]))
+    };
+    let announce = json!({
+        "@context": ["https://www.w3.org/ns/activitystreams", { "audience": { "@id": "as:audience", "@type": "@id" } }],
+        "type": "Announce",
+        "id": new_activity_id(ctx, "announce"),
+        "actor": group_url,
+        "object": create,
+        "audience": group_url,
+        "to": to,
+        "cc": cc,
+    });
+    let mut deliveries = Vec::new();
+    for inbox in db::memberships::remote_member_inboxes(conn, group.id)? {
+        let inbox = Url::parse(&inbox).map_err(|e| Error::internal(format!("bad inbox {inbox}: {e}")))?;
+        deliveries.push(Delivery { inbox, signer: Signer::Group(group.id), activity: announce.clone() });
+    }
+    Ok(deliveries)
 }
 
 /// An activity stored as JSON, to be signed and sent as it is.

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::db::{self, DbConn, GroupId, PersonId};
+use crate::db::{self, DbConn, GroupId, PersonId, PostId};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,6 +16,10 @@ pub enum Effect {
     AcceptMember { group: GroupId, person: PersonId },
     /// A local group turned a remote person's request down: send a Reject of their Follow.
     RejectMember { group: GroupId, person: PersonId, follow_ap_id: String },
+    /// A local person wrote in a group of another instance: send the post to the group.
+    SendPostToGroup { post: PostId },
+    /// A post is new in a local federated group: the group announces it to its members' servers.
+    AnnouncePost { post: PostId },
 }
 
 pub const JOB_KIND: &str = "effect";

@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::groups::load as load_group;
 use super::text::{self, MentionRef};
-use super::{active_role, group_access, post_not_found, views, Actor, GroupAccess, PostView, Role, Visibility};
+use super::{active_role, check_length, group_access, post_not_found, views, Actor, GroupAccess, PostView, Role, Visibility};
 use crate::config::Config;
 use crate::context::AppContext;
 use crate::db::posts::{NewPost, Post};
@@ -95,6 +95,12 @@ fn visibility_rank(v: &str) -> u8 {
 
 /// Writes a thread (in a group or on one's profile) or a reply.
 pub async fn create(ctx: &AppContext, actor: &Actor, input: NewPostInput) -> Result<PostView> {
+    let view = create_in_transaction(ctx, actor, input).await?;
+    ctx.jobs_wake.notify_one();
+    Ok(view)
+}
+
+async fn create_in_transaction(ctx: &AppContext, actor: &Actor, input: NewPostInput) -> Result<PostView> {
     let config = ctx.config.clone();
     let text = check_text(&input.text, &config)?;
     let requested = match input.visibility.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
@@ -167,6 +173,16 @@ pub async fn create(ctx: &AppContext, actor: &Actor, input: NewPostInput) -> Res
                     created_at: db::now(),
                 },
             )?;
+            // What other servers must hear of it: only for federated groups.
+            if let Some(group_id) = post.group_id {
+                if let Some(group) = db::groups::find(conn, group_id)? {
+                    if group.domain.is_some() {
+                        super::effects::record(conn, &super::effects::Effect::SendPostToGroup { post: post.id })?;
+                    } else if group.scope == "federated" {
+                        super::effects::record(conn, &super::effects::Effect::AnnouncePost { post: post.id })?;
+                    }
+                }
+            }
             let mut notified: HashSet<PersonId> = HashSet::new();
             for person in &mentioned {
                 db::posts::add_mention(conn, post.id, *person)?;
@@ -377,4 +393,117 @@ pub async fn stream(ctx: &AppContext, actor: &Actor, stream: Stream, page: Page)
             views::posts(conn, me, posts)
         })
         .await
+}
+
+/// A post that arrived from another server, as the service needs it.
+#[derive(Debug, Clone)]
+pub struct RemotePostInput {
+    pub ap_id: String,
+    pub author: PersonId,
+    pub group: GroupId,
+    /// The ActivityPub id of the post it answers.
+    pub in_reply_to: Option<String>,
+    /// HTML as sent (sanitised here).
+    pub content_html: String,
+    /// Markdown or plain source, if the sender gave one.
+    pub source: Option<String>,
+    pub public: bool,
+}
+
+/// The local post with this ActivityPub id: a post of this instance (by its address) or a stored remote one.
+fn post_by_ap_id(conn: &mut DbConn, config: &Config, ap_id: &str) -> Result<Option<Post>> {
+    let prefix = format!("{}/posts/", config.base_url());
+    if let Some(id) = ap_id.strip_prefix(&prefix) {
+        return Ok(id.parse().ok().map(PostId).map(|id| db::posts::find(conn, id)).transpose()?.flatten());
+    }
+    Ok(db::posts::find_by_ap_id(conn, ap_id)?)
+}
+
+/// Stores a post that reached a group from another server. `hosted_here`: the post came to a
+/// local group's inbox, so the same rules as for a local post apply (the author must be an
+/// active member; in announcements mode only moderators start threads) and the group then
+/// announces it to its members' servers. Otherwise it is a group of another instance announcing
+/// its content to this one. The same post arriving twice changes nothing.
+pub async fn receive_remote(ctx: &AppContext, input: RemotePostInput, hosted_here: bool) -> Result<Option<PostId>> {
+    let config = ctx.config.clone();
+    let stored = ctx
+        .db
+        .write(move |conn| {
+            if post_by_ap_id(conn, &config, &input.ap_id)?.is_some() {
+                return Ok(None);
+            }
+            let group = db::groups::find(conn, input.group)?.ok_or_else(super::group_not_found)?;
+            if hosted_here != group.domain.is_none() {
+                return Err(Error::invalid("wrong_group", "This post does not belong to this group."));
+            }
+            let parent = match &input.in_reply_to {
+                Some(id) => Some(
+                    post_by_ap_id(conn, &config, id)?
+                        .ok_or_else(|| Error::not_found("parent_not_found", "The post this answers is unknown."))?,
+                ),
+                None => None,
+            };
+            if parent.as_ref().is_some_and(|p| p.group_id != Some(group.id)) {
+                return Err(Error::invalid("reply_outside_group", "A reply stays in the group of the post it answers."));
+            }
+            if hosted_here {
+                let membership = db::memberships::find(conn, group.id, input.author)?;
+                match membership.as_ref().map(|m| m.state.as_str()) {
+                    Some("active") => {}
+                    Some("banned") => return Err(Error::forbidden("banned", "This person may not post in this group.")),
+                    _ => return Err(Error::forbidden("not_a_member", "Only members post in this group.")),
+                }
+                if parent.is_none() && group.announcements_only && !active_role(membership.as_ref()).is_some_and(Role::moderates) {
+                    return Err(Error::forbidden("announcements_only", "In this group only moderators start new threads."));
+                }
+            }
+            let html = text::sanitize(&input.content_html);
+            let source = input.source.clone().unwrap_or_else(|| strip_tags(&html));
+            check_length(&source, config.max_post_chars.max(20_000), "content")?;
+            let visibility = match Visibility::parse(&group.visibility)? {
+                Visibility::Public if input.public => "public",
+                _ => "private",
+            };
+            let post = db::posts::insert_remote(
+                conn,
+                &NewPost {
+                    author_id: input.author,
+                    group_id: Some(group.id),
+                    in_reply_to_id: parent.as_ref().map(|p| p.id),
+                    root_id: parent.as_ref().map(Post::thread_id),
+                    visibility,
+                    source: &source,
+                    content_html: &html,
+                    created_at: db::now(),
+                },
+                &input.ap_id,
+            )?;
+            if let Some(parent) = &parent {
+                if parent.author_id != input.author {
+                    notify_if_visible(conn, parent.author_id, &post, "reply")?;
+                }
+            }
+            if hosted_here && group.scope == "federated" {
+                super::effects::record(conn, &super::effects::Effect::AnnouncePost { post: post.id })?;
+            }
+            Ok(Some(post.id))
+        })
+        .await?;
+    ctx.jobs_wake.notify_one();
+    Ok(stored)
+}
+
+/// Plain text of sanitised HTML, for search and editing.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for ch in html.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
 }
