@@ -315,3 +315,37 @@ async fn internal_and_private_content_reaches_no_one_it_should_not() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn leaving_removal_and_bans_reach_the_other_side() {
+    let cluster = Cluster::start(&["gemeente-a", "gemeente-b"]).await;
+    let (a, b) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"));
+    let (anna, bert, group_a, group_b) = joined_group(a, b, "public").await;
+    let members = format!("/api/v1/groups/{group_a}/memberships");
+    let bert_acct = format!("bert@{}", b.domain);
+    let has = |list: &serde_json::Value, acct: &str| list.as_array().is_some_and(|l| l.iter().any(|m| m["account"]["acct"] == acct));
+    assert!(has(&a.get(&members, &anna).await.1, &bert_acct));
+
+    // bert leaves on B: an Undo of his Follow reaches A.
+    b.post(&format!("/api/v1/groups/{group_b}/leave"), &bert, json!({})).await;
+    eventually("A forgets bert", || async { !has(&a.get(&members, &anna).await.1, &bert_acct) }).await;
+
+    // bert joins again; anna removes him: B hears it and drops the membership.
+    b.post(&format!("/api/v1/groups/{group_b}/join"), &bert, json!({})).await;
+    eventually("bert is back", || async { membership_state(b, &bert, &group_b).await.as_deref() == Some("active") }).await;
+    let bert_on_a = a
+        .get(&members, &anna)
+        .await
+        .1
+        .as_array()
+        .and_then(|l| l.iter().find(|m| m["account"]["acct"] == bert_acct.as_str()).map(|m| m["id"].clone()))
+        .expect("bert on A");
+    a.post(&format!("/api/v1/groups/{group_a}/blocks"), &anna, json!({ "account_ids": [bert_on_a] })).await;
+    eventually("B drops bert's membership", || async { membership_state(b, &bert, &group_b).await.is_none() }).await;
+
+    // Banned: asking again is answered with a Reject, not left pending.
+    let (_, asked) = b.post(&format!("/api/v1/groups/{group_b}/join"), &bert, json!({})).await;
+    assert_eq!(asked["requested"], true, "{asked}");
+    eventually("the new request is turned down", || async { membership_state(b, &bert, &group_b).await.is_none() }).await;
+    assert!(!has(&a.get(&members, &anna).await.1, &bert_acct));
+}

@@ -33,6 +33,8 @@ pub enum Kind {
     Accept { object: Value },
     /// A group turned the follower down.
     Reject { object: Value },
+    /// Take something back; Gilde handles an Undo of a Follow (leaving a group).
+    Undo { object: Value },
     /// A member's post sent to a group (`object` is the Note).
     Create { object: Value },
     /// A group passes on what its members posted (`object` is the Create, or the Note).
@@ -81,6 +83,7 @@ impl Activity for InboxActivity {
             }
             Kind::Accept { object } => answer(ctx, &self.actor, &object, true).await?,
             Kind::Create { object } => created(data, &self.actor, &object).await?,
+            Kind::Undo { object } => undone(ctx, &self.actor, &object).await?,
             Kind::Announce { object } => announced(data, &self.actor, &object).await?,
             Kind::Reject { object } => answer(ctx, &self.actor, &object, false).await?,
             Kind::Other => {}
@@ -183,4 +186,18 @@ async fn announced(data: &Data<AppContext>, group_url: &Url, object: &Value) -> 
     let author: ApubPerson = ObjectId::<ApubPerson>::from(author_url).dereference(data).await?;
     posts::receive_remote(ctx, note_input(&note, author.row.id, group.group.id)?, false).await?;
     Ok(())
+}
+
+/// A person of another instance takes back their Follow: they leave the group.
+async fn undone(ctx: &AppContext, actor: &Url, object: &Value) -> Result<()> {
+    if object.get("type").and_then(Value::as_str) != Some("Follow") {
+        return Ok(());
+    }
+    if url_field(object, "actor").as_ref() != Some(actor) {
+        return Err(Error::invalid("wrong_actor", "Only the follower can undo a Follow."));
+    }
+    let prefix = format!("{}/groups/", ctx.config.base_url());
+    let Some(group) = url_field(object, "object").and_then(|u| u.as_str().strip_prefix(&prefix).map(str::to_string)) else { return Ok(()) };
+    let Some(person) = actors::person_by_ap_id(ctx, actor).await? else { return Ok(()) };
+    membership::remote_leave(ctx, &group, person.id).await
 }

@@ -41,6 +41,12 @@ fn new_activity_id(ctx: &AppContext, kind: &str) -> String {
     format!("{}/activities/{kind}/{nonce:032x}", ctx.config.base_url())
 }
 
+/// The id of a local person's Follow of a group: derived from the membership (its join time),
+/// so that leaving can name it in the Undo.
+fn follow_id(ctx: &AppContext, group: GroupId, person: PersonId, joined_at: chrono::NaiveDateTime) -> String {
+    format!("{}/activities/follow/{group}-{person}-{}", ctx.config.base_url(), joined_at.and_utc().timestamp_micros())
+}
+
 fn person_ap_id(ctx: &AppContext, p: &db::people::Person) -> String {
     p.ap_id.clone().unwrap_or_else(|| urls::person_id(&ctx.config, &p.username))
 }
@@ -88,9 +94,10 @@ pub async fn expand_effect(ctx: &AppContext, job_id: i64, effect: Effect) -> Res
 /// Follow, Accept and Reject: between one person and one group.
 fn membership_answer(conn: &mut db::DbConn, ctx: &AppContext, effect: Effect) -> Result<Vec<Delivery>> {
     let (group_id, person_id) = match &effect {
-        Effect::FollowGroup { person, group } | Effect::AcceptMember { group, person } | Effect::RejectMember { group, person, .. } => {
-            (*group, *person)
-        }
+        Effect::FollowGroup { person, group }
+        | Effect::AcceptMember { group, person }
+        | Effect::RejectMember { group, person, .. }
+        | Effect::LeaveGroup { person, group, .. } => (*group, *person),
         Effect::SendPostToGroup { .. } | Effect::AnnouncePost { .. } => return Ok(Vec::new()),
     };
     let group = db::groups::find(conn, group_id)?.ok_or_else(|| Error::internal("effect for a missing group"))?;
@@ -98,15 +105,30 @@ fn membership_answer(conn: &mut db::DbConn, ctx: &AppContext, effect: Effect) ->
     let group_id_url = group_ap_id(ctx, &group);
     let person_id_url = person_ap_id(ctx, &person);
     Ok(match effect {
-        Effect::FollowGroup { person, .. } => vec![Delivery {
+        Effect::FollowGroup { person, .. } => {
+            let joined_at = db::memberships::find(conn, group_id, person)?.map_or_else(db::now, |m| m.created_at);
+            vec![Delivery {
+                inbox: inbox_of(&group.inbox_url, &group.shared_inbox_url)?,
+                signer: Signer::Person(person),
+                activity: json!({
+                    "@context": "https://www.w3.org/ns/activitystreams",
+                    "type": "Follow",
+                    "id": follow_id(ctx, group_id, person, joined_at),
+                    "actor": person_id_url,
+                    "object": group_id_url,
+                    "to": [group_id_url],
+                }),
+            }]
+        }
+        Effect::LeaveGroup { person, joined_at, .. } => vec![Delivery {
             inbox: inbox_of(&group.inbox_url, &group.shared_inbox_url)?,
             signer: Signer::Person(person),
             activity: json!({
                 "@context": "https://www.w3.org/ns/activitystreams",
-                "type": "Follow",
-                "id": new_activity_id(ctx, "follow"),
+                "type": "Undo",
+                "id": new_activity_id(ctx, "undo"),
                 "actor": person_id_url,
-                "object": group_id_url,
+                "object": { "type": "Follow", "id": follow_id(ctx, group_id, person, joined_at), "actor": person_id_url, "object": group_id_url },
                 "to": [group_id_url],
             }),
         }],

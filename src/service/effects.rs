@@ -16,6 +16,8 @@ pub enum Effect {
     AcceptMember { group: GroupId, person: PersonId },
     /// A local group turned a remote person's request down: send a Reject of their Follow.
     RejectMember { group: GroupId, person: PersonId, follow_ap_id: String },
+    /// A local person left a group of another instance (or withdrew the request): undo the Follow.
+    LeaveGroup { person: PersonId, group: GroupId, joined_at: chrono::NaiveDateTime },
     /// A local person wrote in a group of another instance: send the post to the group.
     SendPostToGroup { post: PostId },
     /// A post is new in a local federated group: the group announces it to its members' servers.

@@ -63,7 +63,8 @@ pub async fn join(ctx: &AppContext, actor: &Actor, group_id: GroupId) -> Result<
 /// Leave a group, withdraw a request or decline an invitation. The last owner cannot leave.
 pub async fn leave(ctx: &AppContext, actor: &Actor, group_id: GroupId) -> Result<GroupView> {
     let actor = *actor;
-    ctx.db
+    let view = ctx
+        .db
         .write(move |conn| {
             let (group, membership, _) = load(conn, &actor, group_id)?;
             match membership.as_ref().map(|m| (m.state.as_str(), m.role.as_str())) {
@@ -77,13 +78,22 @@ pub async fn leave(ctx: &AppContext, actor: &Actor, group_id: GroupId) -> Result
                 }
                 Some(_) => {
                     db::memberships::delete(conn, group_id, actor.person_id)?;
+                    if group.domain.is_some() {
+                        let joined_at = membership.as_ref().map_or_else(db::now, |m| m.created_at);
+                        super::effects::record(
+                            conn,
+                            &super::effects::Effect::LeaveGroup { person: actor.person_id, group: group_id, joined_at },
+                        )?;
+                    }
                 }
             }
             // After leaving a secret group, the viewer may no longer see it.
             let group = db::groups::find(conn, group.id)?.ok_or_else(group_not_found)?;
             views::group(conn, actor.person_id, group)
         })
-        .await
+        .await?;
+    ctx.jobs_wake.notify_one();
+    Ok(view)
 }
 
 /// Checks that `actor` moderates the group (or is an admin) and returns their role.
@@ -258,6 +268,12 @@ pub async fn remove(ctx: &AppContext, actor: &Actor, group_id: GroupId, people: 
                 } else if !ban {
                     return Err(Error::not_found("not_a_member", "This person is not in the group."));
                 }
+                // A remote member's server hears of it as a Reject of their Follow.
+                if let Some(follow_ap_id) =
+                    target.as_ref().filter(|m| m.state == "active" || m.state == "pending").and_then(|m| m.follow_ap_id.clone())
+                {
+                    super::effects::record(conn, &super::effects::Effect::RejectMember { group: group_id, person, follow_ap_id })?;
+                }
                 if ban {
                     db::people::find(conn, person)?.ok_or_else(person_not_found)?;
                     db::memberships::put(conn, group_id, person, Role::Member.as_str(), MemberState::Banned.as_str(), None)?;
@@ -267,7 +283,9 @@ pub async fn remove(ctx: &AppContext, actor: &Actor, group_id: GroupId, people: 
             }
             Ok(())
         })
-        .await
+        .await?;
+    ctx.jobs_wake.notify_one();
+    Ok(())
 }
 
 pub async fn unban(ctx: &AppContext, actor: &Actor, group_id: GroupId, people: Vec<PersonId>) -> Result<()> {
@@ -327,7 +345,14 @@ pub async fn remote_follow(ctx: &AppContext, group_name: &str, person: PersonId,
             }
             let existing = db::memberships::find(conn, group.id, person)?;
             let state = match (existing.as_ref().map(|m| m.state.as_str()), Visibility::parse(&group.visibility)?) {
-                (Some("banned"), _) => return Err(Error::forbidden("banned", "This person may not join this group.")),
+                // A banned person is told no, so their server does not wait for an answer.
+                (Some("banned"), _) => {
+                    super::effects::record(
+                        conn,
+                        &super::effects::Effect::RejectMember { group: group.id, person, follow_ap_id: follow_ap_id.clone() },
+                    )?;
+                    return Ok(MemberState::Banned);
+                }
                 (Some("active"), _) => MemberState::Active,
                 (Some("invited"), _) | (_, Visibility::Public) => MemberState::Active,
                 (_, Visibility::Private) => MemberState::Pending,
@@ -364,6 +389,24 @@ pub async fn remote_answer(ctx: &AppContext, group: GroupId, person: PersonId, a
                     db::memberships::delete(conn, group, person)?;
                 }
                 // An answer nobody asked for changes nothing.
+                _ => {}
+            }
+            Ok(())
+        })
+        .await
+}
+
+/// A person of another instance left a local group (their Undo of the Follow arrived). A ban
+/// stays in place.
+pub async fn remote_leave(ctx: &AppContext, group_name: &str, person: PersonId) -> Result<()> {
+    let name = group_name.to_ascii_lowercase();
+    ctx.db
+        .write(move |conn| {
+            let group = db::groups::find_by_name(conn, &name, None)?.ok_or_else(group_not_found)?;
+            match db::memberships::find(conn, group.id, person)? {
+                Some(m) if m.state != "banned" => {
+                    db::memberships::delete(conn, group.id, person)?;
+                }
                 _ => {}
             }
             Ok(())
