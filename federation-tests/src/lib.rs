@@ -90,6 +90,20 @@ impl Node {
         (status, res.json().await.unwrap_or(serde_json::Value::Null))
     }
 
+    /// PUT JSON on this node's client API.
+    pub async fn call_put(&self, path: &str, token: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let res = reqwest::Client::new().put(format!("{}{path}", self.base)).bearer_auth(token).json(&body).send().await.expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// DELETE on this node's client API.
+    pub async fn call_delete(&self, path: &str, token: &str) -> (u16, serde_json::Value) {
+        let res = reqwest::Client::new().delete(format!("{}{path}", self.base)).bearer_auth(token).send().await.expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
     /// POST JSON on this node's client API.
     pub async fn post(&self, path: &str, token: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
         let res = reqwest::Client::new().post(format!("{}{path}", self.base)).bearer_auth(token).json(&body).send().await.expect("request");

@@ -349,3 +349,36 @@ async fn leaving_removal_and_bans_reach_the_other_side() {
     eventually("the new request is turned down", || async { membership_state(b, &bert, &group_b).await.is_none() }).await;
     assert!(!has(&a.get(&members, &anna).await.1, &bert_acct));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn edits_and_deletes_travel_through_the_group() {
+    let cluster = Cluster::start(&["gemeente-a", "gemeente-b"]).await;
+    let (a, b) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"));
+    let (anna, bert, group_a, group_b) = joined_group(a, b, "public").await;
+    let (_, by_anna) = a.post("/api/v1/statuses", &anna, json!({ "status": "Versie een", "group_id": group_a })).await;
+    let (_, by_bert) = b.post("/api/v1/statuses", &bert, json!({ "status": "Bert schrijft", "group_id": group_b })).await;
+    b.post("/api/v1/statuses", &bert, json!({ "status": "Nog een van bert", "group_id": group_b })).await;
+    eventually("both posts are on both sides", || async {
+        let (on_a, on_b) = (timeline_texts(a, &anna, &group_a).await, timeline_texts(b, &bert, &group_b).await);
+        ["Versie een", "Bert schrijft", "Nog een van bert"].iter().all(|t| on_a.iter().any(|x| x == t) && on_b.iter().any(|x| x == t))
+    })
+    .await;
+
+    // anna edits on A: B shows the new text.
+    a.call_put(&format!("/api/v1/statuses/{}", by_anna["id"].as_str().expect("id")), &anna, json!({ "status": "Versie twee" })).await;
+    eventually("the edit reaches B", || async { timeline_texts(b, &bert, &group_b).await.iter().any(|t| t == "Versie twee") }).await;
+
+    // bert deletes his own post on B: it goes from A too.
+    b.call_delete(&format!("/api/v1/statuses/{}", by_bert["id"].as_str().expect("id")), &bert).await;
+    eventually("the delete reaches A", || async { !timeline_texts(a, &anna, &group_a).await.iter().any(|t| t == "Bert schrijft") }).await;
+
+    // anna, the group's owner, deletes bert's other post on A: the group tells B.
+    let on_a = a.get(&format!("/api/v1/timelines/group/{group_a}"), &anna).await.1;
+    let spare_on_a =
+        on_a.as_array().and_then(|l| l.iter().find(|s| s["text"] == "Nog een van bert")).map(|s| s["id"].clone()).expect("on A");
+    a.call_delete(&format!("/api/v1/statuses/{}", spare_on_a.as_str().expect("id")), &anna).await;
+    eventually("the moderator's delete reaches B", || async {
+        !timeline_texts(b, &bert, &group_b).await.iter().any(|t| t == "Nog een van bert")
+    })
+    .await;
+}

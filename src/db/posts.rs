@@ -283,3 +283,8 @@ pub fn count_containing(conn: &mut DbConn, text: &str) -> DbResult<i64> {
         .count()
         .get_result(conn)?)
 }
+
+/// A post even if deleted (a Delete must still name it).
+pub fn find_any(conn: &mut DbConn, id: PostId) -> DbResult<Option<Post>> {
+    Ok(posts::table.find(id).select(posts::all_columns).first(conn).optional()?)
+}

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use activitypub_federation::fetch::object_id::ObjectId;
 
 use super::objects::ApubPerson;
-use crate::service::posts::{self, RemotePostInput};
+use crate::service::posts::{self, RemoteChange, RemotePostInput};
 use crate::service::{actors, membership};
 
 /// An activity as it arrives: its id and actor, and what kind it is.
@@ -37,6 +37,10 @@ pub enum Kind {
     Undo { object: Value },
     /// A member's post sent to a group (`object` is the Note).
     Create { object: Value },
+    /// An author edited a post (`object` is the Note).
+    Update { object: Value },
+    /// An author (or a group) deleted a post (`object` is its id or a Tombstone).
+    Delete { object: Value },
     /// A group passes on what its members posted (`object` is the Create, or the Note).
     Announce { object: Value },
     /// Anything Gilde does not handle yet: accepted and ignored, as servers expect.
@@ -84,6 +88,8 @@ impl Activity for InboxActivity {
             Kind::Accept { object } => answer(ctx, &self.actor, &object, true).await?,
             Kind::Create { object } => created(data, &self.actor, &object).await?,
             Kind::Undo { object } => undone(ctx, &self.actor, &object).await?,
+            Kind::Update { object } => changed_here(ctx, &self.actor, &object, false).await?,
+            Kind::Delete { object } => changed_here(ctx, &self.actor, &object, true).await?,
             Kind::Announce { object } => announced(data, &self.actor, &object).await?,
             Kind::Reject { object } => answer(ctx, &self.actor, &object, false).await?,
             Kind::Other => {}
@@ -166,14 +172,21 @@ async fn created(data: &Data<AppContext>, actor: &Url, note: &Value) -> Result<(
 /// audience, and this instance must know the group (a member here joined it).
 async fn announced(data: &Data<AppContext>, group_url: &Url, object: &Value) -> Result<()> {
     let ctx: &AppContext = data;
-    let note = if object.get("type").and_then(Value::as_str) == Some("Create") {
-        object.get("object").cloned().unwrap_or(Value::Null)
-    } else {
-        object.clone()
-    };
+    let inner = object.get("type").and_then(Value::as_str).unwrap_or("");
+    let note =
+        if matches!(inner, "Create" | "Update" | "Delete") { object.get("object").cloned().unwrap_or(Value::Null) } else { object.clone() };
     let Some(group) = actors::group_by_ap_id(ctx, group_url).await? else { return Ok(()) };
     if group.group.domain.is_none() {
         return Err(Error::invalid("not_remote", "A local group is not announced through the inbox."));
+    }
+    if matches!(inner, "Update" | "Delete") {
+        // The change must be about this group (a Tombstone names no audience: the activity does).
+        if url_field(object, "audience").as_ref() != Some(group_url) && url_field(&note, "audience").as_ref() != Some(group_url) {
+            return Err(Error::invalid("wrong_audience", "A group announces only its own posts."));
+        }
+        let Some(ap_id) = object_id(&note) else { return Ok(()) };
+        let change = if inner == "Delete" { RemoteChange::Deleted } else { edit_of(&note) };
+        return posts::receive_remote_change(ctx, ap_id.to_string(), None, group.group.id, change, false).await;
     }
     if url_field(&note, "audience").as_ref() != Some(group_url) && !addressed(&note).contains(group_url) {
         return Err(Error::invalid("wrong_audience", "A group announces only its own posts."));
@@ -200,4 +213,31 @@ async fn undone(ctx: &AppContext, actor: &Url, object: &Value) -> Result<()> {
     let Some(group) = url_field(object, "object").and_then(|u| u.as_str().strip_prefix(&prefix).map(str::to_string)) else { return Ok(()) };
     let Some(person) = actors::person_by_ap_id(ctx, actor).await? else { return Ok(()) };
     membership::remote_leave(ctx, &group, person.id).await
+}
+
+/// The id of an object given by id or embedded.
+fn object_id(object: &Value) -> Option<Url> {
+    match object {
+        Value::String(s) => Url::parse(s).ok(),
+        other => url_field(other, "id"),
+    }
+}
+
+fn edit_of(note: &Value) -> RemoteChange {
+    RemoteChange::Edited {
+        content_html: note.get("content").and_then(Value::as_str).unwrap_or("").to_string(),
+        source: note.get("source").and_then(|s| s.get("content")).and_then(Value::as_str).map(str::to_string),
+    }
+}
+
+/// An author edits or deletes their post in a group hosted here; the group passes it on.
+async fn changed_here(ctx: &AppContext, actor: &Url, object: &Value, delete: bool) -> Result<()> {
+    let Some(ap_id) = object_id(object) else { return Ok(()) };
+    verify_domains_match(&ap_id, actor).map_err(|e| Error::invalid("wrong_domain", e.to_string()))?;
+    let Some(author) = actors::person_by_ap_id(ctx, actor).await? else { return Ok(()) };
+    let key = ap_id.to_string();
+    let group = ctx.db.read(move |conn| -> Result<_> { Ok(crate::db::posts::find_by_ap_id(conn, &key)?.and_then(|p| p.group_id)) }).await?;
+    let Some(group) = group else { return Ok(()) };
+    let change = if delete { RemoteChange::Deleted } else { edit_of(object) };
+    posts::receive_remote_change(ctx, ap_id.to_string(), Some(author.id), group, change, true).await
 }

@@ -15,7 +15,7 @@ use crate::context::AppContext;
 use crate::db::{self, GroupId, PersonId};
 use crate::error::{Error, Result};
 use crate::service::actors;
-use crate::service::effects::Effect;
+use crate::service::effects::{Effect, PostChange};
 use crate::urls;
 
 pub const JOB_KIND: &str = "deliver";
@@ -66,8 +66,7 @@ pub async fn expand_effect(ctx: &AppContext, job_id: i64, effect: Effect) -> Res
     let deliveries: Vec<Delivery> = ctx
         .db
         .read(move |conn| match effect {
-            Effect::SendPostToGroup { post } => post_to_group(conn, &ctx2, post),
-            Effect::AnnouncePost { post } => announce_post(conn, &ctx2, post),
+            Effect::PostChanged { post, change } => post_changed(conn, &ctx2, post, change),
             membership => membership_answer(conn, &ctx2, membership),
         })
         .await?;
@@ -98,7 +97,7 @@ fn membership_answer(conn: &mut db::DbConn, ctx: &AppContext, effect: Effect) ->
         | Effect::AcceptMember { group, person }
         | Effect::RejectMember { group, person, .. }
         | Effect::LeaveGroup { person, group, .. } => (*group, *person),
-        Effect::SendPostToGroup { .. } | Effect::AnnouncePost { .. } => return Ok(Vec::new()),
+        Effect::PostChanged { .. } => return Ok(Vec::new()),
     };
     let group = db::groups::find(conn, group_id)?.ok_or_else(|| Error::internal("effect for a missing group"))?;
     let person = db::people::get(conn, person_id)?;
@@ -160,7 +159,7 @@ fn membership_answer(conn: &mut db::DbConn, ctx: &AppContext, effect: Effect) ->
                 "to": [person_id_url],
             }),
         }],
-        Effect::SendPostToGroup { .. } | Effect::AnnouncePost { .. } => Vec::new(),
+        Effect::PostChanged { .. } => Vec::new(),
     })
 }
 
@@ -170,22 +169,44 @@ fn post_ap_id(ctx: &AppContext, p: &db::posts::Post) -> String {
     p.ap_id.clone().unwrap_or_else(|| urls::post_id(&ctx.config, p.id))
 }
 
-/// A post as `Create(Note)`, addressed as its group says: a public group's posts are public
-/// (the group in `cc`); a private or secret group's only to the group, never Public.
-fn create_note(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId) -> Result<(db::posts::Post, db::groups::Group, Value)> {
-    let post = db::posts::find(conn, post_id)?.ok_or_else(|| Error::internal("effect for a missing post"))?;
+/// The activity for a change to a post (`Create`, `Update` or `Delete` of its Note), addressed
+/// as its group says: a public group's posts are public (the group in `cc`); a private or
+/// secret group's only to the group, never Public. Returns it with the post and its group.
+fn post_activity(
+    conn: &mut db::DbConn,
+    ctx: &AppContext,
+    post_id: db::PostId,
+    change: PostChange,
+) -> Result<(db::posts::Post, db::groups::Group, Value)> {
+    let post = db::posts::find_any(conn, post_id)?.ok_or_else(|| Error::internal("effect for a missing post"))?;
     let group_id = post.group_id.ok_or_else(|| Error::internal("a group post without a group"))?;
     let group = db::groups::find(conn, group_id)?.ok_or_else(|| Error::internal("effect for a missing group"))?;
     let author = db::people::get(conn, post.author_id)?;
-    let parent = match post.in_reply_to_id {
-        Some(id) => db::posts::get_many(conn, &[id])?.pop(),
-        None => None,
-    };
     let group_url = group_ap_id(ctx, &group);
     let (to, cc) = if post.visibility == "public" { (json!([PUBLIC]), json!([group_url])) } else { (json!([group_url]), json!([])) };
     let note_id = post_ap_id(ctx, &post);
     let author_url = person_ap_id(ctx, &author);
-    let note = json!({
+    let context = json!(["https://www.w3.org/ns/activitystreams", { "audience": { "@id": "as:audience", "@type": "@id" } }]);
+    if change == PostChange::Deleted {
+        // Deleting is the author's act, or (for a post in a local group) the group's.
+        let actor = if group.domain.is_none() && post.ap_id.is_some() { group_url.clone() } else { author_url };
+        let activity = json!({
+            "@context": context,
+            "type": "Delete",
+            "id": new_activity_id(ctx, "delete"),
+            "actor": actor,
+            "object": { "type": "Tombstone", "id": note_id },
+            "audience": group_url,
+            "to": to,
+            "cc": cc,
+        });
+        return Ok((post, group, activity));
+    }
+    let parent = match post.in_reply_to_id {
+        Some(id) => db::posts::find_any(conn, id)?,
+        None => None,
+    };
+    let mut note = json!({
         "type": "Note",
         "id": note_id,
         "attributedTo": author_url,
@@ -197,51 +218,53 @@ fn create_note(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId) -> 
         "to": to,
         "cc": cc,
     });
-    let create = json!({
-        "@context": ["https://www.w3.org/ns/activitystreams", { "audience": { "@id": "as:audience", "@type": "@id" } }],
-        "type": "Create",
-        "id": format!("{note_id}#create"),
+    let (kind, id) = match change {
+        PostChange::Updated => {
+            note["updated"] = json!(crate::http::mastodon::entities::time(post.edited_at.unwrap_or(post.created_at)));
+            ("Update", new_activity_id(ctx, "update"))
+        }
+        _ => ("Create", format!("{note_id}#create")),
+    };
+    let activity = json!({
+        "@context": context,
+        "type": kind,
+        "id": id,
         "actor": author_url,
         "object": note,
         "audience": group_url,
         "to": to,
         "cc": cc,
     });
-    Ok((post, group, create))
+    Ok((post, group, activity))
 }
 
-/// A local person's post in a group of another instance goes to that group's inbox.
-fn post_to_group(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId) -> Result<Vec<Delivery>> {
-    let (post, group, create) = create_note(conn, ctx, post_id)?;
-    if group.domain.is_none() {
-        return Ok(Vec::new());
+/// A change to a post: a local member's post in a group of another instance goes to that
+/// group's inbox; a post in a local federated group is announced by the group to its remote
+/// members' servers, and to nobody else. An internal group never gets here.
+fn post_changed(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId, change: PostChange) -> Result<Vec<Delivery>> {
+    let (post, group, activity) = post_activity(conn, ctx, post_id, change)?;
+    if group.domain.is_some() {
+        if post.ap_id.is_some() {
+            return Ok(Vec::new());
+        }
+        return Ok(vec![Delivery {
+            inbox: inbox_of(&group.inbox_url, &group.shared_inbox_url)?,
+            signer: Signer::Person(post.author_id),
+            activity,
+        }]);
     }
-    Ok(vec![Delivery {
-        inbox: inbox_of(&group.inbox_url, &group.shared_inbox_url)?,
-        signer: Signer::Person(post.author_id),
-        activity: create,
-    }])
-}
-
-/// A local federated group announces a new post to its remote members' servers, and to nobody
-/// else. An internal group never gets here.
-fn announce_post(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId) -> Result<Vec<Delivery>> {
-    let (post, group, create) = create_note(conn, ctx, post_id)?;
-    if group.domain.is_some() || group.scope != "federated" {
+    if group.scope != "federated" {
         return Ok(Vec::new());
     }
     let group_url = group_ap_id(ctx, &group);
-    let (to, cc) = if post.visibility == "public" {
-        (json!([PUBLIC]), json!([format!("{group_url}/followers")]))
-    } else {
-        (json!([format!("{group_url}/followers")]), json!([]))
-    };
+    let followers = format!("{group_url}/followers");
+    let (to, cc) = if post.visibility == "public" { (json!([PUBLIC]), json!([followers])) } else { (json!([followers]), json!([])) };
     let announce = json!({
         "@context": ["https://www.w3.org/ns/activitystreams", { "audience": { "@id": "as:audience", "@type": "@id" } }],
         "type": "Announce",
         "id": new_activity_id(ctx, "announce"),
         "actor": group_url,
-        "object": create,
+        "object": activity,
         "audience": group_url,
         "to": to,
         "cc": cc,

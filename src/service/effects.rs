@@ -18,10 +18,30 @@ pub enum Effect {
     RejectMember { group: GroupId, person: PersonId, follow_ap_id: String },
     /// A local person left a group of another instance (or withdrew the request): undo the Follow.
     LeaveGroup { person: PersonId, group: GroupId, joined_at: chrono::NaiveDateTime },
-    /// A local person wrote in a group of another instance: send the post to the group.
-    SendPostToGroup { post: PostId },
-    /// A post is new in a local federated group: the group announces it to its members' servers.
-    AnnouncePost { post: PostId },
+    /// A post in a group that federates was written, edited or deleted. In a group of another
+    /// instance the author sends the change to the group; a local federated group announces it
+    /// to its members' servers.
+    PostChanged { post: PostId, change: PostChange },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PostChange {
+    Created,
+    Updated,
+    Deleted,
+}
+
+/// Records what other servers must hear of a change to a post, if its group federates.
+pub(crate) fn post_changed(conn: &mut DbConn, post: &db::posts::Post, change: PostChange) -> Result<()> {
+    let Some(group_id) = post.group_id else { return Ok(()) };
+    let Some(group) = db::groups::find(conn, group_id)? else { return Ok(()) };
+    // An internal group never federates; a remote group hears only of its local members' posts.
+    let federates = if group.domain.is_some() { post.ap_id.is_none() } else { group.scope == "federated" };
+    if federates {
+        record(conn, &Effect::PostChanged { post: post.id, change })?;
+    }
+    Ok(())
 }
 
 pub const JOB_KIND: &str = "effect";

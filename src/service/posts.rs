@@ -173,16 +173,7 @@ async fn create_in_transaction(ctx: &AppContext, actor: &Actor, input: NewPostIn
                     created_at: db::now(),
                 },
             )?;
-            // What other servers must hear of it: only for federated groups.
-            if let Some(group_id) = post.group_id {
-                if let Some(group) = db::groups::find(conn, group_id)? {
-                    if group.domain.is_some() {
-                        super::effects::record(conn, &super::effects::Effect::SendPostToGroup { post: post.id })?;
-                    } else if group.scope == "federated" {
-                        super::effects::record(conn, &super::effects::Effect::AnnouncePost { post: post.id })?;
-                    }
-                }
-            }
+            super::effects::post_changed(conn, &post, super::effects::PostChange::Created)?;
             let mut notified: HashSet<PersonId> = HashSet::new();
             for person in &mentioned {
                 db::posts::add_mention(conn, post.id, *person)?;
@@ -233,7 +224,8 @@ pub async fn edit(ctx: &AppContext, actor: &Actor, id: PostId, text: String) -> 
     let config = ctx.config.clone();
     let text = check_text(&text, &config)?;
     let actor = *actor;
-    ctx.db
+    let view = ctx
+        .db
         .write(move |conn| {
             let post = load_visible(conn, &actor, id)?;
             if post.author_id != actor.person_id {
@@ -241,6 +233,7 @@ pub async fn edit(ctx: &AppContext, actor: &Actor, id: PostId, text: String) -> 
             }
             let (html, mentioned) = render_with_mentions(conn, &text, &config)?;
             let post = db::posts::edit(conn, id, &text, &html)?;
+            super::effects::post_changed(conn, &post, super::effects::PostChange::Updated)?;
             db::posts::clear_mentions(conn, id)?;
             let mut mentioned = mentioned;
             if let Some(parent) = post.in_reply_to_id.map(|p| db::posts::find(conn, p)).transpose()?.flatten() {
@@ -253,14 +246,17 @@ pub async fn edit(ctx: &AppContext, actor: &Actor, id: PostId, text: String) -> 
             }
             Ok(views::posts(conn, actor.person_id, vec![post])?.remove(0))
         })
-        .await
+        .await?;
+    ctx.jobs_wake.notify_one();
+    Ok(view)
 }
 
 /// The author, a moderator of the post's group, or an admin deletes a post. Returns the post as
 /// it was, so a client can offer "delete and redraft".
 pub async fn delete(ctx: &AppContext, actor: &Actor, id: PostId) -> Result<PostView> {
     let actor = *actor;
-    ctx.db
+    let view = ctx
+        .db
         .write(move |conn| {
             let post = load_visible(conn, &actor, id)?;
             let mut allowed = post.author_id == actor.person_id || actor.is_admin;
@@ -273,11 +269,14 @@ pub async fn delete(ctx: &AppContext, actor: &Actor, id: PostId) -> Result<PostV
             if !allowed {
                 return Err(Error::forbidden("not_allowed_to_delete", "Only the author or a moderator of the group can delete this post."));
             }
+            super::effects::post_changed(conn, &post, super::effects::PostChange::Deleted)?;
             let view = views::posts(conn, actor.person_id, vec![post])?.remove(0);
             db::posts::mark_deleted(conn, id)?;
             Ok(view)
         })
-        .await
+        .await?;
+    ctx.jobs_wake.notify_one();
+    Ok(view)
 }
 
 pub async fn favourite(ctx: &AppContext, actor: &Actor, id: PostId, like: bool) -> Result<PostView> {
@@ -483,8 +482,8 @@ pub async fn receive_remote(ctx: &AppContext, input: RemotePostInput, hosted_her
                     notify_if_visible(conn, parent.author_id, &post, "reply")?;
                 }
             }
-            if hosted_here && group.scope == "federated" {
-                super::effects::record(conn, &super::effects::Effect::AnnouncePost { post: post.id })?;
+            if hosted_here {
+                super::effects::post_changed(conn, &post, super::effects::PostChange::Created)?;
             }
             Ok(Some(post.id))
         })
@@ -506,4 +505,60 @@ fn strip_tags(html: &str) -> String {
         }
     }
     out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+}
+
+/// What another server changed about a post it sent earlier.
+#[derive(Debug, Clone)]
+pub enum RemoteChange {
+    Edited { content_html: String, source: Option<String> },
+    Deleted,
+}
+
+/// Applies an edit or delete of a post that came from another server. `by`: the person who
+/// must be its author (`None` when a group of another instance announces the change, which it
+/// may do for posts in it). `hosted_here`: the change reached a local group, which then passes
+/// it on to its members' servers.
+pub async fn receive_remote_change(
+    ctx: &AppContext,
+    ap_id: String,
+    by: Option<PersonId>,
+    group: GroupId,
+    change: RemoteChange,
+    hosted_here: bool,
+) -> Result<()> {
+    let config = ctx.config.clone();
+    ctx.db
+        .write(move |conn| {
+            let Some(post) = post_by_ap_id(conn, &config, &ap_id)? else { return Ok(()) };
+            // A deleted post stays deleted: a late edit does not bring its text back.
+            if post.deleted_at.is_some() {
+                return Ok(());
+            }
+            if post.group_id != Some(group) {
+                return Err(Error::invalid("wrong_group", "This post does not belong to this group."));
+            }
+            if by.is_some_and(|by| by != post.author_id) {
+                return Err(Error::forbidden("not_author", "Only the author changes a post this way."));
+            }
+            let kind = match change {
+                RemoteChange::Edited { content_html, source } => {
+                    let html = text::sanitize(&content_html);
+                    let source = source.unwrap_or_else(|| strip_tags(&html));
+                    check_length(&source, config.max_post_chars.max(20_000), "content")?;
+                    db::posts::edit(conn, post.id, &source, &html)?;
+                    super::effects::PostChange::Updated
+                }
+                RemoteChange::Deleted => {
+                    db::posts::mark_deleted(conn, post.id)?;
+                    super::effects::PostChange::Deleted
+                }
+            };
+            if hosted_here {
+                super::effects::post_changed(conn, &post, kind)?;
+            }
+            Ok(())
+        })
+        .await?;
+    ctx.jobs_wake.notify_one();
+    Ok(())
 }
