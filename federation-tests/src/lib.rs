@@ -10,6 +10,7 @@ use gilde::RunningInstance;
 
 /// One instance of the cluster, e.g. "gemeente-a".
 pub struct Node {
+    config: Config,
     pub name: String,
     /// `localhost:PORT`
     pub domain: String,
@@ -21,6 +22,7 @@ pub struct Node {
 
 pub struct Cluster {
     pub nodes: Vec<Node>,
+    stopped: Vec<(Config, String, TestDatabase)>,
 }
 
 impl Cluster {
@@ -41,10 +43,29 @@ impl Cluster {
             let mut config = Config::for_tests(&domain, database.dir(), database.url.clone());
             config.instance_name = (*name).to_string();
             change(name, &mut config);
-            let instance = gilde::start(config, listener).await.unwrap_or_else(|e| panic!("start {name}: {e:?}"));
-            nodes.push(Node { name: (*name).to_string(), base: format!("http://{domain}"), domain, instance, _database: database });
+            let instance = gilde::start(config.clone(), listener).await.unwrap_or_else(|e| panic!("start {name}: {e:?}"));
+            nodes.push(Node { config, name: (*name).to_string(), base: format!("http://{domain}"), domain, instance, _database: database });
         }
-        Cluster { nodes }
+        Cluster { nodes, stopped: Vec::new() }
+    }
+
+    /// Stops an instance (its database is kept), as a server going down.
+    pub async fn stop(&mut self, name: &str) {
+        let at = self.nodes.iter().position(|n| n.name == name).unwrap_or_else(|| panic!("no node {name}"));
+        let node = self.nodes.remove(at);
+        node.instance.stop().await.expect("stop");
+        self.stopped.push((node.config, node.name, node._database));
+    }
+
+    /// Starts a stopped instance again on the same address with the same database.
+    pub async fn restart(&mut self, name: &str) {
+        let at = self.stopped.iter().position(|(_, n, _)| n == name).unwrap_or_else(|| panic!("{name} is not stopped"));
+        let (config, name, database) = self.stopped.remove(at);
+        let port = config.domain.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()).expect("port");
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind the same port again");
+        let instance = gilde::start(config.clone(), listener).await.unwrap_or_else(|e| panic!("restart {name}: {e:?}"));
+        let domain = config.domain.clone();
+        self.nodes.push(Node { config, name, base: format!("http://{domain}"), domain, instance, _database: database });
     }
 
     pub fn node(&self, name: &str) -> &Node {

@@ -382,3 +382,53 @@ async fn edits_and_deletes_travel_through_the_group() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_activities_delivered_again_change_nothing() {
+    let cluster = Cluster::start(&["gemeente-a", "gemeente-b"]).await;
+    let (a, b) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"));
+    let (anna, bert, group_a, group_b) = joined_group(a, b, "public").await;
+    b.post("/api/v1/statuses", &bert, json!({ "status": "Eenmalig bericht", "group_id": group_b })).await;
+    eventually("the post reaches A", || async { timeline_texts(a, &anna, &group_a).await.iter().any(|t| t == "Eenmalig bericht") }).await;
+    let members_path = format!("/api/v1/groups/{group_a}/memberships");
+    let before = a.get(&members_path, &anna).await.1.as_array().map(Vec::len);
+
+    // B sends its Follow and the Create again, signed anew, with the same activity ids.
+    let resent = b.instance.ctx.db.write(|c| gilde::db::jobs::requeue_done(c, "deliver")).await.expect("requeue");
+    assert!(resent >= 2, "the Follow and the Create: {resent}");
+    b.instance.ctx.jobs_wake.notify_one();
+    eventually("B delivered everything again", || async {
+        b.instance.ctx.db.read(gilde::db::jobs::pending_count).await.expect("count") == 0
+    })
+    .await;
+    eventually("A's queue is quiet", || async { a.instance.ctx.db.read(gilde::db::jobs::pending_count).await.expect("count") == 0 }).await;
+    assert_eq!(a.stored_posts_containing("Eenmalig bericht").await, 1, "stored once");
+    assert_eq!(b.stored_posts_containing("Eenmalig bericht").await, 1);
+    assert_eq!(a.get(&members_path, &anna).await.1.as_array().map(Vec::len), before, "still one membership");
+    assert_eq!(membership_state(b, &bert, &group_b).await.as_deref(), Some("active"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delivery_to_a_server_that_is_down_arrives_when_it_is_back() {
+    let mut cluster = Cluster::start(&["gemeente-a", "gemeente-b"]).await;
+    let (anna, bert, group_a, group_b) = {
+        let (a, b) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"));
+        joined_group(a, b, "public").await
+    };
+    // B goes down; anna posts on A; A's delivery to B fails and waits for a retry.
+    cluster.stop("gemeente-b").await;
+    let a = cluster.node("gemeente-a");
+    a.post("/api/v1/statuses", &anna, json!({ "status": "Terwijl B plat lag", "group_id": group_a })).await;
+    eventually("A's first attempt failed and was kept", || async {
+        a.instance.ctx.db.read(|c| gilde::db::jobs::pending_count(c)).await.expect("count") == 1
+            && a.deliveries().await.iter().any(|d| d.to_string().contains("Terwijl B plat lag"))
+    })
+    .await;
+    // B comes back on the same address with the same database; A retries (now, not in 30 s).
+    cluster.restart("gemeente-b").await;
+    let (a, b) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"));
+    a.instance.ctx.db.write(gilde::db::jobs::run_all_now).await.expect("retry now");
+    a.instance.ctx.jobs_wake.notify_one();
+    eventually("the post arrives at B", || async { timeline_texts(b, &bert, &group_b).await.iter().any(|t| t == "Terwijl B plat lag") })
+        .await;
+}

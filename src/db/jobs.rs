@@ -75,6 +75,22 @@ pub fn payloads(conn: &mut DbConn, kind: &str) -> DbResult<Vec<String>> {
     Ok(jobs::table.filter(jobs::kind.eq(kind)).order(jobs::id.asc()).select(jobs::payload).load(conn)?)
 }
 
+/// Makes every waiting job due now (an admin's "retry now"; tests use it instead of waiting
+/// for the backoff).
+pub fn run_all_now(conn: &mut DbConn) -> DbResult<usize> {
+    Ok(diesel::update(jobs::table.filter(jobs::done_at.is_null()))
+        .set((jobs::run_at.eq(super::now()), jobs::locked_until.eq(None::<NaiveDateTime>)))
+        .execute(conn)?)
+}
+
+/// Puts finished jobs of a kind back in the queue, to deliver them again (an admin's "resend";
+/// tests use it to show that receiving the same activity twice changes nothing).
+pub fn requeue_done(conn: &mut DbConn, kind: &str) -> DbResult<usize> {
+    Ok(diesel::update(jobs::table.filter(jobs::kind.eq(kind)).filter(jobs::done_at.is_not_null()))
+        .set((jobs::done_at.eq(None::<NaiveDateTime>), jobs::run_at.eq(super::now()), jobs::locked_until.eq(None::<NaiveDateTime>)))
+        .execute(conn)?)
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeDelta;
