@@ -420,7 +420,7 @@ async fn a_delivery_to_a_server_that_is_down_arrives_when_it_is_back() {
     let a = cluster.node("gemeente-a");
     a.post("/api/v1/statuses", &anna, json!({ "status": "Terwijl B plat lag", "group_id": group_a })).await;
     eventually("A's first attempt failed and was kept", || async {
-        a.instance.ctx.db.read(|c| gilde::db::jobs::pending_count(c)).await.expect("count") == 1
+        a.instance.ctx.db.read(gilde::db::jobs::pending_count).await.expect("count") == 1
             && a.deliveries().await.iter().any(|d| d.to_string().contains("Terwijl B plat lag"))
     })
     .await;
