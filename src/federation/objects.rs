@@ -19,6 +19,14 @@ fn parse(text: &str) -> Result<Url> {
     Url::parse(text).map_err(|e| Error::internal(format!("bad URL {text}: {e}")))
 }
 
+/// Local actors are never refetched ("just refreshed"); remote ones after the library's interval.
+fn refreshed_at(domain: &Option<String>, last_fetched_at: Option<chrono::NaiveDateTime>) -> Option<DateTime<Utc>> {
+    match domain {
+        None => Some(Utc::now()),
+        Some(_) => last_fetched_at.map(|t| t.and_utc()),
+    }
+}
+
 /// A stored inbox, or (local actors store none) `{id}/inbox`. (`Url::join` would replace the
 /// last path segment: `/users/anna` + `inbox` is `/users/inbox`.)
 fn inbox_or_default(stored: Option<&str>, id: &Url) -> Url {
@@ -109,11 +117,7 @@ impl Object for ApubPerson {
     }
 
     fn last_refreshed_at(&self) -> Option<DateTime<Utc>> {
-        // Local people are never refetched; remote ones after the library's interval.
-        match self.row.domain {
-            None => Some(Utc::now()),
-            Some(_) => self.row.last_fetched_at.map(|t| t.and_utc()),
-        }
+        refreshed_at(&self.row.domain, self.row.last_fetched_at)
     }
 
     async fn read_from_id(id: Url, data: &Data<AppContext>) -> Result<Option<Self>> {
@@ -228,10 +232,7 @@ impl Object for ApubGroup {
     }
 
     fn last_refreshed_at(&self) -> Option<DateTime<Utc>> {
-        match self.found.group.domain {
-            None => Some(Utc::now()),
-            Some(_) => self.found.group.last_fetched_at.map(|t| t.and_utc()),
-        }
+        refreshed_at(&self.found.group.domain, self.found.group.last_fetched_at)
     }
 
     async fn read_from_id(id: Url, data: &Data<AppContext>) -> Result<Option<Self>> {
