@@ -432,3 +432,38 @@ async fn a_delivery_to_a_server_that_is_down_arrives_when_it_is_back() {
     eventually("the post arrives at B", || async { timeline_texts(b, &bert, &group_b).await.iter().any(|t| t == "Terwijl B plat lag") })
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn likes_are_counted_on_both_sides() {
+    let cluster = Cluster::start(&["gemeente-a", "gemeente-b"]).await;
+    let (a, b) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"));
+    let (anna, bert, group_a, group_b) = joined_group(a, b, "public").await;
+    let (_, post) = a.post("/api/v1/statuses", &anna, json!({ "status": "Graag een duim", "group_id": group_a })).await;
+    eventually("the post reaches B", || async { timeline_texts(b, &bert, &group_b).await.iter().any(|t| t == "Graag een duim") }).await;
+    let on_b = b.get(&format!("/api/v1/timelines/group/{group_b}"), &bert).await.1;
+    let copy_id = on_b
+        .as_array()
+        .and_then(|l| l.iter().find(|s| s["text"] == "Graag een duim"))
+        .map(|s| s["id"].as_str().unwrap_or("").to_string())
+        .expect("copy");
+    let count_on_a =
+        || async { a.get(&format!("/api/v1/statuses/{}", post["id"].as_str().unwrap_or("")), &anna).await.1["favourites_count"].as_i64() };
+
+    // bert likes on B: A counts it and tells anna.
+    let (status, liked) = b.post(&format!("/api/v1/statuses/{copy_id}/favourite"), &bert, json!({})).await;
+    assert_eq!((status, liked["favourites_count"].as_i64()), (200, Some(1)), "{liked}");
+    eventually("A counts bert's like", || async { count_on_a().await == Some(1) }).await;
+    let (_, notes) = a.get("/api/v1/notifications?types[]=favourite", &anna).await;
+    assert_eq!(notes[0]["account"]["acct"], format!("bert@{}", b.domain));
+
+    // anna likes too on A: the group announces it, B counts two.
+    a.post(&format!("/api/v1/statuses/{}/favourite", post["id"].as_str().expect("id")), &anna, json!({})).await;
+    eventually("B counts two likes", || async {
+        b.get(&format!("/api/v1/statuses/{copy_id}"), &bert).await.1["favourites_count"].as_i64() == Some(2)
+    })
+    .await;
+
+    // bert takes his like back: A counts one.
+    b.post(&format!("/api/v1/statuses/{copy_id}/unfavourite"), &bert, json!({})).await;
+    eventually("A counts one like again", || async { count_on_a().await == Some(1) }).await;
+}

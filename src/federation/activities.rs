@@ -37,6 +37,8 @@ pub enum Kind {
     Undo { object: Value },
     /// A member's post sent to a group (`object` is the Note).
     Create { object: Value },
+    /// Someone likes a post (`object` is its id).
+    Like { object: Value },
     /// An author edited a post (`object` is the Note).
     Update { object: Value },
     /// An author (or a group) deleted a post (`object` is its id or a Tombstone).
@@ -89,6 +91,7 @@ impl Activity for InboxActivity {
             Kind::Create { object } => created(data, &self.actor, &object).await?,
             Kind::Undo { object } => undone(ctx, &self.actor, &object).await?,
             Kind::Update { object } => changed_here(ctx, &self.actor, &object, false).await?,
+            Kind::Like { object } => like_here(ctx, &self.actor, &object, true).await?,
             Kind::Delete { object } => changed_here(ctx, &self.actor, &object, true).await?,
             Kind::Announce { object } => announced(data, &self.actor, &object).await?,
             Kind::Reject { object } => answer(ctx, &self.actor, &object, false).await?,
@@ -179,6 +182,9 @@ async fn announced(data: &Data<AppContext>, group_url: &Url, object: &Value) -> 
     if group.group.domain.is_none() {
         return Err(Error::invalid("not_remote", "A local group is not announced through the inbox."));
     }
+    if matches!(inner, "Like" | "Undo") {
+        return announced_like(data, group.group.id, object, inner == "Like").await;
+    }
     if matches!(inner, "Update" | "Delete") {
         // The change must be about this group (a Tombstone names no audience: the activity does).
         if url_field(object, "audience").as_ref() != Some(group_url) && url_field(&note, "audience").as_ref() != Some(group_url) {
@@ -203,6 +209,12 @@ async fn announced(data: &Data<AppContext>, group_url: &Url, object: &Value) -> 
 
 /// A person of another instance takes back their Follow: they leave the group.
 async fn undone(ctx: &AppContext, actor: &Url, object: &Value) -> Result<()> {
+    if object.get("type").and_then(Value::as_str) == Some("Like") {
+        if url_field(object, "actor").as_ref() != Some(actor) {
+            return Err(Error::invalid("wrong_actor", "Only the one who liked can undo a like."));
+        }
+        return like_here(ctx, actor, object.get("object").unwrap_or(&Value::Null), false).await;
+    }
     if object.get("type").and_then(Value::as_str) != Some("Follow") {
         return Ok(());
     }
@@ -240,4 +252,30 @@ async fn changed_here(ctx: &AppContext, actor: &Url, object: &Value, delete: boo
     let Some(group) = group else { return Ok(()) };
     let change = if delete { RemoteChange::Deleted } else { edit_of(object) };
     posts::receive_remote_change(ctx, ap_id.to_string(), Some(author.id), group, change, true).await
+}
+
+/// A person of another instance likes (or stops liking) a post in a group hosted here.
+async fn like_here(ctx: &AppContext, actor: &Url, object: &Value, like: bool) -> Result<()> {
+    let Some(post) = object_id(object) else { return Ok(()) };
+    let Some(person) = actors::person_by_ap_id(ctx, actor).await? else { return Ok(()) };
+    posts::receive_remote_like(ctx, post.to_string(), person.id, None, like, true).await
+}
+
+/// A group of another instance passes on a like of a post in it.
+async fn announced_like(data: &Data<AppContext>, group: crate::db::GroupId, activity: &Value, like: bool) -> Result<()> {
+    let ctx: &AppContext = data;
+    let like_activity = if like { activity.clone() } else { activity.get("object").cloned().unwrap_or(Value::Null) };
+    if like_activity.get("type").and_then(Value::as_str) != Some("Like") {
+        return Ok(());
+    }
+    let (Some(liker), Some(post)) = (url_field(&like_activity, "actor"), object_id(like_activity.get("object").unwrap_or(&Value::Null)))
+    else {
+        return Ok(());
+    };
+    // A like from this instance coming back: it is here already.
+    if liker.as_str().starts_with(&format!("{}/", ctx.config.base_url())) {
+        return Ok(());
+    }
+    let liker: ApubPerson = ObjectId::<ApubPerson>::from(liker).dereference(data).await?;
+    posts::receive_remote_like(ctx, post.to_string(), liker.row.id, Some(group), like, false).await
 }

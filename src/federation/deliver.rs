@@ -67,6 +67,7 @@ pub async fn expand_effect(ctx: &AppContext, job_id: i64, effect: Effect) -> Res
         .db
         .read(move |conn| match effect {
             Effect::PostChanged { post, change } => post_changed(conn, &ctx2, post, change),
+            Effect::Liked { post, person, like } => liked(conn, &ctx2, post, person, like),
             membership => membership_answer(conn, &ctx2, membership),
         })
         .await?;
@@ -97,7 +98,7 @@ fn membership_answer(conn: &mut db::DbConn, ctx: &AppContext, effect: Effect) ->
         | Effect::AcceptMember { group, person }
         | Effect::RejectMember { group, person, .. }
         | Effect::LeaveGroup { person, group, .. } => (*group, *person),
-        Effect::PostChanged { .. } => return Ok(Vec::new()),
+        Effect::PostChanged { .. } | Effect::Liked { .. } => return Ok(Vec::new()),
     };
     let group = db::groups::find(conn, group_id)?.ok_or_else(|| Error::internal("effect for a missing group"))?;
     let person = db::people::get(conn, person_id)?;
@@ -159,7 +160,7 @@ fn membership_answer(conn: &mut db::DbConn, ctx: &AppContext, effect: Effect) ->
                 "to": [person_id_url],
             }),
         }],
-        Effect::PostChanged { .. } => Vec::new(),
+        Effect::PostChanged { .. } | Effect::Liked { .. } => Vec::new(),
     })
 }
 
@@ -268,6 +269,55 @@ fn post_changed(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId, ch
         "audience": group_url,
         "to": to,
         "cc": cc,
+    });
+    let mut deliveries = Vec::new();
+    for inbox in db::memberships::remote_member_inboxes(conn, group.id)? {
+        let inbox = Url::parse(&inbox).map_err(|e| Error::internal(format!("bad inbox {inbox}: {e}")))?;
+        deliveries.push(Delivery { inbox, signer: Signer::Group(group.id), activity: announce.clone() });
+    }
+    Ok(deliveries)
+}
+
+/// A like or unlike: a local person's goes to the group of another instance; in a local
+/// federated group the group announces it to its remote members' servers.
+fn liked(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId, person_id: PersonId, like: bool) -> Result<Vec<Delivery>> {
+    let post = db::posts::find_any(conn, post_id)?.ok_or_else(|| Error::internal("effect for a missing post"))?;
+    let group_id = post.group_id.ok_or_else(|| Error::internal("a group post without a group"))?;
+    let group = db::groups::find(conn, group_id)?.ok_or_else(|| Error::internal("effect for a missing group"))?;
+    let liker = db::people::get(conn, person_id)?;
+    let liker_url = person_ap_id(ctx, &liker);
+    let note_id = post_ap_id(ctx, &post);
+    let like_id = format!("{}/activities/like/{}-{}", ctx.config.base_url(), post.id, person_id);
+    let like_activity = json!({ "type": "Like", "id": like_id, "actor": liker_url, "object": note_id });
+    let mut activity = if like {
+        like_activity
+    } else {
+        json!({ "type": "Undo", "id": format!("{like_id}/undo/{}", db::now().and_utc().timestamp_micros()), "actor": liker_url, "object": like_activity })
+    };
+    activity["@context"] = json!("https://www.w3.org/ns/activitystreams");
+    let group_url = group_ap_id(ctx, &group);
+    if group.domain.is_some() {
+        if liker.domain.is_some() {
+            return Ok(Vec::new());
+        }
+        activity["to"] = json!([group_url]);
+        return Ok(vec![Delivery {
+            inbox: inbox_of(&group.inbox_url, &group.shared_inbox_url)?,
+            signer: Signer::Person(person_id),
+            activity,
+        }]);
+    }
+    if group.scope != "federated" {
+        return Ok(Vec::new());
+    }
+    let announce = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "type": "Announce",
+        "id": new_activity_id(ctx, "announce"),
+        "actor": group_url,
+        "object": activity,
+        "audience": group_url,
+        "to": [format!("{group_url}/followers")],
     });
     let mut deliveries = Vec::new();
     for inbox in db::memberships::remote_member_inboxes(conn, group.id)? {

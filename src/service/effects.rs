@@ -22,6 +22,8 @@ pub enum Effect {
     /// instance the author sends the change to the group; a local federated group announces it
     /// to its members' servers.
     PostChanged { post: PostId, change: PostChange },
+    /// Someone liked (or stopped liking) a post in a group that federates.
+    Liked { post: PostId, person: PersonId, like: bool },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,5 +52,18 @@ pub const JOB_KIND: &str = "effect";
 pub(crate) fn record(conn: &mut DbConn, effect: &Effect) -> Result<()> {
     let payload = serde_json::to_string(effect).map_err(Error::internal)?;
     db::jobs::enqueue(conn, JOB_KIND, &payload, db::now())?;
+    Ok(())
+}
+
+/// Records that other servers must hear of a like, if the post's group federates: a local
+/// person's like of a post in a group of another instance goes to that group; a like in a local
+/// federated group is announced by the group.
+pub(crate) fn liked(conn: &mut DbConn, post: &db::posts::Post, person: &db::people::Person, like: bool) -> Result<()> {
+    let Some(group_id) = post.group_id else { return Ok(()) };
+    let Some(group) = db::groups::find(conn, group_id)? else { return Ok(()) };
+    let federates = if group.domain.is_some() { person.domain.is_none() } else { group.scope == "federated" };
+    if federates {
+        record(conn, &Effect::Liked { post: post.id, person: person.id, like })?;
+    }
     Ok(())
 }

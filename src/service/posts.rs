@@ -281,19 +281,75 @@ pub async fn delete(ctx: &AppContext, actor: &Actor, id: PostId) -> Result<PostV
 
 pub async fn favourite(ctx: &AppContext, actor: &Actor, id: PostId, like: bool) -> Result<PostView> {
     let actor = *actor;
-    ctx.db
-        .write(move |conn| {
+    let view = ctx
+        .db
+        .write(move |conn| -> Result<_> {
             let post = load_visible(conn, &actor, id)?;
-            if like {
-                if db::posts::favourite(conn, id, actor.person_id)? && post.author_id != actor.person_id {
-                    super::notifications::notify(conn, post.author_id, "favourite", actor.person_id, Some(id), post.group_id)?;
-                }
-            } else {
-                db::posts::unfavourite(conn, id, actor.person_id)?;
+            let changed =
+                if like { db::posts::favourite(conn, id, actor.person_id)? } else { db::posts::unfavourite(conn, id, actor.person_id)? };
+            if changed && like && post.author_id != actor.person_id {
+                super::notifications::notify(conn, post.author_id, "favourite", actor.person_id, Some(id), post.group_id)?;
+            }
+            if changed {
+                let me = db::people::get(conn, actor.person_id)?;
+                super::effects::liked(conn, &post, &me, like)?;
             }
             Ok(views::posts(conn, actor.person_id, vec![post])?.remove(0))
         })
-        .await
+        .await?;
+    ctx.jobs_wake.notify_one();
+    Ok(view)
+}
+
+/// A like (or unlike) from another server. `hosted_here`: it reached a local group, where the
+/// liker must be able to read the post (a member, for a private group) and the group passes it
+/// on; otherwise a group of another instance announced it, for a post in that group.
+pub async fn receive_remote_like(
+    ctx: &AppContext,
+    post_ap_id: String,
+    person: PersonId,
+    group: Option<GroupId>,
+    like: bool,
+    hosted_here: bool,
+) -> Result<()> {
+    let config = ctx.config.clone();
+    ctx.db
+        .write(move |conn| {
+            let Some(post) = post_by_ap_id(conn, &config, &post_ap_id)? else { return Ok(()) };
+            if group.is_some_and(|g| post.group_id != Some(g)) {
+                return Err(Error::invalid("wrong_group", "This post does not belong to this group."));
+            }
+            if hosted_here {
+                let Some(group_id) = post.group_id else { return Ok(()) };
+                let group = db::groups::find(conn, group_id)?.ok_or_else(super::group_not_found)?;
+                let membership = db::memberships::find(conn, group_id, person)?;
+                if group_access(&group, membership.as_ref()) != GroupAccess::Full
+                    || membership.as_ref().is_some_and(|m| m.state == "banned")
+                {
+                    return Err(Error::forbidden("not_a_member", "Only members like posts in this group."));
+                }
+            }
+            let changed = if like { db::posts::favourite(conn, post.id, person)? } else { db::posts::unfavourite(conn, post.id, person)? };
+            if changed && like {
+                notify_if_visible_by(conn, post.author_id, &post, person)?;
+            }
+            if changed && hosted_here {
+                let liker = db::people::get(conn, person)?;
+                super::effects::liked(conn, &post, &liker, like)?;
+            }
+            Ok(())
+        })
+        .await?;
+    ctx.jobs_wake.notify_one();
+    Ok(())
+}
+
+/// Tells a local author that someone liked their post.
+fn notify_if_visible_by(conn: &mut DbConn, author: PersonId, post: &Post, liker: PersonId) -> Result<()> {
+    if author != liker {
+        super::notifications::notify(conn, author, "favourite", liker, Some(post.id), post.group_id)?;
+    }
+    Ok(())
 }
 
 /// A post's place in its thread: what it answers (oldest first) and the answers below it.
