@@ -467,3 +467,74 @@ async fn likes_are_counted_on_both_sides() {
     b.post(&format!("/api/v1/statuses/{copy_id}/unfavourite"), &bert, json!({})).await;
     eventually("A counts one like again", || async { count_on_a().await == Some(1) }).await;
 }
+
+/// Queues an activity on `node`, signed by its local person `name` when sent: the real signing
+/// and delivery path, with JSON shaped as another implementation (Mastodon) would send it.
+async fn send_raw(node: &federation_tests::Node, name: &str, inbox: &str, activity: serde_json::Value) {
+    let ctx = &node.instance.ctx;
+    let person = gilde::service::people::lookup(ctx, name).await.expect("person");
+    let delivery = gilde::federation::deliver::Delivery {
+        inbox: inbox.parse().expect("inbox"),
+        signer: gilde::federation::deliver::Signer::Person(person.person.id),
+        activity,
+    };
+    let payload = serde_json::to_string(&delivery).expect("json");
+    ctx.db.write(move |c| gilde::db::jobs::enqueue(c, "deliver", &payload, gilde::db::now())).await.expect("enqueue");
+    ctx.jobs_wake.notify_one();
+}
+
+fn mastodon_note(b: &federation_tests::Node, author: &str, n: u32, group_url: &str, text: &str) -> serde_json::Value {
+    let actor = format!("{}/users/{author}", b.base);
+    let note_id = format!("{actor}/statuses/{n}");
+    let public = "https://www.w3.org/ns/activitystreams#Public";
+    json!({
+        "@context": ["https://www.w3.org/ns/activitystreams", { "sensitive": "as:sensitive", "toot": "http://joinmastodon.org/ns#" }],
+        "id": format!("{note_id}/activity"),
+        "type": "Create",
+        "actor": actor,
+        "to": [public],
+        "cc": [format!("{actor}/followers"), group_url],
+        "object": {
+            "id": note_id,
+            "type": "Note",
+            "attributedTo": actor,
+            "inReplyTo": null,
+            "sensitive": false,
+            "content": format!(r#"<p><span class="h-card" translate="no"><a href="{group_url}" class="u-url mention">@<span>omgevingswet</span></a></span> {text}</p>"#),
+            "to": [public],
+            "cc": [format!("{actor}/followers"), group_url],
+            "tag": [{ "type": "Mention", "href": group_url, "name": "@omgevingswet" }],
+        },
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_mastodon_style_mention_of_a_public_group_starts_a_thread_in_it() {
+    let cluster = Cluster::start(&["gemeente-a", "gemeente-b"]).await;
+    let (a, b) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"));
+    let (anna, _bert, group_a, _group_b) = joined_group(a, b, "public").await;
+    b.person("berta").await;
+    let group_url = format!("{}/groups/omgevingswet", a.base);
+    let inbox = format!("{}/inbox", a.base);
+
+    send_raw(b, "bert", &inbox, mastodon_note(b, "bert", 1, &group_url, "Hoe zit het met de termijnen?")).await;
+    eventually("the mention becomes a thread on A", || async {
+        timeline_texts(a, &anna, &group_a).await.iter().any(|t| t.contains("termijnen"))
+    })
+    .await;
+    let (_, stream) = a.get(&format!("/api/v1/timelines/group/{group_a}"), &anna).await;
+    let thread = stream
+        .as_array()
+        .and_then(|l| l.iter().find(|s| s["text"].as_str().is_some_and(|t| t.contains("termijnen"))))
+        .expect("thread")
+        .clone();
+    assert_eq!(thread["text"], "Hoe zit het met de termijnen?", "the group mention is not part of the text");
+    assert!(!thread["content"].as_str().unwrap_or("").contains("h-card"), "{thread}");
+    assert_eq!(thread["account"]["acct"], format!("bert@{}", b.domain));
+
+    // berta never joined: her mention is refused, and stored nowhere.
+    send_raw(b, "berta", &inbox, mastodon_note(b, "berta", 2, &group_url, "Ik ben geen lid")).await;
+    eventually("B's delivery is done", || async { b.instance.ctx.db.read(gilde::db::jobs::pending_count).await.expect("count") == 0 })
+        .await;
+    assert_eq!(a.stored_posts_containing("geen lid").await, 0, "posting rules apply to every door");
+}

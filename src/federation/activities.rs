@@ -166,8 +166,34 @@ async fn created(data: &Data<AppContext>, actor: &Url, note: &Value) -> Result<(
     };
     let group = actors::local_group(ctx, group_name.trim_end_matches("/followers")).await?;
     let author = actors::person_by_ap_id(ctx, actor).await?.ok_or_else(|| Error::invalid("unknown_actor", "The author is unknown."))?;
-    posts::receive_remote(ctx, note_input(note, author.id, group.group.id)?, true).await?;
+    let mut input = note_input(note, author.id, group.group.id)?;
+    // A Mastodon-style post starts with a mention of the group: that mention is not the text.
+    let group_url = format!("{prefix}{}", group.group.name);
+    let stripped = strip_group_mention(&input.content_html, &group_url);
+    if stripped != input.content_html {
+        input.content_html = stripped;
+        input.source = None;
+    }
+    posts::receive_remote(ctx, input, true).await?;
     Ok(())
+}
+
+/// Removes the first link to the group (Mastodon's `<span class="h-card"><a href=…>@<span>group</span></a></span>`)
+/// from a note's HTML.
+fn strip_group_mention(html: &str, group_url: &str) -> String {
+    let url = regex::escape(group_url);
+    let patterns = [
+        format!(r#"<span class="h-card"[^>]*>\s*<a [^>]*href="{url}"[^>]*>.*?</a>\s*</span>\s*"#),
+        format!(r#"<a [^>]*href="{url}"[^>]*>.*?</a>\s*"#),
+    ];
+    for pattern in patterns {
+        if let Ok(re) = regex::Regex::new(&pattern) {
+            if re.is_match(html) {
+                return re.replacen(html, 1, "").into_owned();
+            }
+        }
+    }
+    html.to_string()
 }
 
 /// A group of another instance passes on a post (signed by the group). The group is trusted for
@@ -278,4 +304,19 @@ async fn announced_like(data: &Data<AppContext>, group: crate::db::GroupId, acti
     }
     let liker: ApubPerson = ObjectId::<ApubPerson>::from(liker).dereference(data).await?;
     posts::receive_remote_like(ctx, post.to_string(), liker.row.id, Some(group), like, false).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_leading_group_mention_is_removed_and_nothing_else() {
+        let html = r#"<p><span class="h-card" translate="no"><a href="https://b.nl/groups/wonen" class="u-url mention">@<span>wonen</span></a></span> Wie weet hoe dit zit? Zie <a href="https://example.org">dit</a></p>"#;
+        assert_eq!(
+            strip_group_mention(html, "https://b.nl/groups/wonen"),
+            r#"<p>Wie weet hoe dit zit? Zie <a href="https://example.org">dit</a></p>"#
+        );
+        assert_eq!(strip_group_mention("<p>geen vermelding</p>", "https://b.nl/groups/wonen"), "<p>geen vermelding</p>");
+    }
 }
