@@ -257,9 +257,22 @@ fn post_changed(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId, ch
     if group.scope != "federated" {
         return Ok(Vec::new());
     }
-    let group_url = group_ap_id(ctx, &group);
+    announce_to_members(conn, ctx, &group, activity, post.visibility == "public")
+}
+
+/// The group passes an activity on (FEP-1b12): one `Announce`, signed by the group, to each of
+/// its remote members' servers and to nobody else. `public`: addressed to Public with the
+/// group's followers in `cc`; otherwise only to the followers, never Public.
+fn announce_to_members(
+    conn: &mut db::DbConn,
+    ctx: &AppContext,
+    group: &db::groups::Group,
+    activity: Value,
+    public: bool,
+) -> Result<Vec<Delivery>> {
+    let group_url = group_ap_id(ctx, group);
     let followers = format!("{group_url}/followers");
-    let (to, cc) = if post.visibility == "public" { (json!([PUBLIC]), json!([followers])) } else { (json!([followers]), json!([])) };
+    let (to, cc) = if public { (json!([PUBLIC]), json!([followers])) } else { (json!([followers]), json!([])) };
     let announce = json!({
         "@context": ["https://www.w3.org/ns/activitystreams", { "audience": { "@id": "as:audience", "@type": "@id" } }],
         "type": "Announce",
@@ -310,21 +323,8 @@ fn liked(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId, person_id
     if group.scope != "federated" {
         return Ok(Vec::new());
     }
-    let announce = json!({
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "type": "Announce",
-        "id": new_activity_id(ctx, "announce"),
-        "actor": group_url,
-        "object": activity,
-        "audience": group_url,
-        "to": [format!("{group_url}/followers")],
-    });
-    let mut deliveries = Vec::new();
-    for inbox in db::memberships::remote_member_inboxes(conn, group.id)? {
-        let inbox = Url::parse(&inbox).map_err(|e| Error::internal(format!("bad inbox {inbox}: {e}")))?;
-        deliveries.push(Delivery { inbox, signer: Signer::Group(group.id), activity: announce.clone() });
-    }
-    Ok(deliveries)
+    // Likes go to the group's members only, whatever the post's visibility.
+    announce_to_members(conn, ctx, &group, activity, false)
 }
 
 /// An activity stored as JSON, to be signed and sent as it is.
