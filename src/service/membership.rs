@@ -167,12 +167,10 @@ pub async fn decide_request(ctx: &AppContext, actor: &Actor, group_id: GroupId, 
     ctx.db
         .write(move |conn| {
             require_moderator(conn, &actor, group_id)?;
-            match db::memberships::find(conn, group_id, person)? {
-                Some(m) if m.state == "pending" => {}
+            let remote_follow = match db::memberships::find(conn, group_id, person)? {
+                Some(m) if m.state == "pending" => m.follow_ap_id,
                 _ => return Err(Error::not_found("request_not_found", "There is no request to join from this person.")),
-            }
-            let request = db::memberships::find(conn, group_id, person)?;
-            let remote_follow = request.as_ref().and_then(|m| m.follow_ap_id.clone());
+            };
             if approve {
                 db::memberships::put(conn, group_id, person, Role::Member.as_str(), MemberState::Active.as_str(), None)?;
                 super::notifications::notify(conn, person, "request_approved", actor.person_id, None, Some(group_id))?;

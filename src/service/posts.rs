@@ -331,7 +331,7 @@ pub async fn receive_remote_like(
             }
             let changed = if like { db::posts::favourite(conn, post.id, person)? } else { db::posts::unfavourite(conn, post.id, person)? };
             if changed && like {
-                notify_if_visible_by(conn, post.author_id, &post, person)?;
+                super::notifications::notify(conn, post.author_id, "favourite", person, Some(post.id), post.group_id)?;
             }
             if changed && hosted_here {
                 let liker = db::people::get(conn, person)?;
@@ -341,14 +341,6 @@ pub async fn receive_remote_like(
         })
         .await?;
     ctx.jobs_wake.notify_one();
-    Ok(())
-}
-
-/// Tells a local author that someone liked their post.
-fn notify_if_visible_by(conn: &mut DbConn, author: PersonId, post: &Post, liker: PersonId) -> Result<()> {
-    if author != liker {
-        super::notifications::notify(conn, author, "favourite", liker, Some(post.id), post.group_id)?;
-    }
     Ok(())
 }
 
