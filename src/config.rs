@@ -438,7 +438,7 @@ mod tests {
 
     #[test]
     fn every_key_is_documented() {
-        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/configuration.md")).expect("docs/configuration.md");
+        let doc = std::fs::read_to_string(crate::testing::manifest_dir().join("docs/configuration.md")).expect("docs/configuration.md");
         for key in KEYS {
             assert!(doc.contains(&format!("`{}`", env_name(key))), "docs/configuration.md does not list {}", env_name(key));
         }

@@ -79,3 +79,12 @@ pub fn context_for(database: &TestDatabase) -> crate::AppContext {
     let db = Db::connect(&config.database, 2).unwrap_or_else(|e| panic!("test database: {e}"));
     crate::AppContext::new(config, db)
 }
+
+/// The `gilde` package's folder. Read from the environment `cargo test` sets when it runs the
+/// tests, so a test binary built from another checkout (a shared target folder) still reads
+/// this checkout's files; the path compiled in is only the fallback.
+pub fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}

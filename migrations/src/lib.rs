@@ -15,10 +15,17 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("postgres"
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
-    use std::path::Path;
+
+    /// This package's folder, as `cargo test` says when it runs the tests (a test binary built
+    /// from another checkout must still read this one); the compiled-in path is the fallback.
+    fn manifest_dir() -> std::path::PathBuf {
+        std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+    }
 
     fn migration_names(tree: &str) -> BTreeSet<String> {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(tree);
+        let dir = manifest_dir().join(tree);
         std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
             .map(|entry| entry.expect("directory entry").file_name().to_string_lossy().into_owned())
@@ -44,7 +51,7 @@ mod tests {
         for name in &sqlite {
             for tree in ["sqlite", "postgres"] {
                 for file in ["up.sql", "down.sql"] {
-                    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(tree).join(name).join(file);
+                    let path = manifest_dir().join(tree).join(name).join(file);
                     assert!(path.is_file(), "missing {}", path.display());
                 }
             }

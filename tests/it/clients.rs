@@ -28,7 +28,7 @@ async fn mastodon_py_registers_signs_in_posts_replies_and_reads_home() {
     let s = Server::start().await;
     s.person("anna").await;
     let python = tokio::task::spawn_blocking(python_with_mastodon_py).await.expect("install");
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients/mastodon_py_flow.py");
+    let script = gilde::testing::manifest_dir().join("tests/clients/mastodon_py_flow.py");
     let out =
         tokio::process::Command::new(python).arg(script).arg(&s.base).arg("anna").arg(PASSWORD).output().await.expect("run Mastodon.py");
     let stdout = String::from_utf8_lossy(&out.stdout);

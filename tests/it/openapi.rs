@@ -8,7 +8,7 @@ use serde_json::Value;
 fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
     SPEC.get_or_init(|| {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/mastodon-openapi-4.7.json");
+        let path = gilde::testing::manifest_dir().join("../shared/data/mastodon-openapi-4.7.json");
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         serde_json::from_str(&text).expect("valid OpenAPI JSON")
     })
