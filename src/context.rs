@@ -15,6 +15,8 @@ pub struct AppContext {
     pub limits: Arc<Limits>,
     /// Wakes this process's job workers when a change recorded work for them.
     pub jobs_wake: Arc<tokio::sync::Notify>,
+    /// Other servers' public keys, for verifying signed GETs.
+    pub signing_keys: crate::federation::signatures::KeyCache,
 }
 
 /// Rate limits on attempts that could be used to guess passwords.
@@ -42,6 +44,13 @@ impl Default for Limits {
 
 impl AppContext {
     pub fn new(config: Config, db: Db) -> Self {
-        AppContext { config: Arc::new(config), db, stats: Arc::default(), limits: Arc::default(), jobs_wake: Arc::default() }
+        AppContext {
+            config: Arc::new(config),
+            db,
+            stats: Arc::default(),
+            limits: Arc::default(),
+            jobs_wake: Arc::default(),
+            signing_keys: Default::default(),
+        }
     }
 }

@@ -538,3 +538,146 @@ async fn a_mastodon_style_mention_of_a_public_group_starts_a_thread_in_it() {
         .await;
     assert_eq!(a.stored_posts_containing("geen lid").await, 0, "posting rules apply to every door");
 }
+
+/// An unsigned GET as any server or script could make it: (status, JSON body).
+async fn fetch_unsigned(url: &str) -> (u16, serde_json::Value) {
+    let res = reqwest::Client::new().get(url).header("accept", "application/activity+json").send().await.expect("request");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// The address of a post of `node` (its `uri`).
+fn uri(status: &serde_json::Value) -> String {
+    status["uri"].as_str().expect("uri").to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn objects_are_served_only_to_whom_the_visibility_table_allows() {
+    let cluster = Cluster::start(&["gemeente-a", "gemeente-b", "bedrijf-c"]).await;
+    let (a, b, c) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"), cluster.node("bedrijf-c"));
+    let (anna, _bert, private_group, _) = joined_group(a, b, "private").await;
+    let (_, open) = a
+        .post("/api/v1/groups", &anna, json!({ "name": "open", "display_name": "Open", "scope": "federated", "visibility": "public" }))
+        .await;
+    let (_, intern) = a.post("/api/v1/groups", &anna, json!({ "name": "intern", "display_name": "Intern", "scope": "internal" })).await;
+    let (_, secret) = a
+        .post("/api/v1/groups", &anna, json!({ "name": "geheim", "display_name": "Geheim", "scope": "federated", "visibility": "secret" }))
+        .await;
+    assert!(secret["id"].is_string(), "{secret}");
+    let (_, open_post) =
+        a.post("/api/v1/statuses", &anna, json!({ "status": "openbaar-bericht over afval", "group_id": open["id"] })).await;
+    let (_, private_post) =
+        a.post("/api/v1/statuses", &anna, json!({ "status": "besloten-bericht over budget", "group_id": private_group })).await;
+    let (_, intern_post) = a.post("/api/v1/statuses", &anna, json!({ "status": "intern-bericht", "group_id": intern["id"] })).await;
+
+    // A public group's actor, outbox, followers and posts are everyone's.
+    let (status, outbox) = fetch_unsigned(&format!("{}/groups/open/outbox", a.base)).await;
+    assert_eq!((status, outbox["type"].as_str(), outbox["totalItems"].as_i64()), (200, Some("OrderedCollection"), Some(1)), "{outbox}");
+    let (_, page) = fetch_unsigned(outbox["first"].as_str().expect("first")).await;
+    let item = &page["orderedItems"][0];
+    assert_eq!((item["type"].as_str(), item["actor"].as_str()), (Some("Announce"), Some(format!("{}/groups/open", a.base).as_str())));
+    assert!(item["object"]["object"]["content"].as_str().is_some_and(|c| c.contains("openbaar-bericht")), "{page}");
+    let (status, note) = fetch_unsigned(&uri(&open_post)).await;
+    assert_eq!((status, note["type"].as_str()), (200, Some("Note")), "{note}");
+    assert_eq!(note["audience"], format!("{}/groups/open", a.base));
+    let (status, followers) = fetch_unsigned(&format!("{}/groups/open/followers", a.base)).await;
+    assert_eq!((status, followers["totalItems"].as_i64()), (200, Some(1)), "{followers}");
+    let (status, featured) = fetch_unsigned(&format!("{}/groups/open/featured", a.base)).await;
+    assert_eq!((status, featured["type"].as_str()), (200, Some("OrderedCollection")));
+
+    // A private group's content needs a signed request from a member's server.
+    let (status, body) = fetch_unsigned(&format!("{}/groups/omgevingswet/outbox", a.base)).await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("signature_required")), "{body}");
+    let (status, _) = fetch_unsigned(&uri(&private_post)).await;
+    assert_eq!(status, 401);
+    let (status, actor) = fetch_unsigned(&format!("{}/groups/omgevingswet", a.base)).await;
+    assert_eq!((status, actor["manuallyApprovesFollowers"].as_bool()), (200, Some(true)), "the description is public");
+    // A signature that does not verify is refused, not taken as anonymous.
+    let res = reqwest::Client::new()
+        .get(uri(&private_post))
+        .header("accept", "application/activity+json")
+        .header("date", "Mon, 23 Nov 2026 10:00:00 GMT")
+        .header(
+            "signature",
+            format!(r#"keyId="{}/actor#main-key",algorithm="rsa-sha256",headers="(request-target) host date",signature="AAAA""#, c.base),
+        )
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status().as_u16(), 401);
+
+    // An internal group does not exist for other servers; a secret one not for unsigned requests.
+    let intern_name = intern["name"].as_str().unwrap_or("intern");
+    for url in [
+        format!("{}/groups/{intern_name}", a.base),
+        format!("{}/groups/{intern_name}/outbox", a.base),
+        format!("{}/groups/{intern_name}/followers", a.base),
+        uri(&intern_post),
+        format!("{}/groups/geheim", a.base),
+        format!("{}/groups/geheim/outbox", a.base),
+    ] {
+        assert_eq!(fetch_unsigned(&url).await.0, 404, "{url} must not be found");
+    }
+
+    // C searches by address, with C's signed fetch: the public post is found and stored; the
+    // private one is refused to C (no member there), so C stores nothing of it.
+    let (_, carl) = c.person("carl").await;
+    let search = |q: String| format!("/api/v2/search?resolve=true&type=statuses&q={}", urlencode(&q));
+    let (_, found) = c.get(&search(uri(&open_post)), &carl).await;
+    assert!(found["statuses"][0]["content"].as_str().is_some_and(|t| t.contains("openbaar-bericht")), "{found}");
+    let (_, found) = c.get(&search(uri(&private_post)), &carl).await;
+    assert_eq!(found["statuses"].as_array().map(Vec::len), Some(0), "{found}");
+    assert_eq!(c.stored_posts_containing("besloten-bericht").await, 0);
+    assert_eq!(c.stored_posts_containing("openbaar-bericht").await, 1);
+    // On B (bert is a member) the post arrived; B shows it to its members only.
+    let (_, bert2) = b.person("bert2").await;
+    let (_, found) = b.get(&search(uri(&private_post)), &bert2).await;
+    assert_eq!(found["statuses"].as_array().map(Vec::len), Some(0), "bert2 is no member: {found}");
+    assert_eq!(b.stored_posts_containing("besloten-bericht").await, 1);
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn joining_a_group_fetches_its_recent_history() {
+    let cluster = Cluster::start(&["gemeente-a", "gemeente-b"]).await;
+    let (a, b) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"));
+    let (_, anna) = a.person("anna").await;
+    let (_, group) = a
+        .post("/api/v1/groups", &anna, json!({ "name": "wonen", "display_name": "Wonen", "scope": "federated", "visibility": "private" }))
+        .await;
+    let group_a = group["id"].as_str().expect("id").to_string();
+    // More history than one outbox page (20), with a thread and a reply.
+    let (_, first) = a.post("/api/v1/statuses", &anna, json!({ "status": "historie-0 eerste draad", "group_id": group_a })).await;
+    a.post("/api/v1/statuses", &anna, json!({ "status": "historie-antwoord op de eerste", "in_reply_to_id": first["id"] })).await;
+    for n in 1..25 {
+        a.post("/api/v1/statuses", &anna, json!({ "status": format!("historie-{n} draad"), "group_id": group_a })).await;
+    }
+
+    // Before joining, B cannot read it (see the scenario above); bert asks, anna approves.
+    let (_, bert) = b.person("bert").await;
+    let (_, on_b) = b.get(&format!("/api/v1/groups/lookup?acct=wonen@{}", a.domain), &bert).await;
+    let group_b = on_b["id"].as_str().expect("id").to_string();
+    b.post(&format!("/api/v1/groups/{group_b}/join"), &bert, json!({})).await;
+    let requests = format!("/api/v1/groups/{group_a}/membership_requests");
+    eventually("the request reaches A", || async { a.get(&requests, &anna).await.1.as_array().map(Vec::len) == Some(1) }).await;
+    let request = a.get(&requests, &anna).await.1[0]["id"].as_str().expect("id").to_string();
+    a.post(&format!("{requests}/{request}/authorize"), &anna, json!({})).await;
+
+    eventually("the group's history arrives on B", || async { b.stored_posts_containing("historie-").await == 26 }).await;
+    let texts = timeline_texts(b, &bert, &group_b).await;
+    assert!(texts.iter().any(|t| t == "historie-24 draad") && texts.iter().any(|t| t == "historie-5 draad"), "{texts:?}");
+    let (_, stream) = b.get(&format!("/api/v1/timelines/group/{group_b}?limit=40"), &bert).await;
+    let thread =
+        stream.as_array().and_then(|l| l.iter().find(|s| s["text"] == "historie-0 eerste draad")).expect("the first thread").clone();
+    let (_, context) = b.get(&format!("/api/v1/statuses/{}/context", thread["id"].as_str().expect("id")), &bert).await;
+    assert_eq!(context["descendants"][0]["text"], "historie-antwoord op de eerste", "the reply is in its thread");
+    assert_eq!(thread["uri"], first["uri"]);
+}

@@ -171,3 +171,17 @@ pub fn remote_member_inboxes(conn: &mut DbConn, group: GroupId) -> DbResult<Vec<
     inboxes.dedup();
     Ok(inboxes)
 }
+
+/// Whether a person of `domain` is in the group in one of `states` (e.g. active members, or
+/// invitees too): such a server may see what the group shows its members.
+pub fn has_member_on(conn: &mut DbConn, group: GroupId, domain: &str, states: &[&str]) -> DbResult<bool> {
+    use super::schema::people;
+    let found: i64 = memberships::table
+        .inner_join(people::table.on(people::id.eq(memberships::person_id)))
+        .filter(memberships::group_id.eq(group))
+        .filter(memberships::state.eq_any(states))
+        .filter(people::domain.eq(domain))
+        .count()
+        .get_result(conn)?;
+    Ok(found > 0)
+}

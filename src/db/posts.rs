@@ -126,6 +126,55 @@ pub fn group(conn: &mut DbConn, group: GroupId, page: Page) -> DbResult<Vec<Post
     Ok(super::newest_first(rows, page))
 }
 
+/// A group's history for its outbox: threads and replies, not deleted, newest first, before
+/// `before` when given.
+pub fn group_history(conn: &mut DbConn, group: GroupId, before: Option<PostId>, limit: i64) -> DbResult<Vec<Post>> {
+    let mut query =
+        posts::table.filter(posts::group_id.eq(group)).filter(posts::deleted_at.is_null()).select(posts::all_columns).into_boxed();
+    if let Some(before) = before {
+        query = query.filter(posts::id.lt(before));
+    }
+    Ok(query.order(posts::id.desc()).limit(limit).load(conn)?)
+}
+
+/// How many posts (threads and replies, not deleted) a group holds.
+pub fn count_in_group(conn: &mut DbConn, group: GroupId) -> DbResult<i64> {
+    Ok(posts::table.filter(posts::group_id.eq(group)).filter(posts::deleted_at.is_null()).count().get_result(conn)?)
+}
+
+/// A local person's posts in local public federated groups (what anyone may read), newest
+/// first, before `before` when given; and how many there are.
+pub fn by_author_in_public_federated_groups(
+    conn: &mut DbConn,
+    author: PersonId,
+    before: Option<PostId>,
+    limit: i64,
+) -> DbResult<(Vec<Post>, i64)> {
+    let open_groups = || {
+        groups::table
+            .filter(groups::domain.is_null())
+            .filter(groups::scope.eq("federated"))
+            .filter(groups::visibility.eq("public"))
+            .select(groups::id.nullable())
+    };
+    let total = posts::table
+        .filter(posts::author_id.eq(author))
+        .filter(posts::deleted_at.is_null())
+        .filter(posts::group_id.eq_any(open_groups()))
+        .count()
+        .get_result(conn)?;
+    let mut query = posts::table
+        .filter(posts::author_id.eq(author))
+        .filter(posts::deleted_at.is_null())
+        .filter(posts::group_id.eq_any(open_groups()))
+        .select(posts::all_columns)
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(posts::id.lt(before));
+    }
+    Ok((query.order(posts::id.desc()).limit(limit).load(conn)?, total))
+}
+
 /// Posts (threads and replies) by `author` that `viewer` may see. `sees_private`: the viewer is
 /// the author or follows them.
 pub fn by_author(conn: &mut DbConn, author: PersonId, viewer: PersonId, sees_private: bool, page: Page) -> DbResult<Vec<Post>> {

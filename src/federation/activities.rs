@@ -3,6 +3,7 @@
 use activitypub_federation::config::Data;
 use activitypub_federation::protocol::verification::verify_domains_match;
 use activitypub_federation::traits::Activity;
+use chrono::SubsecRound;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
@@ -148,6 +149,11 @@ fn note_input(note: &Value, author: crate::db::PersonId, group: crate::db::Group
         content_html: note.get("content").and_then(Value::as_str).unwrap_or("").to_string(),
         source: note.get("source").and_then(|s| s.get("content")).and_then(Value::as_str).map(str::to_string),
         public: is_public(note),
+        published: note
+            .get("published")
+            .and_then(Value::as_str)
+            .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
+            .map(|p| p.naive_utc().trunc_subsecs(6)),
     })
 }
 
@@ -199,7 +205,7 @@ fn strip_group_mention(html: &str, group_url: &str) -> String {
 /// A group of another instance passes on a post (signed by the group). The group is trusted for
 /// what it announces about itself, as FEP-1b12 describes: the note must name that group as its
 /// audience, and this instance must know the group (a member here joined it).
-async fn announced(data: &Data<AppContext>, group_url: &Url, object: &Value) -> Result<()> {
+pub(crate) async fn announced(data: &Data<AppContext>, group_url: &Url, object: &Value) -> Result<()> {
     let ctx: &AppContext = data;
     let inner = object.get("type").and_then(Value::as_str).unwrap_or("");
     let note =

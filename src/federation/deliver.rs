@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use url::Url;
 
+use super::notes::{self, group_ap_id, person_ap_id, post_ap_id};
 use super::objects::{ApubGroup, ApubPerson};
 use super::setup::FedConfig;
 use crate::context::AppContext;
@@ -16,7 +17,6 @@ use crate::db::{self, GroupId, PersonId};
 use crate::error::{Error, Result};
 use crate::service::actors;
 use crate::service::effects::{Effect, PostChange};
-use crate::urls;
 
 pub const JOB_KIND: &str = "deliver";
 
@@ -45,14 +45,6 @@ fn new_activity_id(ctx: &AppContext, kind: &str) -> String {
 /// so that leaving can name it in the Undo.
 fn follow_id(ctx: &AppContext, group: GroupId, person: PersonId, joined_at: chrono::NaiveDateTime) -> String {
     format!("{}/activities/follow/{group}-{person}-{}", ctx.config.base_url(), joined_at.and_utc().timestamp_micros())
-}
-
-fn person_ap_id(ctx: &AppContext, p: &db::people::Person) -> String {
-    p.ap_id.clone().unwrap_or_else(|| urls::person_id(&ctx.config, &p.username))
-}
-
-fn group_ap_id(ctx: &AppContext, g: &db::groups::Group) -> String {
-    g.ap_id.clone().unwrap_or_else(|| urls::group_id(&ctx.config, &g.name))
 }
 
 fn inbox_of(inbox: &Option<String>, shared: &Option<String>) -> Result<Url> {
@@ -98,7 +90,7 @@ fn membership_answer(conn: &mut db::DbConn, ctx: &AppContext, effect: Effect) ->
         | Effect::AcceptMember { group, person }
         | Effect::RejectMember { group, person, .. }
         | Effect::LeaveGroup { person, group, .. } => (*group, *person),
-        Effect::PostChanged { .. } | Effect::Liked { .. } => return Ok(Vec::new()),
+        Effect::PostChanged { .. } | Effect::Liked { .. } | Effect::FetchHistory { .. } => return Ok(Vec::new()),
     };
     let group = db::groups::find(conn, group_id)?.ok_or_else(|| Error::internal("effect for a missing group"))?;
     let person = db::people::get(conn, person_id)?;
@@ -160,19 +152,12 @@ fn membership_answer(conn: &mut db::DbConn, ctx: &AppContext, effect: Effect) ->
                 "to": [person_id_url],
             }),
         }],
-        Effect::PostChanged { .. } | Effect::Liked { .. } => Vec::new(),
+        Effect::PostChanged { .. } | Effect::Liked { .. } | Effect::FetchHistory { .. } => Vec::new(),
     })
 }
 
-const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
-
-fn post_ap_id(ctx: &AppContext, p: &db::posts::Post) -> String {
-    p.ap_id.clone().unwrap_or_else(|| urls::post_id(&ctx.config, p.id))
-}
-
 /// The activity for a change to a post (`Create`, `Update` or `Delete` of its Note), addressed
-/// as its group says: a public group's posts are public (the group in `cc`); a private or
-/// secret group's only to the group, never Public. Returns it with the post and its group.
+/// as its group says (`notes::addressing`). Returns it with the post and its group.
 fn post_activity(
     conn: &mut db::DbConn,
     ctx: &AppContext,
@@ -182,17 +167,15 @@ fn post_activity(
     let post = db::posts::find_any(conn, post_id)?.ok_or_else(|| Error::internal("effect for a missing post"))?;
     let group_id = post.group_id.ok_or_else(|| Error::internal("a group post without a group"))?;
     let group = db::groups::find(conn, group_id)?.ok_or_else(|| Error::internal("effect for a missing group"))?;
-    let author = db::people::get(conn, post.author_id)?;
     let group_url = group_ap_id(ctx, &group);
-    let (to, cc) = if post.visibility == "public" { (json!([PUBLIC]), json!([group_url])) } else { (json!([group_url]), json!([])) };
+    let (to, cc) = notes::addressing(&post, &group_url);
     let note_id = post_ap_id(ctx, &post);
-    let author_url = person_ap_id(ctx, &author);
-    let context = json!(["https://www.w3.org/ns/activitystreams", { "audience": { "@id": "as:audience", "@type": "@id" } }]);
     if change == PostChange::Deleted {
+        let author = db::people::get(conn, post.author_id)?;
         // Deleting is the author's act, or (for a post in a local group) the group's.
-        let actor = if group.domain.is_none() && post.ap_id.is_some() { group_url.clone() } else { author_url };
+        let actor = if group.domain.is_none() && post.ap_id.is_some() { group_url.clone() } else { person_ap_id(ctx, &author) };
         let activity = json!({
-            "@context": context,
+            "@context": notes::context(),
             "type": "Delete",
             "id": new_activity_id(ctx, "delete"),
             "actor": actor,
@@ -203,39 +186,12 @@ fn post_activity(
         });
         return Ok((post, group, activity));
     }
-    let parent = match post.in_reply_to_id {
-        Some(id) => db::posts::find_any(conn, id)?,
-        None => None,
-    };
-    let mut note = json!({
-        "type": "Note",
-        "id": note_id,
-        "attributedTo": author_url,
-        "content": post.content_html,
-        "source": { "content": post.source, "mediaType": "text/markdown" },
-        "inReplyTo": parent.as_ref().map(|p| post_ap_id(ctx, p)),
-        "published": crate::http::mastodon::entities::time(post.created_at),
-        "audience": group_url,
-        "to": to,
-        "cc": cc,
-    });
-    let (kind, id) = match change {
-        PostChange::Updated => {
-            note["updated"] = json!(crate::http::mastodon::entities::time(post.edited_at.unwrap_or(post.created_at)));
-            ("Update", new_activity_id(ctx, "update"))
-        }
-        _ => ("Create", format!("{note_id}#create")),
-    };
-    let activity = json!({
-        "@context": context,
-        "type": kind,
-        "id": id,
-        "actor": author_url,
-        "object": note,
-        "audience": group_url,
-        "to": to,
-        "cc": cc,
-    });
+    let note = notes::note(conn, ctx, &post, &group)?;
+    let mut activity = notes::create(note)?;
+    if change == PostChange::Updated {
+        activity["type"] = json!("Update");
+        activity["id"] = json!(new_activity_id(ctx, "update"));
+    }
     Ok((post, group, activity))
 }
 
@@ -261,8 +217,7 @@ fn post_changed(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId, ch
 }
 
 /// The group passes an activity on (FEP-1b12): one `Announce`, signed by the group, to each of
-/// its remote members' servers and to nobody else. `public`: addressed to Public with the
-/// group's followers in `cc`; otherwise only to the followers, never Public.
+/// its remote members' servers and to nobody else.
 fn announce_to_members(
     conn: &mut db::DbConn,
     ctx: &AppContext,
@@ -270,19 +225,7 @@ fn announce_to_members(
     activity: Value,
     public: bool,
 ) -> Result<Vec<Delivery>> {
-    let group_url = group_ap_id(ctx, group);
-    let followers = format!("{group_url}/followers");
-    let (to, cc) = if public { (json!([PUBLIC]), json!([followers])) } else { (json!([followers]), json!([])) };
-    let announce = json!({
-        "@context": ["https://www.w3.org/ns/activitystreams", { "audience": { "@id": "as:audience", "@type": "@id" } }],
-        "type": "Announce",
-        "id": new_activity_id(ctx, "announce"),
-        "actor": group_url,
-        "object": activity,
-        "audience": group_url,
-        "to": to,
-        "cc": cc,
-    });
+    let announce = notes::announce(new_activity_id(ctx, "announce"), &group_ap_id(ctx, group), activity, public);
     let mut deliveries = Vec::new();
     for inbox in db::memberships::remote_member_inboxes(conn, group.id)? {
         let inbox = Url::parse(&inbox).map_err(|e| Error::internal(format!("bad inbox {inbox}: {e}")))?;

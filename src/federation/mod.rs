@@ -3,12 +3,16 @@
 //! in `objects`, and what may be shown to whom is decided in `service::actors`.
 
 pub mod activities;
+pub mod backfill;
 pub mod deliver;
+pub mod notes;
 pub mod objects;
 pub mod protocol;
 pub mod resolve;
 mod routes;
+pub mod serve;
 pub mod setup;
+pub mod signatures;
 
 pub use routes::router;
 pub use setup::FedConfig;

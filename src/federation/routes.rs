@@ -13,9 +13,8 @@ use url::Url;
 use activitypub_federation::traits::Object;
 
 use super::objects::{ApubGroup, ApubPerson, InstanceActor};
-use super::protocol::ActorDocument;
+use super::serve::{self, activity_json, SignedBy};
 use super::setup::FedConfig;
-use super::ACTIVITY_JSON;
 use crate::context::AppContext;
 use crate::error::Error;
 use crate::http::error::{ApiError, ApiResult};
@@ -31,6 +30,14 @@ pub fn router() -> Router<crate::http::AppState> {
         .route("/.well-known/host-meta", get(host_meta))
         .route("/users/{name}", get(person))
         .route("/groups/{name}", get(group))
+        .route("/users/{name}/outbox", get(serve::person_outbox))
+        .route("/users/{name}/followers", get(serve::person_followers))
+        .route("/users/{name}/following", get(serve::person_following))
+        .route("/users/{name}/featured", get(serve::person_featured))
+        .route("/groups/{name}/outbox", get(serve::group_outbox))
+        .route("/groups/{name}/followers", get(serve::group_followers))
+        .route("/groups/{name}/featured", get(serve::group_featured))
+        .route("/posts/{id}", get(serve::post))
         .route("/actor", get(instance_actor))
         .route("/inbox", axum::routing::post(inbox))
         .route("/users/{name}/inbox", axum::routing::post(inbox))
@@ -39,12 +46,6 @@ pub fn router() -> Router<crate::http::AppState> {
 
 fn url(text: String) -> ApiResult<Url> {
     Url::parse(&text).map_err(|e| ApiError(Error::internal(format!("bad local URL {text}: {e}"))))
-}
-
-fn activity_json(doc: &ActorDocument) -> Response {
-    let mut response = Json(doc).into_response();
-    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(ACTIVITY_JSON));
-    response
 }
 
 fn not_found() -> ApiError {
@@ -136,9 +137,11 @@ async fn person(State(fed): State<FedConfig>, Path(name): Path<String>) -> ApiRe
     Ok(activity_json(&doc))
 }
 
-async fn group(State(fed): State<FedConfig>, Path(name): Path<String>) -> ApiResult<Response> {
+/// A group's actor: internal groups are not found; a secret group only for signed requests
+/// from its members' and invitees' servers.
+async fn group(State(fed): State<FedConfig>, SignedBy(requester): SignedBy, Path(name): Path<String>) -> ApiResult<Response> {
     let ctx: &AppContext = &fed;
-    let found = actors::local_group(ctx, &name).await.map_err(|_| not_found())?;
+    let found = actors::shown_group(ctx, &name, &requester).await.map_err(|_| not_found())?;
     let data = fed.to_request_data();
     let doc = ApubGroup::new(ctx, found.into())?.into_json(&data).await?;
     Ok(activity_json(&doc))

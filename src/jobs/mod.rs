@@ -82,6 +82,11 @@ async fn run(fed: &FedConfig, job: ClaimedJob) -> Result<()> {
     match job.kind.as_str() {
         effects::JOB_KIND => {
             let effect: Effect = serde_json::from_str(&job.payload).map_err(Error::internal)?;
+            if let Effect::FetchHistory { group } = effect {
+                crate::federation::backfill::fetch_history(fed, group).await?;
+                let id = job.id;
+                return ctx.db.write(move |conn| -> Result<_> { Ok(db::jobs::complete(conn, id)?) }).await;
+            }
             deliver::expand_effect(ctx, job.id, effect).await
         }
         deliver::JOB_KIND => {

@@ -1,15 +1,18 @@
-//! What other servers may see of this instance's actors. The rules of the federation table in the
-//! design brief that concern actors live here: an internal group is never shown to another
-//! server (not found, as if it did not exist); a secret group only to servers with members or
-//! invitees (signed requests arrive with federation; until then it is not found); public and
-//! private federated groups are shown, private ones as needing approval.
+//! What other servers may see of this instance. The rules of the federation table in the design
+//! brief about what is served live here: nothing of an internal group is shown to another
+//! server (not found, as if it did not exist); a secret group's actor only to signed requests
+//! from servers of its members and invitees; public and private federated groups are shown,
+//! private ones as needing approval. A public group's content is everyone's; a private or
+//! secret group's only for signed requests from its members' servers.
 
-use super::{group_not_found, person_not_found, Scope, Visibility};
+use super::{group_not_found, person_not_found, post_not_found, Scope, Visibility};
 use crate::context::AppContext;
 use crate::db::groups::Group;
 use crate::db::people::Person;
+use crate::db::posts::Post;
+use crate::db::PostId;
 use crate::db::{self, DbConn};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::keys::{self, Keypair};
 
 /// A local group as other servers see it.
@@ -49,15 +52,54 @@ pub async fn local_person(ctx: &AppContext, name: &str) -> Result<Person> {
         .await
 }
 
+/// Who asks for something of this instance: another server whose signature verified, or
+/// someone unknown (an unsigned request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requester {
+    Anonymous,
+    Server(String),
+}
+
+/// A local group that federates (any visibility); internal and remote groups are not found.
 fn load_federated_group(conn: &mut DbConn, name: &str) -> Result<Group> {
     let group = db::groups::find_by_name(conn, name, None)?.ok_or_else(group_not_found)?;
-    if !shown_to_other_servers(&group) {
+    let federated = Scope::parse(&group.scope).is_ok_and(|s| s == Scope::Federated);
+    if group.domain.is_some() || !federated {
         return Err(group_not_found());
     }
     Ok(group)
 }
 
-/// A local group that other servers may see, with keys and moderators; "not found" otherwise.
+/// May `requester` know that this federated group exists? Public and private groups are shown
+/// to everyone; a secret one only to servers of its members and invitees.
+fn check_group_shown(conn: &mut DbConn, group: &Group, requester: &Requester) -> Result<()> {
+    if shown_to_other_servers(group) {
+        return Ok(());
+    }
+    match requester {
+        Requester::Server(domain) if db::memberships::has_member_on(conn, group.id, domain, &["active", "invited"])? => Ok(()),
+        _ => Err(group_not_found()),
+    }
+}
+
+/// May `requester` read this group's content (posts, history, members)? A public group's is
+/// everyone's; a private or secret group's only for signed requests from its members' servers.
+pub fn check_group_content(conn: &mut DbConn, group: &Group, requester: &Requester) -> Result<()> {
+    check_group_shown(conn, group, requester)?;
+    if Visibility::parse(&group.visibility)? == Visibility::Public {
+        return Ok(());
+    }
+    match requester {
+        Requester::Anonymous => Err(Error::unauthenticated(
+            "signature_required",
+            "This group's content is only for its members' servers: sign the request (authorized fetch).",
+        )),
+        Requester::Server(domain) if db::memberships::has_member_on(conn, group.id, domain, &["active"])? => Ok(()),
+        Requester::Server(_) => Err(Error::not_found("not_found", "Nothing is found at this address.")),
+    }
+}
+
+/// A local federated group, with keys and moderators; "not found" for internal groups.
 pub async fn local_group(ctx: &AppContext, name: &str) -> Result<FederatedGroup> {
     let name = name.to_ascii_lowercase();
     let lookup = name.clone();
@@ -81,6 +123,107 @@ pub async fn local_group(ctx: &AppContext, name: &str) -> Result<FederatedGroup>
         .await
 }
 
+/// A local group as `requester` may see it: "not found" for internal groups, and for secret
+/// groups unless the requester is a server of its members or invitees.
+pub async fn shown_group(ctx: &AppContext, name: &str, requester: &Requester) -> Result<FederatedGroup> {
+    let found = local_group(ctx, name).await?;
+    let group = found.group.clone();
+    let requester = requester.clone();
+    ctx.db.read(move |conn| check_group_shown(conn, &group, &requester)).await?;
+    Ok(found)
+}
+
+/// How many of a group's posts one page of its outbox holds.
+pub const OUTBOX_PAGE: i64 = 20;
+
+/// A page of a local group's history for `requester`, newest first: the group, the posts
+/// (before `before`) and how many posts it holds in all.
+pub async fn group_history(ctx: &AppContext, name: &str, requester: &Requester, before: Option<PostId>) -> Result<(Group, Vec<Post>, i64)> {
+    let group = local_group(ctx, name).await?.group;
+    let requester = requester.clone();
+    ctx.db
+        .read(move |conn| {
+            check_group_content(conn, &group, &requester)?;
+            let posts = db::posts::group_history(conn, group.id, before, OUTBOX_PAGE)?;
+            let total = db::posts::count_in_group(conn, group.id)?;
+            Ok((group, posts, total))
+        })
+        .await
+}
+
+/// How many active members a local group has, for `requester` (its followers collection).
+pub async fn group_member_count(ctx: &AppContext, name: &str, requester: &Requester) -> Result<i64> {
+    let group = local_group(ctx, name).await?.group;
+    let requester = requester.clone();
+    ctx.db
+        .read(move |conn| {
+            check_group_content(conn, &group, &requester)?;
+            Ok(db::memberships::member_counts(conn, &[group.id])?.first().map_or(0, |(_, n)| *n))
+        })
+        .await
+}
+
+/// A post of this instance as `requester` may fetch it, with its group. A post in a local group
+/// follows the group's rules; a local member's post in a group of another instance is public
+/// if the group is, and otherwise only for that group's server. Posts outside groups, and
+/// everything of internal groups, are not served.
+pub async fn served_post(ctx: &AppContext, id: PostId, requester: &Requester) -> Result<(Post, Group)> {
+    let requester = requester.clone();
+    ctx.db
+        .read(move |conn| {
+            let post = db::posts::find(conn, id)?.filter(|p| p.ap_id.is_none()).ok_or_else(post_not_found)?;
+            let group = match post.group_id {
+                Some(g) => db::groups::find(conn, g)?.ok_or_else(post_not_found)?,
+                None => return Err(post_not_found()),
+            };
+            match &group.domain {
+                None => {
+                    let federated = Scope::parse(&group.scope).is_ok_and(|s| s == Scope::Federated);
+                    if !federated {
+                        return Err(post_not_found());
+                    }
+                    check_group_content(conn, &group, &requester).map_err(|e| {
+                        if e.kind() == ErrorKind::NotFound {
+                            post_not_found()
+                        } else {
+                            e
+                        }
+                    })?;
+                }
+                Some(domain) => {
+                    let allowed = post.visibility == "public" || requester == Requester::Server(domain.clone());
+                    if !allowed {
+                        return Err(post_not_found());
+                    }
+                }
+            }
+            Ok((post, group))
+        })
+        .await
+}
+
+/// A local person's posts that anyone may read (those in public federated groups), newest first.
+pub async fn person_public_posts(ctx: &AppContext, name: &str, before: Option<PostId>) -> Result<(Person, Vec<Post>, i64)> {
+    let person = local_person(ctx, name).await?;
+    ctx.db
+        .read(move |conn| {
+            let (posts, total) = db::posts::by_author_in_public_federated_groups(conn, person.id, before, OUTBOX_PAGE)?;
+            Ok((person, posts, total))
+        })
+        .await
+}
+
+/// How many people follow a local person, and how many they follow (their collections show
+/// the numbers only, as Mastodon's do by default).
+pub async fn person_follow_counts(ctx: &AppContext, name: &str) -> Result<(i64, i64)> {
+    let person = local_person(ctx, name).await?;
+    ctx.db
+        .read(move |conn| -> Result<_> {
+            Ok(db::follows::counts(conn, &[person.id])?.first().map_or((0, 0), |(_, followers, following)| (*followers, *following)))
+        })
+        .await
+}
+
 /// What a WebFinger `acct:` name stands for here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Named {
@@ -97,6 +240,7 @@ pub async fn resolve_name(ctx: &AppContext, name: &str) -> Result<Named> {
                 return Ok(Named::Person(person.username));
             }
             let group = load_federated_group(conn, &name)?;
+            check_group_shown(conn, &group, &Requester::Anonymous)?;
             Ok(Named::Group(group.name))
         })
         .await

@@ -24,6 +24,9 @@ pub enum Effect {
     PostChanged { post: PostId, change: PostChange },
     /// Someone liked (or stopped liking) a post in a group that federates.
     Liked { post: PostId, person: PersonId, like: bool },
+    /// A local person was taken into a group of another instance: fetch its recent history
+    /// from its outbox.
+    FetchHistory { group: GroupId },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

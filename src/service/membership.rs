@@ -376,12 +376,15 @@ pub async fn remote_follow(ctx: &AppContext, group_name: &str, person: PersonId,
 
 /// A group of another instance answered a local person's request to join.
 pub async fn remote_answer(ctx: &AppContext, group: GroupId, person: PersonId, accepted: bool) -> Result<()> {
-    ctx.db
+    let result = ctx
+        .db
         .write(move |conn| {
             let membership = db::memberships::find(conn, group, person)?;
             match (membership.as_ref().map(|m| m.state.as_str()), accepted) {
                 (Some("pending"), true) => {
                     db::memberships::put(conn, group, person, Role::Member.as_str(), MemberState::Active.as_str(), None)?;
+                    // The group's earlier posts are fetched now (what is here already is skipped).
+                    super::effects::record(conn, &super::effects::Effect::FetchHistory { group })?;
                 }
                 (Some("pending") | Some("active"), false) => {
                     db::memberships::delete(conn, group, person)?;
@@ -391,7 +394,9 @@ pub async fn remote_answer(ctx: &AppContext, group: GroupId, person: PersonId, a
             }
             Ok(())
         })
-        .await
+        .await;
+    ctx.jobs_wake.notify_one();
+    result
 }
 
 /// A person of another instance left a local group (their Undo of the Follow arrived). A ban

@@ -455,6 +455,8 @@ pub struct RemotePostInput {
     /// Markdown or plain source, if the sender gave one.
     pub source: Option<String>,
     pub public: bool,
+    /// When it was written, as the sender says (never later than now).
+    pub published: Option<chrono::NaiveDateTime>,
 }
 
 /// The local post with this ActivityPub id: a post of this instance (by its address) or a stored remote one.
@@ -521,7 +523,7 @@ pub async fn receive_remote(ctx: &AppContext, input: RemotePostInput, hosted_her
                     visibility,
                     source: &source,
                     content_html: &html,
-                    created_at: db::now(),
+                    created_at: input.published.filter(|p| *p <= db::now()).unwrap_or_else(db::now),
                 },
                 &input.ap_id,
             )?;

@@ -89,3 +89,70 @@ pub struct PropertyValue {
     pub name: String,
     pub value: String,
 }
+
+/// An `OrderedCollection` (outbox, followers, featured): its size, and either its items or
+/// the address of its first page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderedCollection {
+    #[serde(rename = "@context")]
+    pub context: Value,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+    pub total_items: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ordered_items: Option<Vec<Value>>,
+}
+
+impl OrderedCollection {
+    pub fn paged(id: String, total_items: i64, first: String) -> Self {
+        OrderedCollection {
+            context: json!("https://www.w3.org/ns/activitystreams"),
+            kind: "OrderedCollection".into(),
+            id,
+            total_items,
+            first: Some(first),
+            ordered_items: None,
+        }
+    }
+
+    /// Only the size: the items are not shown (as Mastodon shows followers).
+    pub fn count_only(id: String, total_items: i64) -> Self {
+        OrderedCollection { ordered_items: None, ..Self::whole(id, Vec::new()) }.with_total(total_items)
+    }
+
+    fn with_total(mut self, total_items: i64) -> Self {
+        self.total_items = total_items;
+        self
+    }
+
+    pub fn whole(id: String, items: Vec<Value>) -> Self {
+        OrderedCollection {
+            context: json!("https://www.w3.org/ns/activitystreams"),
+            kind: "OrderedCollection".into(),
+            id,
+            total_items: items.len() as i64,
+            first: None,
+            ordered_items: Some(items),
+        }
+    }
+}
+
+/// One page of an `OrderedCollection`, newest first; `next` is the page after it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderedCollectionPage {
+    #[serde(rename = "@context")]
+    pub context: Value,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+    pub part_of: String,
+    pub total_items: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    pub ordered_items: Vec<Value>,
+}

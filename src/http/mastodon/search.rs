@@ -7,9 +7,11 @@ use serde_json::{json, Value};
 
 use super::entities::{self, Urls};
 use crate::context::AppContext;
+use crate::federation::resolve::{self, Resolved};
 use crate::http::error::ApiResult;
-use crate::http::extract::{Auth, Query};
+use crate::http::extract::{flex_bool, Auth, Query};
 use crate::service::search::{self, SearchKind};
+use crate::service::{groups, people, posts};
 
 #[derive(Deserialize)]
 pub struct SearchQuery {
@@ -18,9 +20,17 @@ pub struct SearchQuery {
     kind: Option<String>,
     limit: Option<i64>,
     offset: Option<i64>,
+    /// Look the query up on other servers too (an address `name@domain` or a URL).
+    #[serde(default, deserialize_with = "flex_bool")]
+    resolve: Option<bool>,
 }
 
-pub async fn search(State(ctx): State<AppContext>, auth: Auth, Query(q): Query<SearchQuery>) -> ApiResult<Json<Value>> {
+pub async fn search(
+    State(ctx): State<AppContext>,
+    State(fed): State<crate::federation::FedConfig>,
+    auth: Auth,
+    Query(q): Query<SearchQuery>,
+) -> ApiResult<Json<Value>> {
     auth.require("read:search")?;
     let kind = match q.kind.as_deref() {
         None | Some("") => SearchKind::All,
@@ -35,7 +45,32 @@ pub async fn search(State(ctx): State<AppContext>, auth: Auth, Query(q): Query<S
         }
     };
     let page = crate::service::page(None, None, None, q.limit, 20, 40);
-    let found = search::search(&ctx, &auth.actor, &q.q, kind, page, q.offset.unwrap_or(0).max(0)).await?;
+    let offset = q.offset.unwrap_or(0).max(0);
+    let mut found = search::search(&ctx, &auth.actor, &q.q, kind, page, offset).await?;
+    if q.resolve == Some(true) && offset == 0 {
+        // What another server holds comes first; a failed lookup just finds nothing there.
+        match resolve::resolve(&fed, &q.q).await {
+            Ok(Some(Resolved::Person(p))) if kind != SearchKind::Posts && kind != SearchKind::Groups => {
+                let view = people::get(&ctx, p.id).await?;
+                found.people.retain(|v| v.person.id != view.person.id);
+                found.people.insert(0, view);
+            }
+            Ok(Some(Resolved::Group(g))) if kind != SearchKind::Posts && kind != SearchKind::People => {
+                if let Ok(view) = groups::get(&ctx, &auth.actor, g.id).await {
+                    found.groups.retain(|v| v.group.id != view.group.id);
+                    found.groups.insert(0, view);
+                }
+            }
+            Ok(Some(Resolved::Post(id))) if kind != SearchKind::People && kind != SearchKind::Groups => {
+                if let Ok(view) = posts::get(&ctx, &auth.actor, id).await {
+                    found.posts.retain(|v| v.post.id != view.post.id);
+                    found.posts.insert(0, view);
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::info!(query = %q.q, error = ?e, "search: not resolved on another server"),
+        }
+    }
     let urls = Urls(&ctx.config);
     Ok(Json(json!({
         "accounts": found.people.iter().map(|v| entities::account(&urls, v)).collect::<Vec<_>>(),

@@ -1,0 +1,122 @@
+//! Signed GETs ("authorized fetch"): who asks for an object. The federation library verifies the
+//! signatures of inbox POSTs itself but offers no check for GETs with the axum feature, so
+//! Gilde verifies them here, as Mastodon signs them: `(request-target)`, `host` and `date`,
+//! RSA-SHA256, the key named by `keyId` (usually the other server's instance actor).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use activitypub_federation::config::Data;
+use axum::http::{HeaderMap, Method, Uri};
+use base64::Engine;
+use rsa::pkcs8::DecodePublicKey;
+use rsa::{Pkcs1v15Sign, RsaPublicKey};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use crate::context::AppContext;
+use crate::error::{Error, Result};
+use crate::service::actors::{self, Requester};
+
+/// How far a signature's `Date` may lie from now (clocks differ).
+const MAX_AGE: Duration = Duration::from_secs(60 * 60);
+/// How long a fetched key is trusted before it is fetched again.
+const KEY_TTL: Duration = Duration::from_secs(10 * 60);
+/// Keys kept in memory at most; the cache is emptied when it is full.
+const KEY_CACHE_MAX: usize = 10_000;
+
+/// Public keys of other servers' actors, by key id.
+#[derive(Clone, Default)]
+pub struct KeyCache(Arc<Mutex<HashMap<String, (String, Instant)>>>);
+
+impl KeyCache {
+    fn get(&self, key_id: &str) -> Option<String> {
+        let map = self.0.lock().ok()?;
+        map.get(key_id).filter(|(_, at)| at.elapsed() < KEY_TTL).map(|(pem, _)| pem.clone())
+    }
+
+    fn put(&self, key_id: &str, pem: &str) {
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() >= KEY_CACHE_MAX {
+                map.clear();
+            }
+            map.insert(key_id.to_string(), (pem.to_string(), Instant::now()));
+        }
+    }
+
+    fn forget(&self, key_id: &str) {
+        if let Ok(mut map) = self.0.lock() {
+            map.remove(key_id);
+        }
+    }
+}
+
+fn invalid(reason: impl std::fmt::Display) -> Error {
+    Error::unauthenticated("signature_invalid", "The request's signature does not verify.").with_cause(reason.to_string())
+}
+
+/// Who sent this GET: `Anonymous` without a `Signature` header, the signer's server when the
+/// signature verifies, an error (401) when a signature is present and does not verify.
+pub async fn requester(data: &Data<AppContext>, headers: &HeaderMap, method: &Method, uri: &Uri) -> Result<Requester> {
+    let Some(signature) = headers.get("signature") else { return Ok(Requester::Anonymous) };
+    let signature = signature.to_str().map_err(invalid)?.to_string();
+    let mut header_map = BTreeMap::new();
+    for (name, value) in headers {
+        if let Ok(value) = value.to_str() {
+            header_map.insert(name.to_string(), value.to_string());
+        }
+    }
+    if !header_map.contains_key("host") {
+        header_map.insert("host".to_string(), data.config.domain.clone());
+    }
+    header_map.insert("signature".to_string(), signature);
+    let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let config = http_signature_normalization::Config::new().mastodon_compat().set_expiration(MAX_AGE);
+    let unverified = config.begin_verify(method.as_str(), path_and_query, header_map).map_err(invalid)?;
+    let key_id = unverified.key_id().to_string();
+    let key_url = Url::parse(&key_id).map_err(invalid)?;
+    let domain = actors::domain_of(&key_url).ok_or_else(|| invalid("the key id has no host"))?;
+    actors::check_domain_allowed(data, &domain)?;
+
+    let cache = &data.signing_keys;
+    let (pem, cached) = match cache.get(&key_id) {
+        Some(pem) => (pem, true),
+        None => (fetch_key(data, &key_url).await?, false),
+    };
+    let check = |pem: &str| -> bool {
+        let Ok(key) = RsaPublicKey::from_public_key_pem(pem) else { return false };
+        let Ok(signature) = base64::engine::general_purpose::STANDARD.decode(unverified.signature()) else { return false };
+        key.verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(unverified.signing_string().as_bytes()), &signature).is_ok()
+    };
+    if check(&pem) {
+        cache.put(&key_id, &pem);
+        return Ok(Requester::Server(domain));
+    }
+    if cached {
+        // The key may have changed since it was cached: fetch it once more.
+        cache.forget(&key_id);
+        let fresh = fetch_key(data, &key_url).await?;
+        if check(&fresh) {
+            cache.put(&key_id, &fresh);
+            return Ok(Requester::Server(domain));
+        }
+    }
+    Err(invalid(format!("the signature does not verify with the key {key_id}")))
+}
+
+/// Fetches the document a key id names (an actor with `publicKey`, or the key itself) and
+/// returns the key's PEM. The key must belong to an actor of the key's own domain.
+async fn fetch_key(data: &Data<AppContext>, key_url: &Url) -> Result<String> {
+    let mut document_url = key_url.clone();
+    document_url.set_fragment(None);
+    let fetched = activitypub_federation::fetch::fetch_object_http::<AppContext, Value>(&document_url, data).await.map_err(invalid)?;
+    let doc = fetched.object;
+    let key = doc.get("publicKey").unwrap_or(&doc);
+    let owner = key.get("owner").and_then(Value::as_str).and_then(|o| Url::parse(o).ok()).ok_or_else(|| invalid("the key has no owner"))?;
+    if actors::domain_of(&owner) != actors::domain_of(key_url) {
+        return Err(invalid("the key's owner is on another server"));
+    }
+    key.get("publicKeyPem").and_then(Value::as_str).map(str::to_string).ok_or_else(|| invalid("the document holds no public key"))
+}
