@@ -681,3 +681,56 @@ async fn joining_a_group_fetches_its_recent_history() {
     assert_eq!(context["descendants"][0]["text"], "historie-antwoord op de eerste", "the reply is in its thread");
     assert_eq!(thread["uri"], first["uri"]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_company_invites_a_partner_who_joins_its_secret_group_from_home() {
+    let cluster = Cluster::start(&["gemeente-a", "gemeente-b", "bedrijf-c"]).await;
+    let (a, b, c) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"), cluster.node("bedrijf-c"));
+    let (_, cora) = c.person("cora").await;
+    let (_, bert) = b.person("bert").await;
+    let (_, bob) = b.person("bob").await;
+    let (_, aart) = a.person("aart").await;
+    let (_, group) = c
+        .post(
+            "/api/v1/groups",
+            &cora,
+            json!({ "name": "aanbesteding", "display_name": "Aanbesteding", "scope": "federated", "visibility": "secret" }),
+        )
+        .await;
+    let group_c = group["id"].as_str().expect("id").to_string();
+    c.post("/api/v1/statuses", &cora, json!({ "status": "tender-voorbereiding gestart", "group_id": group_c })).await;
+    let group_url = format!("{}/groups/aanbesteding", c.base);
+
+    // Before any invitation, no other server finds the secret group, signed or not.
+    let (_, found) = b.get(&format!("/api/v2/search?resolve=true&type=groups&q={}", urlencode(&group_url)), &bert).await;
+    assert_eq!(found["groups"].as_array().map(Vec::len), Some(0), "{found}");
+
+    // cora invites bert of B: the invitation reaches B.
+    let (_, remote_bert) = c.get(&format!("/api/v1/accounts/lookup?acct=bert@{}", b.domain), &cora).await;
+    let (status, body) = c.post(&format!("/api/v1/groups/{group_c}/invite"), &cora, json!({ "account_ids": [remote_bert["id"]] })).await;
+    assert_eq!(status, 200, "{body}");
+    eventually("bert is told of the invitation on B", || async {
+        b.get("/api/v1/notifications?types[]=group_invitation", &bert).await.1.as_array().is_some_and(|l| !l.is_empty())
+    })
+    .await;
+    let (_, notes) = b.get("/api/v1/notifications?types[]=group_invitation", &bert).await;
+    let invitation = &notes[0];
+    assert_eq!(invitation["account"]["acct"], format!("cora@{}", c.domain), "{invitation}");
+    let group_b = invitation["group"]["id"].as_str().expect("the group is shown to the invitee").to_string();
+    assert_eq!(membership_state(b, &bert, &group_b).await.as_deref(), Some("invited"));
+    // The secret group stays hidden from everyone else on B.
+    assert_eq!(b.get(&format!("/api/v1/groups/{group_b}"), &bob).await.0, 404);
+
+    // bert accepts on B; C takes him in, and B fetches the group's history.
+    let (status, body) = b.post(&format!("/api/v1/groups/{group_b}/join"), &bert, json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    eventually("bert is a member on B", || async { membership_state(b, &bert, &group_b).await.as_deref() == Some("active") }).await;
+    let members = c.get(&format!("/api/v1/groups/{group_c}/memberships"), &cora).await.1;
+    assert!(members.as_array().is_some_and(|l| l.iter().any(|m| m["account"]["acct"] == format!("bert@{}", b.domain))), "{members}");
+    eventually("the history reaches B", || async { timeline_texts(b, &bert, &group_b).await.iter().any(|t| t.contains("tender")) }).await;
+
+    // A has no member or invitee: C does not show A the group, and A stores nothing of it.
+    let (_, found) = a.get(&format!("/api/v2/search?resolve=true&type=groups&q={}", urlencode(&group_url)), &aart).await;
+    assert_eq!(found["groups"].as_array().map(Vec::len), Some(0), "{found}");
+    assert_eq!(a.stored_posts_containing("tender").await, 0);
+}

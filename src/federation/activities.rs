@@ -46,6 +46,9 @@ pub enum Kind {
     Delete { object: Value },
     /// A group passes on what its members posted (`object` is the Create, or the Note).
     Announce { object: Value },
+    /// A moderator of a group of another instance invites a person of this one (`object`: the
+    /// group, `target`: the person).
+    Invite { object: Url, target: Url },
     /// Anything Gilde does not handle yet: accepted and ignored, as servers expect.
     #[serde(other)]
     Other,
@@ -96,6 +99,7 @@ impl Activity for InboxActivity {
             Kind::Delete { object } => changed_here(ctx, &self.actor, &object, true).await?,
             Kind::Announce { object } => announced(data, &self.actor, &object).await?,
             Kind::Reject { object } => answer(ctx, &self.actor, &object, false).await?,
+            Kind::Invite { object, target } => invited(data, &self.actor, &object, &target).await?,
             Kind::Other => {}
         }
         Ok(())
@@ -237,6 +241,25 @@ pub(crate) async fn announced(data: &Data<AppContext>, group_url: &Url, object: 
     let author: ApubPerson = ObjectId::<ApubPerson>::from(author_url).dereference(data).await?;
     posts::receive_remote(ctx, note_input(&note, author.row.id, group.group.id)?, false).await?;
     Ok(())
+}
+
+/// A moderator of a group of another instance invites a local person: they see the invitation
+/// and may accept it (a Follow, which the group's server takes in at once). The inviter speaks
+/// for a group of their own server only.
+async fn invited(data: &Data<AppContext>, actor: &Url, group_url: &Url, person_url: &Url) -> Result<()> {
+    let ctx: &AppContext = data;
+    verify_domains_match(actor, group_url)
+        .map_err(|_| Error::invalid("wrong_domain", "An invitation comes from the group's own server."))?;
+    let inviter = actors::person_by_ap_id(ctx, actor).await?.ok_or_else(|| Error::invalid("unknown_actor", "The inviter is unknown."))?;
+    let Some(person) = actors::person_by_ap_id(ctx, person_url).await? else {
+        return Err(Error::not_found("person_not_found", "This person does not exist."));
+    };
+    if person.domain.is_some() {
+        return Err(Error::invalid("not_local", "Invitations go to people of this instance."));
+    }
+    // Fetched with this instance's signature: a secret group shows itself to invitees' servers.
+    let group: super::objects::ApubGroup = ObjectId::<super::objects::ApubGroup>::from(group_url.clone()).dereference(data).await?;
+    membership::remote_invited(ctx, group.found.group.id, person.id, inviter.id).await
 }
 
 /// A person of another instance takes back their Follow: they leave the group.

@@ -89,7 +89,8 @@ fn membership_answer(conn: &mut db::DbConn, ctx: &AppContext, effect: Effect) ->
         Effect::FollowGroup { person, group }
         | Effect::AcceptMember { group, person }
         | Effect::RejectMember { group, person, .. }
-        | Effect::LeaveGroup { person, group, .. } => (*group, *person),
+        | Effect::LeaveGroup { person, group, .. }
+        | Effect::InviteMember { group, person, .. } => (*group, *person),
         Effect::PostChanged { .. } | Effect::Liked { .. } | Effect::FetchHistory { .. } => return Ok(Vec::new()),
     };
     let group = db::groups::find(conn, group_id)?.ok_or_else(|| Error::internal("effect for a missing group"))?;
@@ -122,6 +123,19 @@ fn membership_answer(conn: &mut db::DbConn, ctx: &AppContext, effect: Effect) ->
                 "actor": person_id_url,
                 "object": { "type": "Follow", "id": follow_id(ctx, group_id, person, joined_at), "actor": person_id_url, "object": group_id_url },
                 "to": [group_id_url],
+            }),
+        }],
+        Effect::InviteMember { inviter, .. } => vec![Delivery {
+            inbox: inbox_of(&person.inbox_url, &person.shared_inbox_url)?,
+            signer: Signer::Person(inviter),
+            activity: json!({
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "type": "Invite",
+                "id": new_activity_id(ctx, "invite"),
+                "actor": person_ap_id(ctx, &db::people::get(conn, inviter)?),
+                "object": group_id_url,
+                "target": person_id_url,
+                "to": [person_id_url],
             }),
         }],
         Effect::AcceptMember { group: gid, .. } => {

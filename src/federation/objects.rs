@@ -259,6 +259,8 @@ impl Object for ApubGroup {
             },
         )?;
         doc.manually_approves_followers = self.found.manually_approves;
+        // A secret group is not listed anywhere (its actor is shown only to member servers).
+        doc.discoverable = g.visibility != "secret";
         doc.attributed_to = self.found.moderators.iter().map(|p| parse(&urls::person_id(config, &p.username))).collect::<Result<_>>()?;
         doc.published = Some(crate::http::mastodon::entities::time(g.created_at));
         Ok(doc)
@@ -276,7 +278,11 @@ impl Object for ApubGroup {
             domain,
             display_name: json.name,
             note_html: json.summary,
-            visibility: if json.manually_approves_followers { "private".into() } else { "public".into() },
+            visibility: match (json.manually_approves_followers, json.discoverable) {
+                (false, _) => "public".into(),
+                (true, true) => "private".into(),
+                (true, false) => "secret".into(),
+            },
             inbox_url: json.inbox.to_string(),
             shared_inbox_url: Some(json.endpoints.shared_inbox.to_string()),
             public_key: json.public_key.public_key_pem,

@@ -24,6 +24,8 @@ pub enum Effect {
     PostChanged { post: PostId, change: PostChange },
     /// Someone liked (or stopped liking) a post in a group that federates.
     Liked { post: PostId, person: PersonId, like: bool },
+    /// A moderator of a local group invited a person of another instance: send them an Invite.
+    InviteMember { group: GroupId, person: PersonId, inviter: PersonId },
     /// A local person was taken into a group of another instance: fetch its recent history
     /// from its outbox.
     FetchHistory { group: GroupId },

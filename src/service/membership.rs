@@ -200,12 +200,24 @@ pub async fn invite(ctx: &AppContext, actor: &Actor, group_id: GroupId, people: 
         return Err(Error::invalid("too_many_invitations", "Invite at most 100 people at once.").with_field("account_ids"));
     }
     let actor = *actor;
-    ctx.db
+    let config = ctx.config.clone();
+    let invited = ctx
+        .db
         .write(move |conn| {
-            require_moderator(conn, &actor, group_id)?;
+            let (group, _) = require_moderator(conn, &actor, group_id)?;
             let mut invited = Vec::new();
             for person in people {
-                db::people::find(conn, person)?.ok_or_else(person_not_found)?;
+                let invitee = db::people::find(conn, person)?.ok_or_else(person_not_found)?;
+                if let Some(domain) = &invitee.domain {
+                    if group.scope != "federated" || group.domain.is_some() {
+                        return Err(Error::invalid(
+                            "not_federated",
+                            "Only people of this instance can be invited: this group does not federate.",
+                        )
+                        .with_field("account_ids"));
+                    }
+                    super::actors::check_domain_allowed_for(&config, domain)?;
+                }
                 match db::memberships::find(conn, group_id, person)?.map(|m| m.state) {
                     Some(s) if s == "active" || s == "banned" || s == "invited" => continue,
                     Some(s) if s == "pending" => {
@@ -218,6 +230,9 @@ pub async fn invite(ctx: &AppContext, actor: &Actor, group_id: GroupId, people: 
                             Some(actor.person_id),
                         )?;
                         super::notifications::notify(conn, person, "request_approved", actor.person_id, None, Some(group_id))?;
+                        if invitee.domain.is_some() {
+                            super::effects::record(conn, &super::effects::Effect::AcceptMember { group: group_id, person })?;
+                        }
                     }
                     _ => {
                         db::memberships::put(
@@ -228,14 +243,24 @@ pub async fn invite(ctx: &AppContext, actor: &Actor, group_id: GroupId, people: 
                             MemberState::Invited.as_str(),
                             Some(actor.person_id),
                         )?;
-                        super::notifications::notify(conn, person, "invitation", actor.person_id, None, Some(group_id))?;
+                        if invitee.domain.is_some() {
+                            // Their server hears of it; they accept there.
+                            super::effects::record(
+                                conn,
+                                &super::effects::Effect::InviteMember { group: group_id, person, inviter: actor.person_id },
+                            )?;
+                        } else {
+                            super::notifications::notify(conn, person, "invitation", actor.person_id, None, Some(group_id))?;
+                        }
                     }
                 }
                 invited.push(person);
             }
             Ok(invited)
         })
-        .await
+        .await?;
+    ctx.jobs_wake.notify_one();
+    Ok(invited)
 }
 
 /// Checks that a moderator may act on `target`: owners act on everyone else, moderators only on members.
@@ -397,6 +422,24 @@ pub async fn remote_answer(ctx: &AppContext, group: GroupId, person: PersonId, a
         .await;
     ctx.jobs_wake.notify_one();
     result
+}
+
+/// A group of another instance invited a local person. Someone already in the group (or
+/// asking, or banned) is left as they are.
+pub async fn remote_invited(ctx: &AppContext, group: GroupId, person: PersonId, inviter: PersonId) -> Result<()> {
+    ctx.db
+        .write(move |conn| {
+            let remote = db::groups::find(conn, group)?.is_some_and(|g| g.domain.is_some());
+            if !remote {
+                return Err(Error::invalid("not_remote", "A local group does not invite through the inbox."));
+            }
+            if db::memberships::find(conn, group, person)?.is_none() {
+                db::memberships::put(conn, group, person, Role::Member.as_str(), MemberState::Invited.as_str(), Some(inviter))?;
+                super::notifications::notify(conn, person, "invitation", inviter, None, Some(group))?;
+            }
+            Ok(())
+        })
+        .await
 }
 
 /// A person of another instance left a local group (their Undo of the Follow arrived). A ban

@@ -70,7 +70,8 @@ pub struct ActorDocument {
     pub public_key: PublicKey,
     #[serde(default)]
     pub manually_approves_followers: bool,
-    #[serde(default)]
+    /// Absent means listed, as most servers send no such field.
+    #[serde(default = "listed")]
     pub discoverable: bool,
     /// A group's owners and moderators.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -88,6 +89,10 @@ pub struct PropertyValue {
     pub kind: String,
     pub name: String,
     pub value: String,
+}
+
+fn listed() -> bool {
+    true
 }
 
 /// An `OrderedCollection` (outbox, followers, featured): its size, and either its items or
