@@ -734,3 +734,51 @@ async fn a_company_invites_a_partner_who_joins_its_secret_group_from_home() {
     assert_eq!(found["groups"].as_array().map(Vec::len), Some(0), "{found}");
     assert_eq!(a.stored_posts_containing("tender").await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_group_narrowed_to_partner_domains_refuses_and_sends_nothing_elsewhere() {
+    let cluster = Cluster::start(&["gemeente-a", "gemeente-b", "bedrijf-c"]).await;
+    let (a, b, c) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"), cluster.node("bedrijf-c"));
+    let (_, anna) = a.person("anna").await;
+    let (_, group) = a
+        .post("/api/v1/groups", &anna, json!({ "name": "regio", "display_name": "Regio", "scope": "federated", "visibility": "public" }))
+        .await;
+    let group_a = group["id"].as_str().expect("id").to_string();
+    // A bad entry is refused with the field named, and changes nothing.
+    let (status, body) = a.call_put(&format!("/api/v1/groups/{group_a}"), &anna, json!({ "partner_domains": ["niet een domein!"] })).await;
+    assert_eq!((status, body["code"].as_str(), body["field"].as_str()), (422, Some("invalid_partner_domain"), Some("partner_domains")));
+    let (status, body) = a.call_put(&format!("/api/v1/groups/{group_a}"), &anna, json!({ "partner_domains": [b.domain] })).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["partner_domains"], json!([b.domain]));
+
+    // B is a partner: bert joins. C is not: carl's request is refused at A.
+    let (_, bert) = b.person("bert").await;
+    let (_, carl) = c.person("carl").await;
+    let (_, on_b) = b.get(&format!("/api/v1/groups/lookup?acct=regio@{}", a.domain), &bert).await;
+    let group_b = on_b["id"].as_str().expect("id").to_string();
+    b.post(&format!("/api/v1/groups/{group_b}/join"), &bert, json!({})).await;
+    eventually("bert is a member", || async { membership_state(b, &bert, &group_b).await.as_deref() == Some("active") }).await;
+    // C's signed fetch of the group is refused, so C cannot find it ...
+    let (status, body) = c.get(&format!("/api/v1/groups/lookup?acct=regio@{}", a.domain), &carl).await;
+    assert_ne!(status, 200, "{body}");
+    // ... and a Follow from C, sent anyway over the real signing path, is refused at A.
+    let group_url = format!("{}/groups/regio", a.base);
+    let carl_url = format!("{}/users/carl", c.base);
+    let follow = json!({ "@context": "https://www.w3.org/ns/activitystreams", "type": "Follow",
+        "id": format!("{carl_url}/follows/1"), "actor": carl_url, "object": group_url, "to": [group_url] });
+    send_raw(c, "carl", &format!("{}/inbox", a.base), follow).await;
+    eventually("C's delivery is done", || async { c.instance.ctx.db.read(gilde::db::jobs::pending_count).await.expect("count") == 0 })
+        .await;
+    let members = a.get(&format!("/api/v1/groups/{group_a}/memberships"), &anna).await.1;
+    assert!(members.to_string().contains("bert") && !members.to_string().contains("carl"), "{members}");
+
+    // anna posts: it goes to B only; the content is not served to unsigned requests any more.
+    let (_, post) = a.post("/api/v1/statuses", &anna, json!({ "status": "regionale-afspraak", "group_id": group_a })).await;
+    eventually("the post reaches B", || async { b.stored_posts_containing("regionale-afspraak").await == 1 }).await;
+    eventually("A's queue is empty", || async { a.instance.ctx.db.read(gilde::db::jobs::pending_count).await.expect("count") == 0 }).await;
+    assert!(a.deliveries().await.iter().all(|d| d["inbox"].as_str().is_some_and(|i| i.starts_with(&b.base))), "only B");
+    assert_eq!(c.stored_posts_containing("regionale-afspraak").await, 0);
+    assert_eq!(fetch_unsigned(&uri(&post)).await.0, 401);
+    let (_, found) = c.get(&format!("/api/v2/search?resolve=true&type=statuses&q={}", urlencode(&uri(&post))), &carl).await;
+    assert_eq!(found["statuses"].as_array().map(Vec::len), Some(0), "{found}");
+}

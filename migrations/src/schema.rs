@@ -67,6 +67,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         last_fetched_at -> Nullable<Timestamp>,
+        partner_domains -> Text,
     }
 }
 
@@ -189,6 +190,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    servers (domain) {
+        domain -> Text,
+        failing_since -> Nullable<Timestamp>,
+        dead_since -> Nullable<Timestamp>,
+        last_success_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(local_accounts -> people (person_id));
 diesel::joinable!(person_expertise -> people (person_id));
 diesel::joinable!(memberships -> groups (group_id));
@@ -215,4 +225,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_tokens,
     settings,
     jobs,
+    servers,
 );

@@ -28,6 +28,8 @@ pub struct Group {
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
     pub last_fetched_at: Option<chrono::NaiveDateTime>,
+    /// Domains or `*.suffixes` the group federates with, one per line; empty: as the instance.
+    pub partner_domains: String,
 }
 
 #[derive(Debug, Insertable)]
@@ -54,6 +56,7 @@ pub struct GroupChanges {
     pub scope: Option<String>,
     pub visibility: Option<String>,
     pub announcements_only: Option<bool>,
+    pub partner_domains: Option<String>,
     pub updated_at: Option<chrono::NaiveDateTime>,
 }
 

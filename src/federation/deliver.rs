@@ -243,6 +243,10 @@ fn announce_to_members(
     let mut deliveries = Vec::new();
     for inbox in db::memberships::remote_member_inboxes(conn, group.id)? {
         let inbox = Url::parse(&inbox).map_err(|e| Error::internal(format!("bad inbox {inbox}: {e}")))?;
+        // Members of before the group narrowed its partners get nothing more.
+        if !actors::domain_of(&inbox).is_some_and(|d| actors::group_federates_with(group, &d)) {
+            continue;
+        }
         deliveries.push(Delivery { inbox, signer: Signer::Group(group.id), activity: announce.clone() });
     }
     Ok(deliveries)

@@ -123,6 +123,12 @@ pub fn string_or_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Stri
     })
 }
 
+/// For `#[serde(deserialize_with)]`: an optional list sent as one string or as a list (an
+/// absent field stays `None`, so it changes nothing).
+pub fn optional_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    string_or_list(d).map(Some)
+}
+
 /// For `#[serde(deserialize_with)]`: a boolean sent as JSON `true` or as form text `true`/`1`.
 pub fn flex_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
     #[derive(serde::Deserialize)]

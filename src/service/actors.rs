@@ -70,9 +70,35 @@ fn load_federated_group(conn: &mut DbConn, name: &str) -> Result<Group> {
     Ok(group)
 }
 
+/// The domains a group narrowed its federation to (empty: as the instance allows).
+pub fn partner_patterns(group: &Group) -> Vec<crate::config::DomainPattern> {
+    group.partner_domains.lines().filter_map(|l| crate::config::DomainPattern::parse(l).ok()).collect()
+}
+
+/// Does this group federate with `domain`? (Besides the instance's own allow- and blocklist.)
+pub fn group_federates_with(group: &Group, domain: &str) -> bool {
+    let patterns = partner_patterns(group);
+    patterns.is_empty() || patterns.iter().any(|p| p.matches(domain))
+}
+
+/// Refuses a domain outside the group's partners, with the reason.
+pub fn check_partner(group: &Group, domain: &str) -> Result<()> {
+    if group_federates_with(group, domain) {
+        Ok(())
+    } else {
+        Err(Error::forbidden(
+            "domain_not_partner",
+            format!("The group {} federates only with its partner organisations, and {domain} is not one of them.", group.name),
+        ))
+    }
+}
+
 /// May `requester` know that this federated group exists? Public and private groups are shown
 /// to everyone; a secret one only to servers of its members and invitees.
 fn check_group_shown(conn: &mut DbConn, group: &Group, requester: &Requester) -> Result<()> {
+    if let Requester::Server(domain) = requester {
+        check_partner(group, domain)?;
+    }
     if shown_to_other_servers(group) {
         return Ok(());
     }
@@ -86,8 +112,15 @@ fn check_group_shown(conn: &mut DbConn, group: &Group, requester: &Requester) ->
 /// everyone's; a private or secret group's only for signed requests from its members' servers.
 pub fn check_group_content(conn: &mut DbConn, group: &Group, requester: &Requester) -> Result<()> {
     check_group_shown(conn, group, requester)?;
+    // A public group that narrowed its partners shows its content to their servers only.
     if Visibility::parse(&group.visibility)? == Visibility::Public {
-        return Ok(());
+        return match requester {
+            Requester::Anonymous if !partner_patterns(group).is_empty() => Err(Error::unauthenticated(
+                "signature_required",
+                "This group's content is only for its partner organisations' servers: sign the request (authorized fetch).",
+            )),
+            _ => Ok(()),
+        };
     }
     match requester {
         Requester::Anonymous => Err(Error::unauthenticated(

@@ -135,6 +135,34 @@ pub struct GroupUpdate {
     pub scope: Option<Scope>,
     pub visibility: Option<Visibility>,
     pub announcements_only: Option<bool>,
+    /// Domains or `*.suffixes` a federated group federates with (empty: as the instance).
+    pub partner_domains: Option<Vec<String>>,
+}
+
+/// At most this many partner domains per group.
+pub const MAX_PARTNER_DOMAINS: usize = 100;
+
+/// Checks and normalises a group's partner domains (one per line).
+fn partner_domains(list: Vec<String>) -> Result<String> {
+    if list.len() > MAX_PARTNER_DOMAINS {
+        return Err(Error::invalid("too_many_partners", format!("A group has at most {MAX_PARTNER_DOMAINS} partner domains."))
+            .with_field("partner_domains"));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for entry in list.iter().map(|d| d.trim()).filter(|d| !d.is_empty()) {
+        crate::config::DomainPattern::parse(entry).map_err(|message| {
+            Error::invalid(
+                "invalid_partner_domain",
+                format!("A partner is a domain (gemeente-b.nl) or all its subdomains (*.gemeente.nl): {message}."),
+            )
+            .with_field("partner_domains")
+        })?;
+        let entry = entry.to_ascii_lowercase();
+        if !out.contains(&entry) {
+            out.push(entry);
+        }
+    }
+    Ok(out.join("\n"))
 }
 
 /// Moderators change the name, description and announcements mode; scope and visibility decide
@@ -153,7 +181,9 @@ pub async fn update(ctx: &AppContext, actor: &Actor, id: GroupId, update: GroupU
     if let Some(note) = &note {
         check_length(note, MAX_NOTE, "note")?;
     }
-    let sensitive = update.scope.is_some() || update.visibility.is_some();
+    let partners = update.partner_domains.map(partner_domains).transpose()?;
+    let sensitive = update.scope.is_some() || update.visibility.is_some() || partners.is_some();
+    changes.partner_domains = partners;
     changes.scope = update.scope.map(|s| s.as_str().to_string());
     changes.visibility = update.visibility.map(|v| v.as_str().to_string());
     changes.announcements_only = update.announcements_only;

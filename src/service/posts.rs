@@ -322,6 +322,7 @@ pub async fn receive_remote_like(
             if hosted_here {
                 let Some(group_id) = post.group_id else { return Ok(()) };
                 let group = db::groups::find(conn, group_id)?.ok_or_else(super::group_not_found)?;
+                super::actors::check_partner(&group, db::people::get(conn, person)?.domain.as_deref().unwrap_or(""))?;
                 let membership = db::memberships::find(conn, group_id, person)?;
                 if group_access(&group, membership.as_ref()) != GroupAccess::Full
                     || membership.as_ref().is_some_and(|m| m.state == "banned")
@@ -496,6 +497,8 @@ pub async fn receive_remote(ctx: &AppContext, input: RemotePostInput, hosted_her
                 return Err(Error::invalid("reply_outside_group", "A reply stays in the group of the post it answers."));
             }
             if hosted_here {
+                let author = db::people::get(conn, input.author)?;
+                super::actors::check_partner(&group, author.domain.as_deref().unwrap_or(""))?;
                 let membership = db::memberships::find(conn, group.id, input.author)?;
                 match membership.as_ref().map(|m| m.state.as_str()) {
                     Some("active") => {}

@@ -427,3 +427,48 @@ async fn a_failed_write_changes_nothing() {
     assert!(invited.is_empty());
     assert!(notifications::list(&t.ctx, &anna, vec![], page()).await.expect("n").is_empty());
 }
+
+async fn remote_person(t: &TestContext, name: &str, domain: &str) -> crate::db::PersonId {
+    let remote = crate::db::people::RemotePerson {
+        ap_id: format!("https://{domain}/users/{name}"),
+        username: name.into(),
+        domain: domain.into(),
+        display_name: name.into(),
+        bio_html: String::new(),
+        inbox_url: format!("https://{domain}/users/{name}/inbox"),
+        shared_inbox_url: Some(format!("https://{domain}/inbox")),
+        public_key: String::new(),
+    };
+    actors::store_remote_person(&t.ctx, remote).await.expect("remote person").id
+}
+
+#[tokio::test]
+async fn a_group_narrowed_to_partners_refuses_other_domains_with_the_reason() {
+    let t = TestContext::new();
+    let owner = t.person("owner").await;
+    let input = groups::NewGroupInput {
+        name: "regio".into(),
+        display_name: "Regio".into(),
+        note: String::new(),
+        scope: Scope::Federated,
+        visibility: Visibility::Public,
+        announcements_only: false,
+    };
+    let group = groups::create(&t.ctx, &owner, input).await.expect("group").group.id;
+    let update =
+        |list: Vec<&str>| GroupUpdate { partner_domains: Some(list.into_iter().map(str::to_string).collect()), ..Default::default() };
+    let bad = groups::update(&t.ctx, &owner, group, update(vec!["geen domein"])).await;
+    assert_eq!(code(bad), "invalid_partner_domain");
+    groups::update(&t.ctx, &owner, group, update(vec!["*.gemeente.nl", "partner.example"])).await.expect("partners");
+    let outsider = remote_person(&t, "piet", "bedrijf.example").await;
+    let insider = remote_person(&t, "mia", "zwolle.gemeente.nl").await;
+    let refused =
+        membership::remote_follow(&t.ctx, "regio", outsider, "https://bedrijf.example/follows/1".into()).await.expect_err("refused");
+    assert_eq!(refused.code(), "domain_not_partner");
+    assert!(refused.message().contains("bedrijf.example"), "{}", refused.message());
+    let state = membership::remote_follow(&t.ctx, "regio", insider, "https://zwolle.gemeente.nl/follows/1".into()).await.expect("partner");
+    assert_eq!(state, MemberState::Active);
+    // An empty list federates as the instance allows again.
+    groups::update(&t.ctx, &owner, group, update(vec![])).await.expect("cleared");
+    membership::remote_follow(&t.ctx, "regio", outsider, "https://bedrijf.example/follows/2".into()).await.expect("open again");
+}

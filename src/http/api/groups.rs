@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::context::AppContext;
 use crate::db::{GroupId, PersonId};
 use crate::http::error::ApiResult;
-use crate::http::extract::{flex_bool, Auth, Input, Query};
+use crate::http::extract::{flex_bool, optional_list, Auth, Input, Query};
 use crate::http::mastodon::entities::{self, Account, Group, Urls};
 use crate::http::parse_id;
 use crate::service::groups::{self, GroupListing, GroupUpdate, NewGroupInput};
@@ -75,6 +75,9 @@ pub struct GroupBody {
     scope: Option<String>,
     #[serde(default, deserialize_with = "flex_bool")]
     announcements_only: Option<bool>,
+    /// Domains or `*.suffixes` a federated group federates with; an empty list: as the instance.
+    #[serde(default, rename = "partner_domains[]", alias = "partner_domains", deserialize_with = "optional_list")]
+    partner_domains: Option<Vec<String>>,
 }
 
 fn handle_from(display_name: &str) -> String {
@@ -153,6 +156,7 @@ async fn update(
         scope: body.scope.as_deref().map(Scope::parse).transpose()?,
         visibility: body.visibility.as_deref().map(Visibility::parse).transpose()?,
         announcements_only: body.announcements_only,
+        partner_domains: body.partner_domains,
     };
     let view = groups::update(&ctx, &auth.actor, group_id(&id)?, update).await?;
     Ok(one(&ctx, &view))

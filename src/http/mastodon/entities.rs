@@ -187,6 +187,8 @@ pub struct Group {
     pub members_count: i64,
     pub created_at: String,
     pub domain: Option<String>,
+    /// The domains a federated group of this instance federates with (empty: as the instance).
+    pub partner_domains: Vec<String>,
     /// The viewer's membership, or null.
     pub membership: Option<Membership>,
 }
@@ -219,6 +221,7 @@ pub fn group(urls: &Urls<'_>, v: &GroupView) -> Group {
         members_count: v.members_count,
         created_at: time(g.created_at),
         domain: g.domain.clone(),
+        partner_domains: g.partner_domains.lines().map(str::to_string).collect(),
         membership: v.membership.as_ref().map(|m| Membership { role: m.role.clone(), state: m.state.clone() }),
     }
 }

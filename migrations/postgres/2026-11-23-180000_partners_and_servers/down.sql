@@ -1,0 +1,2 @@
+DROP TABLE servers;
+ALTER TABLE groups DROP COLUMN partner_domains;

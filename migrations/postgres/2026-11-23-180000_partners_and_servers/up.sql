@@ -1,0 +1,11 @@
+-- A federated group may narrow whom it federates with to some domains or *.suffixes (one per
+-- line); empty means: as the instance allows.
+ALTER TABLE groups ADD COLUMN partner_domains TEXT NOT NULL DEFAULT '';
+-- Other servers as deliveries find them: one that keeps failing for days is marked dead and
+-- then tried rarely, until a delivery or an incoming activity shows it is back.
+CREATE TABLE servers (
+    domain TEXT PRIMARY KEY,
+    failing_since TIMESTAMP,
+    dead_since TIMESTAMP,
+    last_success_at TIMESTAMP
+);
