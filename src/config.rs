@@ -60,7 +60,7 @@ pub struct Config {
 }
 
 /// Whom this instance federates with.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FederationSettings {
     /// Allow plain http, loopback and private addresses and explicit ports: for tests and for
     /// trying Gilde on one machine only. Logged loudly at start.
@@ -69,7 +69,13 @@ pub struct FederationSettings {
     pub allowlist: Option<Vec<DomainPattern>>,
     /// Never federate with these domains.
     pub blocklist: Vec<DomainPattern>,
+    /// A server whose deliveries keep failing this long is marked dead: deliveries to it are
+    /// then tried once a day, until it shows it is back.
+    pub dead_after: std::time::Duration,
 }
+
+/// Three days, as a server down over a long weekend is not dead.
+pub const DEFAULT_DEAD_AFTER: std::time::Duration = std::time::Duration::from_secs(72 * 3600);
 
 /// A domain (`gemeente-b.nl`), or all subdomains of one (`*.gemeente.nl`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,6 +112,12 @@ impl DomainPattern {
                 host == d || host.ends_with(&format!(".{d}"))
             }
         }
+    }
+}
+
+impl Default for FederationSettings {
+    fn default() -> Self {
+        FederationSettings { insecure: false, allowlist: None, blocklist: Vec::new(), dead_after: DEFAULT_DEAD_AFTER }
     }
 }
 
@@ -149,6 +161,7 @@ pub const KEYS: &[&str] = &[
     "federation_mode",
     "federation_allowlist",
     "federation_blocklist",
+    "federation_dead_after_hours",
 ];
 
 pub fn env_name(key: &str) -> String {
@@ -255,7 +268,9 @@ impl Config {
             Some(v) => parse_with(v, "federation_blocklist", parse_domain_list)?,
             None => Vec::new(),
         };
-        let federation = FederationSettings { insecure, allowlist, blocklist };
+        let dead_after_hours = number(take("federation_dead_after_hours"), "federation_dead_after_hours", 72, 0, 24 * 365)?;
+        let dead_after = std::time::Duration::from_secs(dead_after_hours as u64 * 3600);
+        let federation = FederationSettings { insecure, allowlist, blocklist, dead_after };
         Ok(Config { domain, https, bind, data_dir, database, db_pool_size, instance_name, max_post_chars, max_body_bytes, log, federation })
     }
 

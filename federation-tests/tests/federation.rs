@@ -782,3 +782,49 @@ async fn a_group_narrowed_to_partner_domains_refuses_and_sends_nothing_elsewhere
     let (_, found) = c.get(&format!("/api/v2/search?resolve=true&type=statuses&q={}", urlencode(&uri(&post))), &carl).await;
     assert_eq!(found["statuses"].as_array().map(Vec::len), Some(0), "{found}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dead_server_is_tried_rarely_and_gets_everything_when_it_is_back() {
+    // A marks a server dead at its first failure (the default is after three days).
+    let mut cluster = Cluster::start_with(&["gemeente-a", "gemeente-b"], |name, config| {
+        if name == "gemeente-a" {
+            config.federation.dead_after = std::time::Duration::ZERO;
+        }
+    })
+    .await;
+    let (anna, bert, group_a, group_b) = {
+        let (a, b) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"));
+        joined_group(a, b, "public").await
+    };
+    let b_domain = cluster.node("gemeente-b").domain.clone();
+    cluster.stop("gemeente-b").await;
+    let a = cluster.node("gemeente-a");
+    a.post("/api/v1/statuses", &anna, json!({ "status": "eerste-terwijl-b-plat-lag", "group_id": group_a })).await;
+    let dead = |a: &federation_tests::Node| {
+        let domain = b_domain.clone();
+        let db = a.instance.ctx.db.clone();
+        async move { db.read(move |c| gilde::db::servers::is_dead(c, &domain)).await.expect("read") }
+    };
+    eventually("B is marked dead", || dead(a)).await;
+    // A later post to a dead server is not tried now but in a day.
+    a.post("/api/v1/statuses", &anna, json!({ "status": "tweede-terwijl-b-plat-lag", "group_id": group_a })).await;
+    eventually("both deliveries wait", || async {
+        a.deliveries().await.iter().any(|d| d.to_string().contains("tweede-terwijl"))
+            && a.instance.ctx.db.read(gilde::db::jobs::pending_count).await.expect("count") == 2
+    })
+    .await;
+    let in_twelve_hours = gilde::db::now() + gilde::jobs::DEAD_RETRY / 2;
+    let due_soon = a.instance.ctx.db.read(move |c| gilde::db::jobs::due_by(c, in_twelve_hours)).await.expect("look");
+    assert_eq!(due_soon, 0, "nothing for a dead server within hours");
+
+    // B is back and sends something to A: A sees B alive and sends what waited, at once.
+    cluster.restart("gemeente-b").await;
+    let (a, b) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"));
+    b.post("/api/v1/statuses", &bert, json!({ "status": "B is weer in de lucht", "group_id": group_b })).await;
+    eventually("what waited arrives at B", || async {
+        let texts = timeline_texts(b, &bert, &group_b).await;
+        texts.iter().any(|t| t == "eerste-terwijl-b-plat-lag") && texts.iter().any(|t| t == "tweede-terwijl-b-plat-lag")
+    })
+    .await;
+    assert!(!dead(a).await, "B is alive again");
+}

@@ -187,6 +187,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         done_at -> Nullable<Timestamp>,
+        target -> Nullable<Text>,
     }
 }
 

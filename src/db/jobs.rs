@@ -24,8 +24,19 @@ pub struct ClaimedJob {
 
 /// Adds a job, due at `run_at`.
 pub fn enqueue(conn: &mut DbConn, kind: &str, payload: &str, run_at: NaiveDateTime) -> DbResult<()> {
+    enqueue_for(conn, kind, payload, run_at, None)
+}
+
+/// Adds a job for one server (`target`, its domain), due at `run_at`.
+pub fn enqueue_for(conn: &mut DbConn, kind: &str, payload: &str, run_at: NaiveDateTime, target: Option<&str>) -> DbResult<()> {
     diesel::insert_into(jobs::table)
-        .values((jobs::kind.eq(kind), jobs::payload.eq(payload), jobs::run_at.eq(run_at), jobs::created_at.eq(super::now())))
+        .values((
+            jobs::kind.eq(kind),
+            jobs::payload.eq(payload),
+            jobs::run_at.eq(run_at),
+            jobs::created_at.eq(super::now()),
+            jobs::target.eq(target),
+        ))
         .execute(conn)?;
     Ok(())
 }
@@ -66,6 +77,11 @@ pub fn fail(conn: &mut DbConn, id: i64, error: &str, retry_at: Option<NaiveDateT
 }
 
 /// Jobs not yet done (for tests and the admin).
+/// How many waiting jobs are due by `at`.
+pub fn due_by(conn: &mut DbConn, at: NaiveDateTime) -> DbResult<i64> {
+    Ok(jobs::table.filter(jobs::done_at.is_null()).filter(jobs::run_at.le(at)).count().get_result(conn)?)
+}
+
 pub fn pending_count(conn: &mut DbConn) -> DbResult<i64> {
     Ok(jobs::table.filter(jobs::done_at.is_null()).count().get_result(conn)?)
 }

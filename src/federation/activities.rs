@@ -79,6 +79,10 @@ impl Activity for InboxActivity {
 
     async fn receive(self, data: &Data<AppContext>) -> Result<()> {
         let ctx: &AppContext = data;
+        // The signature verified: the sender's server is up.
+        if let Some(domain) = actors::domain_of(&self.actor) {
+            actors::server_answered(ctx, &domain).await?;
+        }
         match self.kind {
             Kind::Follow { object } => {
                 let prefix = format!("{}/groups/", ctx.config.base_url());

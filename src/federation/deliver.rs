@@ -66,14 +66,17 @@ pub async fn expand_effect(ctx: &AppContext, job_id: i64, effect: Effect) -> Res
     let settings = ctx.config.federation.clone();
     ctx.db
         .write(move |conn| -> Result<_> {
+            let now = db::now();
             for delivery in deliveries {
                 // Nothing is ever queued for a domain this instance does not federate with.
-                match actors::domain_of(&delivery.inbox) {
-                    Some(domain) if settings.allows(&domain) => {}
+                let domain = match actors::domain_of(&delivery.inbox) {
+                    Some(domain) if settings.allows(&domain) => domain,
                     _ => continue,
-                }
+                };
+                // A server marked dead is tried rarely (and at once when it is back).
+                let run_at = if db::servers::is_dead(conn, &domain)? { now + crate::jobs::DEAD_RETRY } else { now };
                 let payload = serde_json::to_string(&delivery).map_err(Error::internal)?;
-                db::jobs::enqueue(conn, JOB_KIND, &payload, db::now())?;
+                db::jobs::enqueue_for(conn, JOB_KIND, &payload, run_at, Some(&domain))?;
             }
             db::jobs::complete(conn, job_id)?;
             Ok(())

@@ -20,6 +20,8 @@ const CLAIM: TimeDelta = TimeDelta::minutes(2);
 const BATCH: i64 = 16;
 /// After this many failed attempts a delivery is given up (about 11 days of retrying).
 pub const MAX_ATTEMPTS: i32 = 12;
+/// How often deliveries to a server marked dead are tried.
+pub const DEAD_RETRY: TimeDelta = TimeDelta::days(1);
 
 /// Delay before attempt `attempts + 1`: 30 s, 2 min, 8 min, ... capped at 2 days.
 pub fn backoff(attempts: i32) -> TimeDelta {
@@ -67,11 +69,34 @@ pub async fn run_due(fed: &FedConfig) -> Result<usize> {
     for job in claimed {
         let id = job.id;
         let attempts = job.attempts;
-        if let Err(e) = run(fed, job).await {
-            tracing::info!(job = id, attempts, error = %e, cause = ?e.cause(), "job failed");
-            let retry_at = (attempts < MAX_ATTEMPTS).then(|| db::now() + backoff(attempts));
-            let message = e.cause().map_or_else(|| e.to_string(), |c| c.to_string());
-            ctx.db.write(move |conn| -> Result<_> { Ok(db::jobs::fail(conn, id, &message, retry_at)?) }).await?;
+        // The server a delivery goes to: its failures and successes mark it dead or alive.
+        let target = (job.kind == deliver::JOB_KIND)
+            .then(|| serde_json::from_str::<Delivery>(&job.payload).ok())
+            .flatten()
+            .and_then(|d| crate::service::actors::domain_of(&d.inbox));
+        match run(fed, job).await {
+            Ok(()) => {
+                if let Some(domain) = target {
+                    crate::service::actors::server_answered(ctx, &domain).await?;
+                }
+            }
+            Err(e) => {
+                tracing::info!(job = id, attempts, error = %e, cause = ?e.cause(), "job failed");
+                let message = e.cause().map_or_else(|| e.to_string(), |c| c.to_string());
+                let dead_after = TimeDelta::from_std(ctx.config.federation.dead_after).unwrap_or(TimeDelta::days(3));
+                ctx.db
+                    .write(move |conn| -> Result<_> {
+                        let now = db::now();
+                        let dead = match &target {
+                            Some(domain) => db::servers::record_failure(conn, domain, now, dead_after)?,
+                            None => false,
+                        };
+                        // A dead server is tried rarely; anything else with a growing backoff.
+                        let retry_at = (attempts < MAX_ATTEMPTS).then(|| now + if dead { DEAD_RETRY } else { backoff(attempts) });
+                        Ok(db::jobs::fail(conn, id, &message, retry_at)?)
+                    })
+                    .await?;
+            }
         }
     }
     Ok(n)

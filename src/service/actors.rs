@@ -311,6 +311,22 @@ pub fn domain_of(url: &url::Url) -> Option<String> {
     })
 }
 
+/// A server answered (a delivery to it succeeded, or it sent a signed activity): if it was
+/// failing or marked dead, it is alive again and its waiting deliveries are sent now.
+pub async fn server_answered(ctx: &AppContext, domain: &str) -> Result<()> {
+    let key = domain.to_string();
+    let failing =
+        ctx.db.read(move |conn| -> Result<_> { Ok(db::servers::find(conn, &key)?.is_some_and(|s| s.failing_since.is_some())) }).await?;
+    if failing {
+        let key = domain.to_string();
+        if ctx.db.write(move |conn| -> Result<_> { Ok(db::servers::record_alive(conn, &key, db::now())?) }).await? {
+            tracing::info!(domain, "a server that was failing answers again");
+            ctx.jobs_wake.notify_one();
+        }
+    }
+    Ok(())
+}
+
 /// Refuses a domain this instance does not federate with.
 pub fn check_domain_allowed(ctx: &AppContext, domain: &str) -> Result<()> {
     check_domain_allowed_for(&ctx.config, domain)

@@ -9,3 +9,7 @@ CREATE TABLE servers (
     dead_since TIMESTAMP,
     last_success_at TIMESTAMP
 );
+-- The server a delivery goes to (its domain), so that its waiting deliveries can be sent at
+-- once when a dead server shows it is back.
+ALTER TABLE jobs ADD COLUMN target TEXT;
+CREATE INDEX jobs_target ON jobs (target) WHERE done_at IS NULL;

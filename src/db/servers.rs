@@ -1,0 +1,113 @@
+//! Other servers as deliveries find them: failing since when, dead since when. A server that
+//! keeps failing is marked dead; one success (or an activity from it) makes it alive again.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+
+use super::schema::{jobs, servers};
+use super::{DbConn, DbResult};
+
+#[derive(Debug, Clone, Queryable)]
+#[diesel(table_name = servers)]
+pub struct Server {
+    pub domain: String,
+    pub failing_since: Option<NaiveDateTime>,
+    pub dead_since: Option<NaiveDateTime>,
+    pub last_success_at: Option<NaiveDateTime>,
+}
+
+pub fn find(conn: &mut DbConn, domain: &str) -> DbResult<Option<Server>> {
+    Ok(servers::table.find(domain).select(servers::all_columns).first(conn).optional()?)
+}
+
+pub fn is_dead(conn: &mut DbConn, domain: &str) -> DbResult<bool> {
+    Ok(find(conn, domain)?.is_some_and(|s| s.dead_since.is_some()))
+}
+
+fn ensure(conn: &mut DbConn, domain: &str) -> DbResult<()> {
+    // Two processes may see a server fail at once: the second insert does nothing.
+    diesel::sql_query("INSERT INTO servers (domain) VALUES ($1) ON CONFLICT (domain) DO NOTHING").bind::<Text, _>(domain).execute(conn)?;
+    Ok(())
+}
+
+/// A delivery to `domain` failed at `now`. Returns whether the server is dead now: it has been
+/// failing for `dead_after` without a success in between.
+pub fn record_failure(conn: &mut DbConn, domain: &str, now: NaiveDateTime, dead_after: chrono::TimeDelta) -> DbResult<bool> {
+    ensure(conn, domain)?;
+    let server = find(conn, domain)?;
+    let failing_since = server.as_ref().and_then(|s| s.failing_since).unwrap_or(now);
+    let dead_since = match server.as_ref().and_then(|s| s.dead_since) {
+        Some(at) => Some(at),
+        None if now - failing_since >= dead_after => Some(now),
+        None => None,
+    };
+    diesel::update(servers::table.find(domain))
+        .set((servers::failing_since.eq(Some(failing_since)), servers::dead_since.eq(dead_since)))
+        .execute(conn)?;
+    Ok(dead_since.is_some())
+}
+
+/// `domain` answered (a delivery succeeded, or it sent a signed activity). Returns whether it
+/// was failing or dead before; its waiting deliveries are then due at once.
+pub fn record_alive(conn: &mut DbConn, domain: &str, now: NaiveDateTime) -> DbResult<bool> {
+    let was_failing = find(conn, domain)?.is_some_and(|s| s.failing_since.is_some() || s.dead_since.is_some());
+    if !was_failing {
+        return Ok(false);
+    }
+    diesel::update(servers::table.find(domain))
+        .set((
+            servers::failing_since.eq(None::<NaiveDateTime>),
+            servers::dead_since.eq(None::<NaiveDateTime>),
+            servers::last_success_at.eq(Some(now)),
+        ))
+        .execute(conn)?;
+    diesel::update(jobs::table.filter(jobs::target.eq(domain)).filter(jobs::done_at.is_null()))
+        .set((jobs::run_at.eq(now), jobs::locked_until.eq(None::<NaiveDateTime>)))
+        .execute(conn)?;
+    Ok(true)
+}
+
+/// Servers marked dead, for the admin.
+pub fn dead(conn: &mut DbConn) -> DbResult<Vec<Server>> {
+    Ok(servers::table.filter(servers::dead_since.is_not_null()).order(servers::domain.asc()).select(servers::all_columns).load(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::testing::TestDatabase;
+    use chrono::TimeDelta;
+
+    #[test]
+    fn a_server_failing_for_days_is_dead_until_it_answers_and_then_its_deliveries_are_due() {
+        let database = TestDatabase::new();
+        let db = crate::db::Db::connect(&database.url, 2).expect("connect");
+        db.write_blocking(|conn| -> DbResult<()> {
+            let t0 = crate::db::now();
+            let day = TimeDelta::days(1);
+            let dead_after = TimeDelta::days(3);
+            assert!(!record_failure(conn, "b.example", t0, dead_after).expect("fail"));
+            assert!(!record_failure(conn, "b.example", t0 + day, dead_after).expect("fail"), "failing, not dead yet");
+            assert!(record_failure(conn, "b.example", t0 + day * 3, dead_after).expect("fail"), "dead after three days");
+            assert!(is_dead(conn, "b.example").expect("read"));
+            assert!(!is_dead(conn, "c.example").expect("read"), "an unknown server is not dead");
+
+            let later = t0 + day * 10;
+            crate::db::jobs::enqueue_for(conn, "deliver", "{}", later, Some("b.example")).expect("job");
+            crate::db::jobs::enqueue_for(conn, "deliver", "{}", later, Some("c.example")).expect("job");
+            assert!(record_alive(conn, "b.example", t0 + day * 4).expect("alive"));
+            assert!(!is_dead(conn, "b.example").expect("read"));
+            assert!(!record_alive(conn, "b.example", t0 + day * 4).expect("alive"), "alive already");
+            let due: Vec<(Option<String>, NaiveDateTime)> =
+                jobs::table.select((jobs::target, jobs::run_at)).order(jobs::id.asc()).load(conn).expect("jobs");
+            assert_eq!(due[0], (Some("b.example".to_string()), t0 + day * 4), "the dead server's delivery is due now");
+            assert_eq!(due[1], (Some("c.example".to_string()), later), "another server's is not touched");
+            // A new failure starts counting again.
+            assert!(!record_failure(conn, "b.example", t0 + day * 5, dead_after).expect("fail"));
+
+            Ok(())
+        })
+        .expect("test");
+    }
+}
