@@ -828,3 +828,61 @@ async fn a_dead_server_is_tried_rarely_and_gets_everything_when_it_is_back() {
     .await;
     assert!(!dead(a).await, "B is alive again");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn replies_found_by_their_thread_and_mentions_of_people_elsewhere_arrive() {
+    let cluster = Cluster::start(&["gemeente-a", "gemeente-b", "bedrijf-c"]).await;
+    let (a, b, c) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"), cluster.node("bedrijf-c"));
+    let (anna, bert, group_a, group_b) = joined_group(a, b, "public").await;
+    let (_, thread) =
+        a.post("/api/v1/statuses", &anna, json!({ "status": "Wie heeft ervaring met warmtenetten?", "group_id": group_a })).await;
+
+    // A reply as Mastodon sends it: to the author's followers and Public, naming only the post
+    // it answers (not the group), to A's shared inbox.
+    let actor = format!("{}/users/bert", b.base);
+    let note_id = format!("{actor}/statuses/77");
+    let public = "https://www.w3.org/ns/activitystreams#Public";
+    let reply = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{note_id}/activity"), "type": "Create", "actor": actor,
+        "to": [public], "cc": [format!("{actor}/followers"), format!("{}/users/anna", a.base)],
+        "object": { "id": note_id, "type": "Note", "attributedTo": actor, "inReplyTo": uri(&thread),
+            "content": "<p>Wij hebben er een in Zuid</p>", "to": [public], "cc": [format!("{actor}/followers")] },
+    });
+    send_raw(b, "bert", &format!("{}/inbox", a.base), reply).await;
+    let context = format!("/api/v1/statuses/{}/context", thread["id"].as_str().expect("id"));
+    eventually("the reply is in the thread on A", || async {
+        a.get(&context, &anna).await.1["descendants"].as_array().is_some_and(|d| d.iter().any(|s| s["text"] == "Wij hebben er een in Zuid"))
+    })
+    .await;
+
+    // anna mentions bob of B, who is not in the group: the post reaches bob on B, who is told.
+    let (_, bob) = b.person("bob").await;
+    let (status, _) = a.get(&format!("/api/v1/accounts/lookup?acct=bob@{}", b.domain), &anna).await;
+    assert_eq!(status, 200);
+    let (_, mention) =
+        a.post("/api/v1/statuses", &anna, json!({ "status": format!("@bob@{} weet jij dit?", b.domain), "group_id": group_a })).await;
+    assert!(mention["mentions"].to_string().contains("bob"), "{mention}");
+    eventually("bob is told on B", || async {
+        b.get("/api/v1/notifications?types[]=mention", &bob)
+            .await
+            .1
+            .as_array()
+            .is_some_and(|l| l.iter().any(|n| n["status"]["text"].as_str().is_some_and(|t| t.contains("weet jij dit"))))
+    })
+    .await;
+    assert_eq!(b.stored_posts_containing("weet jij dit").await, 1, "once, though the group announced it too");
+    // C has no member in the group: a mention of carl reaches C all the same, from its author.
+    let (_, carl) = c.person("carl").await;
+    a.get(&format!("/api/v1/accounts/lookup?acct=carl@{}", c.domain), &anna).await;
+    a.post("/api/v1/statuses", &anna, json!({ "status": format!("@carl@{} graag jouw offerte", c.domain), "group_id": group_a })).await;
+    eventually("carl is told on C", || async {
+        c.get("/api/v1/notifications?types[]=mention", &carl)
+            .await
+            .1
+            .as_array()
+            .is_some_and(|l| l.iter().any(|n| n["status"]["text"].as_str().is_some_and(|t| t.contains("graag jouw offerte"))))
+    })
+    .await;
+    let _ = (bert, group_b);
+}

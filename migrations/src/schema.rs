@@ -197,6 +197,7 @@ diesel::table! {
         failing_since -> Nullable<Timestamp>,
         dead_since -> Nullable<Timestamp>,
         last_success_at -> Nullable<Timestamp>,
+        software -> Nullable<Text>,
     }
 }
 

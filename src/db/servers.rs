@@ -15,6 +15,7 @@ pub struct Server {
     pub failing_since: Option<NaiveDateTime>,
     pub dead_since: Option<NaiveDateTime>,
     pub last_success_at: Option<NaiveDateTime>,
+    pub software: Option<String>,
 }
 
 pub fn find(conn: &mut DbConn, domain: &str) -> DbResult<Option<Server>> {
@@ -66,6 +67,17 @@ pub fn record_alive(conn: &mut DbConn, domain: &str, now: NaiveDateTime) -> DbRe
         .set((jobs::run_at.eq(now), jobs::locked_until.eq(None::<NaiveDateTime>)))
         .execute(conn)?;
     Ok(true)
+}
+
+/// What each of these servers runs, where known.
+pub fn software_of(conn: &mut DbConn, domains: &[String]) -> DbResult<Vec<(String, Option<String>)>> {
+    Ok(servers::table.filter(servers::domain.eq_any(domains)).select((servers::domain, servers::software)).load(conn)?)
+}
+
+pub fn set_software(conn: &mut DbConn, domain: &str, software: &str) -> DbResult<()> {
+    ensure(conn, domain)?;
+    diesel::update(servers::table.find(domain)).set(servers::software.eq(Some(software))).execute(conn)?;
+    Ok(())
 }
 
 /// Servers marked dead, for the admin.

@@ -162,6 +162,14 @@ fn note_input(note: &Value, author: crate::db::PersonId, group: crate::db::Group
             .and_then(Value::as_str)
             .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
             .map(|p| p.naive_utc().trunc_subsecs(6)),
+        mentions: note
+            .get("tag")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|t| t.get("type").and_then(Value::as_str) == Some("Mention"))
+            .filter_map(|t| t.get("href").and_then(Value::as_str).map(str::to_string))
+            .collect(),
     })
 }
 
@@ -174,9 +182,18 @@ async fn created(data: &Data<AppContext>, actor: &Url, note: &Value) -> Result<(
         return Err(Error::invalid("wrong_author", "The note is not by the actor who sent it."));
     }
     let prefix = format!("{}/groups/", ctx.config.base_url());
-    let Some(group_name) = addressed(note).iter().find_map(|u| u.as_str().strip_prefix(&prefix).map(str::to_string)) else {
-        // Not for a group of this instance (e.g. a plain mention): nothing to store yet.
-        return Ok(());
+    let named = addressed(note).iter().find_map(|u| u.as_str().strip_prefix(&prefix).map(str::to_string));
+    let group_name = match (named, url_field(note, "inReplyTo")) {
+        (Some(name), _) => name,
+        // A reply that names only the post it answers (Mastodon sends replies so): it belongs
+        // to that post's group.
+        (None, Some(parent)) => match posts::local_group_of(ctx, parent.as_str()).await? {
+            Some(name) => name,
+            None => return Ok(()),
+        },
+        // Not for a group of this instance: a post in a group of the author's own server that
+        // mentions someone here (that server is trusted for its own group, as when it announces).
+        (None, None) => return mentioned_here(data, actor, note).await,
     };
     let group = actors::local_group(ctx, group_name.trim_end_matches("/followers")).await?;
     let author = actors::person_by_ap_id(ctx, actor).await?.ok_or_else(|| Error::invalid("unknown_actor", "The author is unknown."))?;
@@ -190,6 +207,26 @@ async fn created(data: &Data<AppContext>, actor: &Url, note: &Value) -> Result<(
     }
     posts::receive_remote(ctx, input, true).await?;
     Ok(())
+}
+
+/// A post of another instance's group that mentions a person of this one: stored in that
+/// group (as the group would announce it), the person told. Only for a group of the author's own
+/// server; anything else is ignored.
+async fn mentioned_here(data: &Data<AppContext>, actor: &Url, note: &Value) -> Result<()> {
+    let Some(group_url) = url_field(note, "audience") else { return Ok(()) };
+    if verify_domains_match(&group_url, actor).is_err() {
+        return Ok(());
+    }
+    let person_prefix = format!("{}/users/", data.config.base_url());
+    let mentions_someone_here = note
+        .get("tag")
+        .and_then(Value::as_array)
+        .is_some_and(|tags| tags.iter().any(|t| t.get("href").and_then(Value::as_str).is_some_and(|h| h.starts_with(&person_prefix))));
+    if !mentions_someone_here {
+        return Ok(());
+    }
+    ObjectId::<super::objects::ApubGroup>::from(group_url.clone()).dereference(data).await?;
+    announced(data, &group_url, note).await
 }
 
 /// Removes the first link to the group (Mastodon's `<span class="h-card"><a href=…>@<span>group</span></a></span>`)

@@ -40,7 +40,8 @@ pub async fn fetch_history(fed: &FedConfig, group: GroupId) -> Result<usize> {
     let group_url = Url::parse(&ap_id).map_err(Error::internal)?;
     let actor: ActorDocument =
         serde_json::from_value(fetch(fed, &group_url).await?).map_err(|e| Error::invalid("bad_actor", e.to_string()))?;
-    let outbox = fetch(fed, &actor.outbox).await?;
+    let Some(outbox_url) = actor.outbox else { return Ok(0) };
+    let outbox = fetch(fed, &outbox_url).await?;
 
     let mut items: Vec<Value> = Vec::new();
     let mut next = match outbox.get("orderedItems") {

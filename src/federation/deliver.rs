@@ -54,6 +54,21 @@ fn inbox_of(inbox: &Option<String>, shared: &Option<String>) -> Result<Url> {
 
 /// Turns an effect into deliveries, stored together with marking the effect job done.
 pub async fn expand_effect(ctx: &AppContext, job_id: i64, effect: Effect) -> Result<()> {
+    if let Effect::PostChanged { post, .. } = &effect {
+        // Replies go only to servers that show them: learn what the members' servers run.
+        let post = *post;
+        let inboxes = ctx
+            .db
+            .read(move |conn| -> Result<Vec<String>> {
+                let group = db::posts::find_any(conn, post)?.and_then(|p| p.group_id);
+                match group {
+                    Some(g) => Ok(db::memberships::remote_member_inboxes(conn, g)?),
+                    None => Ok(Vec::new()),
+                }
+            })
+            .await?;
+        super::software::learn(ctx, inboxes.iter().filter_map(|i| Url::parse(i).ok()).collect()).await?;
+    }
     let ctx2 = ctx.clone();
     let deliveries: Vec<Delivery> = ctx
         .db
@@ -217,37 +232,66 @@ fn post_activity(
 /// members' servers, and to nobody else. An internal group never gets here.
 fn post_changed(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId, change: PostChange) -> Result<Vec<Delivery>> {
     let (post, group, activity) = post_activity(conn, ctx, post_id, change)?;
-    if group.domain.is_some() {
+    let mut deliveries = if group.domain.is_some() {
         if post.ap_id.is_some() {
             return Ok(Vec::new());
         }
-        return Ok(vec![Delivery {
+        vec![Delivery {
             inbox: inbox_of(&group.inbox_url, &group.shared_inbox_url)?,
             signer: Signer::Person(post.author_id),
-            activity,
-        }]);
-    }
-    if group.scope != "federated" {
+            activity: activity.clone(),
+        }]
+    } else if group.scope == "federated" {
+        announce_to_members(conn, ctx, &group, activity.clone(), post.visibility == "public", post.in_reply_to_id.is_some())?
+    } else {
         return Ok(Vec::new());
+    };
+    // People of other instances mentioned in a public post get it from its author (as Mastodon
+    // sends mentions); in a private group only members do, through the group.
+    if post.visibility == "public" && post.ap_id.is_none() {
+        let mentioned: Vec<PersonId> = db::posts::mentions_of(conn, &[post.id])?.into_iter().map(|(_, p)| p).collect();
+        for person in db::people::get_many(conn, &mentioned)? {
+            if person.domain.is_none() || !person.domain.as_deref().is_some_and(|d| actors::group_federates_with(&group, d)) {
+                continue;
+            }
+            let inbox = inbox_of(&person.inbox_url, &person.shared_inbox_url)?;
+            if !deliveries.iter().any(|d| d.inbox == inbox) {
+                deliveries.push(Delivery { inbox, signer: Signer::Person(post.author_id), activity: activity.clone() });
+            }
+        }
     }
-    announce_to_members(conn, ctx, &group, activity, post.visibility == "public")
+    Ok(deliveries)
 }
 
 /// The group passes an activity on (FEP-1b12): one `Announce`, signed by the group, to each of
-/// its remote members' servers and to nobody else.
+/// its remote members' servers and to nobody else. A `reply` goes only to servers that show
+/// replies (`software::wants_replies`).
 fn announce_to_members(
     conn: &mut db::DbConn,
     ctx: &AppContext,
     group: &db::groups::Group,
     activity: Value,
     public: bool,
+    reply: bool,
 ) -> Result<Vec<Delivery>> {
     let announce = notes::announce(new_activity_id(ctx, "announce"), &group_ap_id(ctx, group), activity, public);
     let mut deliveries = Vec::new();
-    for inbox in db::memberships::remote_member_inboxes(conn, group.id)? {
+    let inboxes = db::memberships::remote_member_inboxes(conn, group.id)?;
+    let software = if reply {
+        let domains: Vec<String> = inboxes.iter().filter_map(|i| Url::parse(i).ok()).filter_map(|u| actors::domain_of(&u)).collect();
+        db::servers::software_of(conn, &domains)?
+    } else {
+        Vec::new()
+    };
+    for inbox in inboxes {
         let inbox = Url::parse(&inbox).map_err(|e| Error::internal(format!("bad inbox {inbox}: {e}")))?;
         // Members of before the group narrowed its partners get nothing more.
-        if !actors::domain_of(&inbox).is_some_and(|d| actors::group_federates_with(group, &d)) {
+        let Some(domain) = actors::domain_of(&inbox) else { continue };
+        if !actors::group_federates_with(group, &domain) {
+            continue;
+        }
+        // Followers on Mastodon and other microblogs get threads, not every reply.
+        if reply && !super::software::wants_replies(software.iter().find(|(d, _)| *d == domain).and_then(|(_, s)| s.as_deref())) {
             continue;
         }
         deliveries.push(Delivery { inbox, signer: Signer::Group(group.id), activity: announce.clone() });
@@ -288,7 +332,7 @@ fn liked(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId, person_id
         return Ok(Vec::new());
     }
     // Likes go to the group's members only, whatever the post's visibility.
-    announce_to_members(conn, ctx, &group, activity, false)
+    announce_to_members(conn, ctx, &group, activity, false, false)
 }
 
 /// An activity stored as JSON, to be signed and sent as it is.

@@ -13,6 +13,7 @@ mod routes;
 pub mod serve;
 pub mod setup;
 pub mod signatures;
+pub mod software;
 
 pub use routes::router;
 pub use setup::FedConfig;

@@ -62,6 +62,24 @@ pub fn note(conn: &mut DbConn, ctx: &AppContext, post: &db::posts::Post, group: 
     if post.ap_id.is_none() {
         note["url"] = json!(post_ap_id(ctx, post));
     }
+    // Mentioned people, as Mastodon tags them (and, on a public post, in `cc` so they see it).
+    let mentioned: Vec<db::PersonId> = db::posts::mentions_of(conn, &[post.id])?.into_iter().map(|(_, p)| p).collect();
+    if !mentioned.is_empty() {
+        let people = db::people::get_many(conn, &mentioned)?;
+        let tags: Vec<Value> = people
+            .iter()
+            .map(|p| {
+                let domain = p.domain.clone().unwrap_or_else(|| ctx.config.domain.clone());
+                json!({ "type": "Mention", "href": person_ap_id(ctx, p), "name": format!("@{}@{domain}", p.username) })
+            })
+            .collect();
+        note["tag"] = json!(tags);
+        if post.visibility == "public" {
+            if let Some(cc) = note["cc"].as_array_mut() {
+                cc.extend(people.iter().map(|p| json!(person_ap_id(ctx, p))));
+            }
+        }
+    }
     if let Some(edited) = post.edited_at {
         note["updated"] = json!(crate::http::mastodon::entities::time(edited));
     }

@@ -59,13 +59,13 @@ fn document(ctx: &AppContext, p: Parts) -> Result<ActorDocument> {
         preferred_username: p.preferred_username,
         name: p.name,
         summary: p.summary,
-        url: parse(&p.page)?,
+        url: Some(parse(&p.page)?),
         inbox: parse(&format!("{}/inbox", p.id))?,
-        outbox: parse(&format!("{}/outbox", p.id))?,
+        outbox: Some(parse(&format!("{}/outbox", p.id))?),
         followers: collection("followers")?,
         following: None,
         featured: collection("featured")?,
-        endpoints: Endpoints { shared_inbox: parse(&urls::shared_inbox(&ctx.config))? },
+        endpoints: Some(Endpoints { shared_inbox: parse(&urls::shared_inbox(&ctx.config))? }),
         public_key: PublicKey { id: format!("{}#main-key", p.id), owner: p.id.clone(), public_key_pem: p.public_key_pem },
         id: p.id,
         manually_approves_followers: false,
@@ -168,7 +168,7 @@ impl Object for ApubPerson {
             display_name: json.name,
             bio_html: json.summary,
             inbox_url: json.inbox.to_string(),
-            shared_inbox_url: Some(json.endpoints.shared_inbox.to_string()),
+            shared_inbox_url: json.endpoints.map(|e| e.shared_inbox.to_string()),
             public_key: json.public_key.public_key_pem,
         };
         let row = actors::store_remote_person(data, remote).await?;
@@ -284,7 +284,7 @@ impl Object for ApubGroup {
                 (true, false) => "secret".into(),
             },
             inbox_url: json.inbox.to_string(),
-            shared_inbox_url: Some(json.endpoints.shared_inbox.to_string()),
+            shared_inbox_url: json.endpoints.map(|e| e.shared_inbox.to_string()),
             public_key: json.public_key.public_key_pem,
         };
         let group = actors::store_remote_group(data, remote).await?;

@@ -30,18 +30,22 @@ impl UrlVerifier for DomainPolicy {
     }
 }
 
-pub async fn build(ctx: &AppContext) -> Result<FedConfig> {
-    let settings = ctx.config.federation.clone();
-    let timeout = Duration::from_secs(10);
-    let client = reqwest13::Client::builder()
+/// An HTTP client for other servers: no redirects, bounded time, and (unless in the insecure
+/// test mode) no loopback or private addresses, checked at the moment of connecting.
+pub fn http_client(ctx: &AppContext, timeout: Duration) -> Result<reqwest13::Client> {
+    reqwest13::Client::builder()
         .redirect(reqwest13::redirect::Policy::none())
         .timeout(timeout)
         .connect_timeout(timeout)
-        // Checks every address at the moment of connecting (also after DNS changes).
-        .dns_resolver(ValidatingDnsResolver::new(Vec::new(), !settings.insecure))
+        .dns_resolver(ValidatingDnsResolver::new(Vec::new(), !ctx.config.federation.insecure))
         .user_agent(format!("Gilde/{} (+{})", env!("CARGO_PKG_VERSION"), ctx.config.base_url()))
         .build()
-        .map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))?;
+        .map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))
+}
+
+pub async fn build(ctx: &AppContext) -> Result<FedConfig> {
+    let settings = ctx.config.federation.clone();
+    let client = http_client(ctx, Duration::from_secs(10))?;
     let instance = InstanceActor::load(ctx).await?;
     FederationConfig::builder()
         .domain(ctx.config.domain.clone())

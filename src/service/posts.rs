@@ -458,6 +458,8 @@ pub struct RemotePostInput {
     pub public: bool,
     /// When it was written, as the sender says (never later than now).
     pub published: Option<chrono::NaiveDateTime>,
+    /// The ActivityPub ids of the people it mentions (local ones are told).
+    pub mentions: Vec<String>,
 }
 
 /// The local post with this ActivityPub id: a post of this instance (by its address) or a stored remote one.
@@ -467,6 +469,20 @@ fn post_by_ap_id(conn: &mut DbConn, config: &Config, ap_id: &str) -> Result<Opti
         return Ok(id.parse().ok().map(PostId).map(|id| db::posts::find(conn, id)).transpose()?.flatten());
     }
     Ok(db::posts::find_by_ap_id(conn, ap_id)?)
+}
+
+/// The local group a post belongs to, found by its ActivityPub id (for a reply that names only
+/// the post it answers, as Mastodon sends replies): its name, if the group is hosted here.
+pub async fn local_group_of(ctx: &AppContext, ap_id: &str) -> Result<Option<String>> {
+    let config = ctx.config.clone();
+    let ap_id = ap_id.to_string();
+    ctx.db
+        .read(move |conn| {
+            let Some(post) = post_by_ap_id(conn, &config, &ap_id)? else { return Ok(None) };
+            let Some(group) = post.group_id else { return Ok(None) };
+            Ok(db::groups::find(conn, group)?.filter(|g| g.domain.is_none()).map(|g| g.name))
+        })
+        .await
 }
 
 /// Stores a post that reached a group from another server. `hosted_here`: the post came to a
@@ -533,6 +549,15 @@ pub async fn receive_remote(ctx: &AppContext, input: RemotePostInput, hosted_her
             if let Some(parent) = &parent {
                 if parent.author_id != input.author {
                     notify_if_visible(conn, parent.author_id, &post, "reply")?;
+                }
+            }
+            let person_prefix = format!("{}/users/", config.base_url());
+            for mentioned in input.mentions.iter().take(50) {
+                let Some(name) = mentioned.strip_prefix(&person_prefix) else { continue };
+                let Some(person) = db::people::find_by_name(conn, name, None)? else { continue };
+                db::posts::add_mention(conn, post.id, person.id)?;
+                if parent.as_ref().is_none_or(|p| p.author_id != person.id) {
+                    notify_if_visible(conn, person.id, &post, "mention")?;
                 }
             }
             if hosted_here {

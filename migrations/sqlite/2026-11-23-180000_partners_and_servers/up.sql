@@ -7,7 +7,10 @@ CREATE TABLE servers (
     domain TEXT PRIMARY KEY,
     failing_since TIMESTAMP,
     dead_since TIMESTAMP,
-    last_success_at TIMESTAMP
+    last_success_at TIMESTAMP,
+    -- What the server runs (NodeInfo software.name), once known: whether it shows threads
+    -- with their replies (Gilde, Lemmy) or only top-level posts to group followers (Mastodon).
+    software TEXT
 );
 -- The server a delivery goes to (its domain), so that its waiting deliveries can be sent at
 -- once when a dead server shows it is back.

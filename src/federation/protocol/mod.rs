@@ -53,31 +53,37 @@ pub struct ActorDocument {
     pub kind: ActorKind,
     pub id: Url,
     pub preferred_username: String,
+    /// Absent or null for some servers.
+    #[serde(default, deserialize_with = "string_or_null")]
     pub name: String,
     /// HTML.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "string_or_null")]
     pub summary: String,
-    pub url: Url,
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "first_url")]
+    pub url: Option<Url>,
     pub inbox: Url,
-    pub outbox: Url,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outbox: Option<Url>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub followers: Option<Url>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub following: Option<Url>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub featured: Option<Url>,
-    pub endpoints: Endpoints,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoints: Option<Endpoints>,
     pub public_key: PublicKey,
     #[serde(default)]
     pub manually_approves_followers: bool,
     /// Absent means listed, as most servers send no such field.
     #[serde(default = "listed")]
     pub discoverable: bool,
-    /// A group's owners and moderators.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// A group's owners and moderators (one address or a list; Lemmy names a collection).
+    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "lenient_list")]
     pub attributed_to: Vec<Url>,
-    /// Custom profile fields (Mastodon's `PropertyValue`): department, expertise.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Custom profile fields (Mastodon's `PropertyValue`): department, expertise. Other kinds of
+    /// attachment are skipped when read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "lenient_list")]
     pub attachment: Vec<PropertyValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub published: Option<String>,
@@ -93,6 +99,33 @@ pub struct PropertyValue {
 
 fn listed() -> bool {
     true
+}
+
+fn string_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
+}
+
+/// One value or a list of them; items that do not parse are skipped (other servers add kinds
+/// Gilde does not read).
+fn lenient_list<'de, D: serde::Deserializer<'de>, T: serde::de::DeserializeOwned>(d: D) -> Result<Vec<T>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Array(items) => items.into_iter().filter_map(|v| serde_json::from_value(v).ok()).collect(),
+        Value::Null => Vec::new(),
+        one => serde_json::from_value(one).ok().into_iter().collect(),
+    })
+}
+
+/// A profile's `url`: a string, a Link object or a list of them; the first address is kept.
+fn first_url<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Url>, D::Error> {
+    fn url_of(v: &Value) -> Option<Url> {
+        match v {
+            Value::String(s) => Url::parse(s).ok(),
+            Value::Object(o) => o.get("href").and_then(Value::as_str).and_then(|s| Url::parse(s).ok()),
+            Value::Array(items) => items.iter().find_map(url_of),
+            _ => None,
+        }
+    }
+    Ok(url_of(&Value::deserialize(d)?))
 }
 
 /// An `OrderedCollection` (outbox, followers, featured): its size, and either its items or
@@ -160,4 +193,38 @@ pub struct OrderedCollectionPage {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     pub ordered_items: Vec<Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actor_documents_of_other_servers_are_read_leniently() {
+        // Shaped as Lemmy sends a community: attributedTo names a collection, no url, no name.
+        let lemmy = json!({
+            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+            "type": "Group", "id": "https://lemmy.example/c/wonen", "preferredUsername": "wonen",
+            "inbox": "https://lemmy.example/c/wonen/inbox", "outbox": "https://lemmy.example/c/wonen/outbox",
+            "attributedTo": "https://lemmy.example/c/wonen/moderators", "summary": null,
+            "publicKey": { "id": "https://lemmy.example/c/wonen#main-key", "owner": "https://lemmy.example/c/wonen", "publicKeyPem": "PEM" },
+            "endpoints": { "sharedInbox": "https://lemmy.example/inbox" }
+        });
+        let doc: ActorDocument = serde_json::from_value(lemmy).expect("a Lemmy community reads");
+        assert_eq!((doc.name.as_str(), doc.summary.as_str(), doc.url), ("", "", None));
+        assert_eq!(doc.attributed_to.len(), 1);
+        // A minimal actor (as a small Fedify server serves it): no outbox, no endpoints; a
+        // Misskey-style attachment list with an item Gilde does not read.
+        let minimal = json!({
+            "@context": "https://www.w3.org/ns/activitystreams", "type": "Person", "id": "https://peer.example/users/p",
+            "preferredUsername": "p", "inbox": "https://peer.example/users/p/inbox",
+            "url": [{ "type": "Link", "href": "https://peer.example/@p" }],
+            "attachment": [{ "type": "PropertyValue", "name": "Team", "value": "Wonen" }, { "type": "Image", "url": "x" }],
+            "publicKey": { "id": "https://peer.example/users/p#main-key", "owner": "https://peer.example/users/p", "publicKeyPem": "PEM" }
+        });
+        let doc: ActorDocument = serde_json::from_value(minimal).expect("a minimal actor reads");
+        assert_eq!(doc.url.map(|u| u.to_string()), Some("https://peer.example/@p".to_string()));
+        assert!(doc.outbox.is_none() && doc.endpoints.is_none());
+        assert_eq!(doc.attachment.len(), 1, "only the PropertyValue");
+    }
 }
