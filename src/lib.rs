@@ -70,6 +70,15 @@ pub async fn serve(ctx: AppContext, listener: tokio::net::TcpListener) -> Result
     // Trailing slashes are trimmed before routing: Mastodon accepts `/api/v1/instance/` too, and
     // clients rely on it.
     let federation = federation::setup::build(&ctx).await?;
+    if ctx.db.backend() == db::Backend::Sqlite {
+        // One process per SQLite database: claims of a previous run (killed, even with -9)
+        // are released at once, so its unfinished work resumes now. With PostgreSQL several
+        // processes share the queue, and a dead process's claims expire after two minutes.
+        let released = ctx.db.write(|conn| -> Result<_> { Ok(db::jobs::release_claims(conn)?) }).await?;
+        if released > 0 {
+            tracing::info!(jobs = released, "resuming work a previous run had started");
+        }
+    }
     let (shutdown, mut stop) = tokio::sync::watch::channel(false);
     jobs::spawn(federation.clone(), stop.clone());
     let app =

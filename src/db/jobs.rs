@@ -77,6 +77,14 @@ pub fn fail(conn: &mut DbConn, id: i64, error: &str, retry_at: Option<NaiveDateT
 }
 
 /// Jobs not yet done (for tests and the admin).
+/// Releases every claim: for a process starting on a database no other process uses (SQLite),
+/// whose previous run may have been killed while it held claims. Returns how many were held.
+pub fn release_claims(conn: &mut DbConn) -> DbResult<usize> {
+    Ok(diesel::update(jobs::table.filter(jobs::done_at.is_null()).filter(jobs::locked_until.is_not_null()))
+        .set(jobs::locked_until.eq(None::<NaiveDateTime>))
+        .execute(conn)?)
+}
+
 /// How many waiting jobs are due by `at`.
 pub fn due_by(conn: &mut DbConn, at: NaiveDateTime) -> DbResult<i64> {
     Ok(jobs::table.filter(jobs::done_at.is_null()).filter(jobs::run_at.le(at)).count().get_result(conn)?)
@@ -192,5 +200,48 @@ mod tests {
         all.sort_unstable();
         all.dedup();
         assert_eq!((total, all.len()), (200, 200), "every job taken exactly once");
+    }
+
+    #[test]
+    fn two_processes_claiming_at_once_never_take_the_same_job() {
+        // Two pools on one database, as two `gilde serve` processes: each claims and completes
+        // batches until nothing is left; every job runs exactly once.
+        let t = TestDatabase::new();
+        let first = Db::connect(&t.url, 2).expect("connect");
+        let second = Db::connect(&t.url, 2).expect("connect");
+        let now = crate::db::now();
+        first
+            .write_blocking(|c| -> DbResult<()> {
+                for n in 0..300 {
+                    enqueue(c, "deliver", &format!("{{\"n\":{n}}}"), now)?;
+                }
+                Ok(())
+            })
+            .expect("enqueue");
+        let work = |db: Db| {
+            std::thread::spawn(move || {
+                let mut ran = Vec::new();
+                loop {
+                    let now = crate::db::now();
+                    let batch = db.write_blocking(|c| claim(c, now, now + TimeDelta::minutes(2), 7)).expect("claim");
+                    if batch.is_empty() {
+                        return ran;
+                    }
+                    for job in batch {
+                        db.write_blocking(|c| complete(c, job.id)).expect("complete");
+                        ran.push(job.id);
+                    }
+                }
+            })
+        };
+        let (a, b) = (work(first.clone()), work(second));
+        let (mut ran_a, ran_b) = (a.join().expect("worker"), b.join().expect("worker"));
+        assert!(!ran_a.is_empty() && !ran_b.is_empty(), "both shared the work ({} and {})", ran_a.len(), ran_b.len());
+        ran_a.extend(ran_b);
+        let total = ran_a.len();
+        ran_a.sort_unstable();
+        ran_a.dedup();
+        assert_eq!((total, ran_a.len()), (300, 300), "each job ran exactly once");
+        assert_eq!(first.write_blocking(pending_count).expect("count"), 0);
     }
 }
