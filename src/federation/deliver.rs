@@ -60,7 +60,8 @@ pub async fn expand_effect(ctx: &AppContext, job_id: i64, effect: Effect) -> Res
         let inboxes = ctx
             .db
             .read(move |conn| -> Result<Vec<String>> {
-                let group = db::posts::find_any(conn, post)?.and_then(|p| p.group_id);
+                // Only replies are sent by software; threads go to everyone.
+                let group = db::posts::find_any(conn, post)?.filter(|p| p.in_reply_to_id.is_some()).and_then(|p| p.group_id);
                 match group {
                     Some(g) => Ok(db::memberships::remote_member_inboxes(conn, g)?),
                     None => Ok(Vec::new()),

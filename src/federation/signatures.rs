@@ -85,11 +85,7 @@ pub async fn requester(data: &Data<AppContext>, headers: &HeaderMap, method: &Me
         Some(pem) => (pem, true),
         None => (fetch_key(data, &key_url).await?, false),
     };
-    let check = |pem: &str| -> bool {
-        let Ok(key) = RsaPublicKey::from_public_key_pem(pem) else { return false };
-        let Ok(signature) = base64::engine::general_purpose::STANDARD.decode(unverified.signature()) else { return false };
-        key.verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(unverified.signing_string().as_bytes()), &signature).is_ok()
-    };
+    let check = |pem: &str| verifies(&unverified, pem);
     if check(&pem) {
         cache.put(&key_id, &pem);
         return Ok(Requester::Server(domain));
@@ -104,6 +100,38 @@ pub async fn requester(data: &Data<AppContext>, headers: &HeaderMap, method: &Me
         }
     }
     Err(invalid(format!("the signature does not verify with the key {key_id}")))
+}
+
+/// Does the parsed signature verify with this public key (RSA-SHA256)?
+fn verifies(unverified: &http_signature_normalization::verify::Unverified, pem: &str) -> bool {
+    let Ok(key) = RsaPublicKey::from_public_key_pem(pem) else { return false };
+    let Ok(signature) = base64::engine::general_purpose::STANDARD.decode(unverified.signature()) else { return false };
+    key.verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(unverified.signing_string().as_bytes()), &signature).is_ok()
+}
+
+/// Verifies a signed request against a known key, as a receiving server does: the signature
+/// (Mastodon's profile) and, when a body is given, its `Digest`. Returns the key id. For tools
+/// and benchmarks that stand in for other servers.
+pub fn verify_with_key(headers: &HeaderMap, method: &Method, path_and_query: &str, body: Option<&[u8]>, pem: &str) -> Result<String> {
+    let mut header_map = BTreeMap::new();
+    for (name, value) in headers {
+        if let Ok(value) = value.to_str() {
+            header_map.insert(name.to_string(), value.to_string());
+        }
+    }
+    let config = http_signature_normalization::Config::new().mastodon_compat().set_expiration(MAX_AGE);
+    let unverified = config.begin_verify(method.as_str(), path_and_query, header_map).map_err(invalid)?;
+    if !verifies(&unverified, pem) {
+        return Err(invalid("the signature does not verify"));
+    }
+    if let Some(body) = body {
+        let expected = format!("SHA-256={}", base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body)));
+        let digest = headers.get("digest").and_then(|d| d.to_str().ok()).unwrap_or("");
+        if !digest.split(',').any(|d| d.trim() == expected) {
+            return Err(invalid("the body does not match its digest"));
+        }
+    }
+    Ok(unverified.key_id().to_string())
 }
 
 /// Fetches the document a key id names (an actor with `publicKey`, or the key itself) and

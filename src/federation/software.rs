@@ -19,8 +19,7 @@ pub fn wants_replies(software: Option<&str>) -> bool {
 }
 
 /// Reads a server's NodeInfo `software.name` (lower case), or `None` if it cannot be read.
-async fn fetch_software(ctx: &AppContext, scheme: &str, domain: &str) -> Option<String> {
-    let client = super::setup::http_client(ctx, Duration::from_secs(5)).ok()?;
+async fn fetch_software(client: &reqwest13::Client, scheme: &str, domain: &str) -> Option<String> {
     let links: Value = client.get(format!("{scheme}://{domain}/.well-known/nodeinfo")).send().await.ok()?.json().await.ok()?;
     let href = links.get("links")?.as_array()?.iter().find_map(|l| {
         let rel = l.get("rel")?.as_str()?;
@@ -46,11 +45,16 @@ pub async fn learn(ctx: &AppContext, inboxes: Vec<url::Url>) -> Result<()> {
     let domains: Vec<String> = servers.iter().map(|(_, d)| d.clone()).collect();
     let lookup = domains.clone();
     let known = ctx.db.read(move |conn| -> Result<_> { Ok(db::servers::software_of(conn, &lookup)?) }).await?;
+    let mut client = None;
     for (scheme, domain) in servers {
         if known.iter().any(|(d, s)| *d == domain && s.is_some()) {
             continue;
         }
-        if let Some(software) = fetch_software(ctx, &scheme, &domain).await {
+        if client.is_none() {
+            client = Some(super::setup::http_client(ctx, Duration::from_secs(5))?);
+        }
+        let Some(client) = client.as_ref() else { continue };
+        if let Some(software) = fetch_software(client, &scheme, &domain).await {
             tracing::debug!(domain, software, "learned what a server runs");
             ctx.db.write(move |conn| -> Result<_> { Ok(db::servers::set_software(conn, &domain, &software)?) }).await?;
         }

@@ -17,7 +17,7 @@ use crate::service::effects::{self, Effect};
 /// How long a claimed job is reserved for its worker.
 const CLAIM: TimeDelta = TimeDelta::minutes(2);
 /// Jobs taken at once.
-const BATCH: i64 = 16;
+const BATCH: i64 = 32;
 /// After this many failed attempts a delivery is given up (about 11 days of retrying).
 pub const MAX_ATTEMPTS: i32 = 12;
 /// How often deliveries to a server marked dead are tried.
@@ -66,40 +66,73 @@ pub async fn run_due(fed: &FedConfig) -> Result<usize> {
         })
         .await?;
     let n = claimed.len();
+    // Deliveries to different servers run at once; one server's deliveries (and the effects)
+    // run one after another, in order, so a reply never overtakes its post.
+    let mut lanes: Vec<(Option<String>, Vec<ClaimedJob>)> = Vec::new();
     for job in claimed {
-        let id = job.id;
-        let attempts = job.attempts;
-        // The server a delivery goes to: its failures and successes mark it dead or alive.
-        let target = (job.kind == deliver::JOB_KIND)
-            .then(|| serde_json::from_str::<Delivery>(&job.payload).ok())
-            .flatten()
-            .and_then(|d| crate::service::actors::domain_of(&d.inbox));
-        match run(fed, job).await {
-            Ok(()) => {
-                if let Some(domain) = target {
-                    crate::service::actors::server_answered(ctx, &domain).await?;
-                }
-            }
-            Err(e) => {
-                tracing::info!(job = id, attempts, error = %e, cause = ?e.cause(), "job failed");
-                let message = e.cause().map_or_else(|| e.to_string(), |c| c.to_string());
-                let dead_after = TimeDelta::from_std(ctx.config.federation.dead_after).unwrap_or(TimeDelta::days(3));
-                ctx.db
-                    .write(move |conn| -> Result<_> {
-                        let now = db::now();
-                        let dead = match &target {
-                            Some(domain) => db::servers::record_failure(conn, domain, now, dead_after)?,
-                            None => false,
-                        };
-                        // A dead server is tried rarely; anything else with a growing backoff.
-                        let retry_at = (attempts < MAX_ATTEMPTS).then(|| now + if dead { DEAD_RETRY } else { backoff(attempts) });
-                        Ok(db::jobs::fail(conn, id, &message, retry_at)?)
-                    })
-                    .await?;
-            }
+        let target = target_of(&job);
+        match lanes.iter_mut().find(|(t, _)| *t == target) {
+            Some((_, jobs)) => jobs.push(job),
+            None => lanes.push((target, vec![job])),
         }
     }
+    let mut running = tokio::task::JoinSet::new();
+    for (_, jobs) in lanes {
+        let fed = fed.clone();
+        running.spawn(async move {
+            for job in jobs {
+                run_and_record(&fed, job).await?;
+            }
+            Ok::<(), Error>(())
+        });
+    }
+    while let Some(done) = running.join_next().await {
+        done.map_err(|e| Error::internal(format!("a job's task failed: {e}")))??;
+    }
     Ok(n)
+}
+
+/// The server a delivery job goes to (its domain); `None` for other jobs.
+fn target_of(job: &ClaimedJob) -> Option<String> {
+    (job.kind == deliver::JOB_KIND)
+        .then(|| serde_json::from_str::<Delivery>(&job.payload).ok())
+        .flatten()
+        .and_then(|d| crate::service::actors::domain_of(&d.inbox))
+}
+
+/// Runs one job and records how it went: done, or failed with a retry time (and, for a
+/// delivery, what that says about the server it goes to).
+async fn run_and_record(fed: &FedConfig, job: ClaimedJob) -> Result<()> {
+    let ctx: &AppContext = fed;
+    let id = job.id;
+    let attempts = job.attempts;
+    // The server a delivery goes to: its failures and successes mark it dead or alive.
+    let target = target_of(&job);
+    match run(fed, job).await {
+        Ok(()) => {
+            if let Some(domain) = target {
+                crate::service::actors::server_answered(ctx, &domain).await?;
+            }
+        }
+        Err(e) => {
+            tracing::info!(job = id, attempts, error = %e, cause = ?e.cause(), "job failed");
+            let message = e.cause().map_or_else(|| e.to_string(), |c| c.to_string());
+            let dead_after = TimeDelta::from_std(ctx.config.federation.dead_after).unwrap_or(TimeDelta::days(3));
+            ctx.db
+                .write(move |conn| -> Result<_> {
+                    let now = db::now();
+                    let dead = match &target {
+                        Some(domain) => db::servers::record_failure(conn, domain, now, dead_after)?,
+                        None => false,
+                    };
+                    // A dead server is tried rarely; anything else with a growing backoff.
+                    let retry_at = (attempts < MAX_ATTEMPTS).then(|| now + if dead { DEAD_RETRY } else { backoff(attempts) });
+                    Ok(db::jobs::fail(conn, id, &message, retry_at)?)
+                })
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 async fn run(fed: &FedConfig, job: ClaimedJob) -> Result<()> {

@@ -1,0 +1,315 @@
+//! Federation benchmark: fan-out of one post to a group's remote followers, and ingestion of
+//! signed incoming activities. Run it built with optimisations:
+//!
+//!     cargo run --release -p federation-tests --bin federation-bench [-- FOLLOWERS SERVERS POSTS]
+//!
+//! (defaults 10000 500 400). One Gilde instance runs in this process (SQLite in a temporary
+//! folder, or PostgreSQL when `GILDE_TEST_DATABASE_URL` is set). A receiving server, also in
+//! this process, stands in for the other servers: it listens on SERVERS loopback ports
+//! (`localhost:PORT` is one server each) and verifies every delivery's HTTP signature and
+//! digest with the group's public key, as a real server would.
+//!
+//! Fan-out: FOLLOWERS remote people, spread evenly over the SERVERS, are members of a public
+//! group; one post is written; the clock runs until every server has a verified delivery
+//! (one per shared inbox, not one per follower).
+//!
+//! Ingestion: POSTS signed `Create`s from members of another group (on 10 servers) are sent to
+//! the instance's inbox, 16 at a time; the clock runs until all are accepted (202). The senders
+//! sign in this process too, so the figure includes their RSA signing on the same cores.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use activitypub_federation::activity_sending::SendActivityTask;
+use activitypub_federation::config::Data;
+use activitypub_federation::traits::Activity;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use gilde::db::testing::TestDatabase;
+use gilde::federation::objects::ApubPerson;
+use gilde::service::groups::NewGroupInput;
+use gilde::service::posts::NewPostInput;
+use gilde::service::{Scope, Visibility};
+use serde_json::{json, Value};
+use url::Url;
+
+#[derive(Clone)]
+struct Receiver {
+    group_key: Arc<tokio::sync::OnceCell<String>>,
+    verified: Arc<AtomicUsize>,
+    refused: Arc<AtomicUsize>,
+    done: Arc<tokio::sync::Notify>,
+}
+
+async fn inbox(State(r): State<Receiver>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let Some(pem) = r.group_key.get() else { return StatusCode::SERVICE_UNAVAILABLE };
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    match gilde::federation::signatures::verify_with_key(&headers, &method, path, Some(&body), pem) {
+        Ok(_) => {
+            r.verified.fetch_add(1, Ordering::SeqCst);
+            r.done.notify_one();
+            StatusCode::ACCEPTED
+        }
+        Err(_) => {
+            r.refused.fetch_add(1, Ordering::SeqCst);
+            StatusCode::UNAUTHORIZED
+        }
+    }
+}
+
+fn arg(n: usize, default: usize) -> usize {
+    std::env::args().nth(n).and_then(|a| a.parse().ok()).unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_writer(std::io::stderr).init();
+    let followers = arg(1, 10_000);
+    let servers = arg(2, 500).max(1);
+    let posts = arg(3, 400);
+
+    // The instance under test.
+    let database = TestDatabase::new();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let domain = format!("localhost:{}", listener.local_addr().expect("addr").port());
+    let mut config = gilde::Config::for_tests(&domain, database.dir(), database.url.clone());
+    config.db_pool_size = 8;
+    let backend = if matches!(database.url, gilde::config::DatabaseUrl::Postgres(_)) { "PostgreSQL" } else { "SQLite" };
+    let instance = gilde::start(config, listener).await.expect("start");
+    let ctx = instance.ctx.clone();
+
+    // The receiving servers.
+    let receiver = Receiver { group_key: Arc::default(), verified: Arc::default(), refused: Arc::default(), done: Arc::default() };
+    let app = axum::Router::new().route("/inbox", axum::routing::post(inbox)).with_state(receiver.clone());
+    let mut ports = Vec::new();
+    for _ in 0..servers {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a receiver");
+        ports.push(l.local_addr().expect("addr").port());
+        let app = app.clone();
+        tokio::spawn(async move { axum::serve(l, app).await });
+    }
+
+    // A public federated group whose members are FOLLOWERS people on the SERVERS.
+    let owner = gilde::service::people::create_account(
+        &ctx,
+        gilde::service::people::NewAccount {
+            username: "anna".into(),
+            password: "correct horse battery".into(),
+            display_name: None,
+            is_admin: false,
+        },
+    )
+    .await
+    .expect("owner");
+    let owner = gilde::service::Actor { person_id: owner.id, is_admin: false };
+    let new_group = |name: &str| NewGroupInput {
+        name: name.into(),
+        display_name: name.into(),
+        note: String::new(),
+        scope: Scope::Federated,
+        visibility: Visibility::Public,
+        announcements_only: false,
+    };
+    let group = gilde::service::groups::create(&ctx, &owner, new_group("groot")).await.expect("group").group;
+    let found = gilde::service::actors::local_group(&ctx, "groot").await.expect("group keys");
+    receiver.group_key.set(found.group.public_key.clone().expect("key")).expect("once");
+    let seeded = Instant::now();
+    let ports2 = ports.clone();
+    let group_id = group.id;
+    ctx.db
+        .write(move |conn| -> gilde::Result<()> {
+            for i in 0..followers {
+                let port = ports2[i % ports2.len()];
+                let remote = gilde::db::people::RemotePerson {
+                    ap_id: format!("http://localhost:{port}/users/f{i}"),
+                    username: format!("f{i}"),
+                    domain: format!("localhost:{port}"),
+                    display_name: format!("Follower {i}"),
+                    bio_html: String::new(),
+                    inbox_url: format!("http://localhost:{port}/users/f{i}/inbox"),
+                    shared_inbox_url: Some(format!("http://localhost:{port}/inbox")),
+                    public_key: String::new(),
+                };
+                let person = gilde::db::people::upsert_remote(conn, &remote)?;
+                gilde::db::memberships::put(conn, group_id, person.id, "member", "active", None)?;
+            }
+            Ok(())
+        })
+        .await
+        .expect("seed followers");
+    eprintln!("seeded {followers} followers on {servers} servers in {:.1?}", seeded.elapsed());
+
+    // Fan-out.
+    let started = Instant::now();
+    gilde::service::posts::create(
+        &ctx,
+        &owner,
+        NewPostInput { text: "Eén bericht voor iedereen".into(), group_id: Some(group.id), ..Default::default() },
+    )
+    .await
+    .expect("post");
+    while receiver.verified.load(Ordering::SeqCst) < servers {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(1), receiver.done.notified()).await;
+        assert!(started.elapsed().as_secs() < 600, "the fan-out did not finish in 10 minutes");
+    }
+    let fan_out = started.elapsed();
+    let refused = receiver.refused.load(Ordering::SeqCst);
+    assert_eq!(refused, 0, "every delivery must verify");
+
+    // Ingestion: members of a second group (10 servers, 5 people each) post to it.
+    let small = gilde::service::groups::create(&ctx, &owner, new_group("klein")).await.expect("group").group;
+    let mut senders = Vec::new();
+    for i in 0..50 {
+        let port = ports[i % 10.min(ports.len())];
+        let keys = tokio::task::spawn_blocking(gilde::keys::generate).await.expect("keys").expect("keys");
+        let remote = gilde::db::people::RemotePerson {
+            ap_id: format!("http://localhost:{port}/users/s{i}"),
+            username: format!("s{i}"),
+            domain: format!("localhost:{port}"),
+            display_name: format!("Sender {i}"),
+            bio_html: String::new(),
+            inbox_url: format!("http://localhost:{port}/users/s{i}/inbox"),
+            shared_inbox_url: Some(format!("http://localhost:{port}/inbox")),
+            public_key: keys.public_pem.clone(),
+        };
+        let small_id = small.id;
+        let mut person = ctx
+            .db
+            .write(move |conn| -> gilde::Result<_> {
+                let person = gilde::db::people::upsert_remote(conn, &remote)?;
+                gilde::db::memberships::put(conn, small_id, person.id, "member", "active", None)?;
+                Ok(person)
+            })
+            .await
+            .expect("sender");
+        person.private_key = Some(keys.private_pem);
+        senders.push(ApubPerson::new(&ctx, person).expect("actor"));
+    }
+    // The senders' side: a federation configuration of their own (the library sends nothing to
+    // its own domain).
+    let fed = activitypub_federation::config::FederationConfig::builder()
+        .domain(format!("localhost:{}", ports[0]))
+        .app_data(ctx.clone())
+        .debug(true)
+        .http_signature_compat(true)
+        .build()
+        .await
+        .expect("sender configuration");
+    let group_url = format!("http://{domain}/groups/klein");
+    let inbox_url: Url = format!("http://{domain}/inbox").parse().expect("inbox");
+    let senders = Arc::new(senders);
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        let (senders, next, fed, group_url, inbox_url) = (senders.clone(), next.clone(), fed.clone(), group_url.clone(), inbox_url.clone());
+        workers.spawn(async move {
+            let data: Data<gilde::AppContext> = fed.to_request_data();
+            loop {
+                let n = next.fetch_add(1, Ordering::SeqCst);
+                if n >= posts {
+                    return;
+                }
+                let sender = &senders[n % senders.len()];
+                let actor = sender.row.ap_id.clone().expect("ap id");
+                let note_id = format!("{actor}/notes/{n}");
+                let activity = RawActivity {
+                    id: format!("{note_id}/create").parse().expect("id"),
+                    actor: actor.parse().expect("actor"),
+                    json: json!({
+                    "@context": "https://www.w3.org/ns/activitystreams",
+                    "type": "Create", "id": format!("{note_id}/create"), "actor": actor,
+                    "to": [group_url], "audience": group_url,
+                    "object": { "type": "Note", "id": note_id, "attributedTo": actor, "audience": group_url,
+                        "to": [group_url], "content": format!("<p>inkomend-{n}</p>") },
+                    }),
+                };
+                let tasks = SendActivityTask::prepare(&activity, sender, vec![inbox_url.clone()], &data).await.expect("prepare");
+                for task in tasks {
+                    task.sign_and_send(&data).await.expect("send");
+                }
+            }
+        });
+    }
+    while workers.join_next().await.is_some() {}
+    let ingestion = started.elapsed();
+    let stored = ctx.db.read(|conn| gilde::db::posts::count_containing(conn, "inkomend-")).await.expect("count");
+    assert_eq!(stored as usize, posts, "every activity was stored");
+
+    // The signing library's own rate on this machine, for comparison with `openssl speed rsa2048`.
+    let (sign_rate, verify_rate) = tokio::task::spawn_blocking(rsa_rates).await.expect("rsa");
+    println!("backend: {backend}");
+    println!("rsa crate (used by activitypub_federation), one core: {sign_rate:.0} signs/s, {verify_rate:.0} verifies/s");
+    println!(
+        "fan-out: 1 post to {followers} followers on {servers} servers: {servers} deliveries in {:.2} s = {:.0} deliveries/s (each signed, sent and verified)",
+        fan_out.as_secs_f64(),
+        servers as f64 / fan_out.as_secs_f64()
+    );
+    println!(
+        "ingestion: {posts} signed Creates accepted in {:.2} s = {:.0} activities/s (16 senders, signing in the same process)",
+        ingestion.as_secs_f64(),
+        posts as f64 / ingestion.as_secs_f64()
+    );
+    instance.stop().await.expect("stop");
+}
+
+/// An activity given as JSON, for the library's sender.
+#[derive(Debug)]
+struct RawActivity {
+    id: Url,
+    actor: Url,
+    json: Value,
+}
+
+impl serde::Serialize for RawActivity {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.json.serialize(s)
+    }
+}
+
+#[async_trait::async_trait]
+impl Activity for RawActivity {
+    type DataType = gilde::AppContext;
+    type Error = gilde::Error;
+    fn id(&self) -> &Url {
+        &self.id
+    }
+    fn actor(&self) -> &Url {
+        &self.actor
+    }
+    async fn verify(&self, _data: &Data<gilde::AppContext>) -> gilde::Result<()> {
+        Ok(())
+    }
+    async fn receive(self, _data: &Data<gilde::AppContext>) -> gilde::Result<()> {
+        Ok(())
+    }
+}
+
+/// Signs and verifies with the `rsa` crate (as the federation library does) for two seconds
+/// each; returns the rates per second on one core.
+fn rsa_rates() -> (f64, f64) {
+    use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
+    use rsa::{Pkcs1v15Sign, RsaPrivateKey, RsaPublicKey};
+    use sha2::{Digest, Sha256};
+    let keys = gilde::keys::generate().expect("keys");
+    let private = RsaPrivateKey::from_pkcs8_pem(&keys.private_pem).expect("private key");
+    let public = RsaPublicKey::from_public_key_pem(&keys.public_pem).expect("public key");
+    let digest = Sha256::digest(b"(request-target): post /inbox");
+    let started = Instant::now();
+    let mut signs = 0;
+    let mut signature = Vec::new();
+    while started.elapsed().as_secs_f64() < 2.0 {
+        signature = private.sign(Pkcs1v15Sign::new::<Sha256>(), &digest).expect("sign");
+        signs += 1;
+    }
+    let sign_rate = signs as f64 / started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let mut verifies = 0;
+    while started.elapsed().as_secs_f64() < 2.0 {
+        public.verify(Pkcs1v15Sign::new::<Sha256>(), &digest, &signature).expect("verify");
+        verifies += 1;
+    }
+    (sign_rate, verifies as f64 / started.elapsed().as_secs_f64())
+}
