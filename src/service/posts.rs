@@ -100,6 +100,32 @@ pub async fn create(ctx: &AppContext, actor: &Actor, input: NewPostInput) -> Res
     Ok(view)
 }
 
+/// The group a new post (not a reply, no group given) mentions, for apps that know nothing of
+/// groups: `@name` for a group here, `@name@domain` for one elsewhere (a person of that name
+/// comes first). A group the author may not see is refused as unknown; more than one group is
+/// refused, so nothing is published where the author did not mean it.
+fn group_by_mention(conn: &mut DbConn, actor: &Actor, text: &str, config: &Config) -> Result<Option<GroupId>> {
+    let mut found: Vec<GroupId> = Vec::new();
+    for MentionRef { name, domain } in text::mentions(text) {
+        let name = name.to_ascii_lowercase();
+        let domain = domain.map(|d| d.to_ascii_lowercase()).filter(|d| *d != config.domain.to_ascii_lowercase());
+        if db::people::find_by_name(conn, &name, domain.as_deref())?.is_some() {
+            continue;
+        }
+        let Some(group) = db::groups::find_by_name(conn, &name, domain.as_deref())? else { continue };
+        // "Not found" for a group the author may not know of.
+        load_group(conn, actor, group.id)?;
+        if !found.contains(&group.id) {
+            found.push(group.id);
+        }
+    }
+    match found.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(*one)),
+        _ => Err(Error::invalid("one_group_only", "A post goes to one group: mention only one group.").with_field("status")),
+    }
+}
+
 async fn create_in_transaction(ctx: &AppContext, actor: &Actor, input: NewPostInput) -> Result<PostView> {
     let config = ctx.config.clone();
     let text = check_text(&input.text, &config)?;
@@ -129,7 +155,9 @@ async fn create_in_transaction(ctx: &AppContext, actor: &Actor, input: NewPostIn
                     )
                 }
                 (Some(p), _) => p.group_id,
-                (None, g) => g,
+                (None, Some(g)) => Some(g),
+                // As in Mastodon apps: a post that mentions a group starts a thread in it.
+                (None, None) => group_by_mention(conn, &actor, &text, &config)?,
             };
             let visibility = if let Some(group_id) = group_id {
                 let (group, membership, _) = load_group(conn, &actor, group_id)?;

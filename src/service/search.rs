@@ -10,6 +10,8 @@ use crate::error::{Error, Result};
 pub enum SearchKind {
     All,
     People,
+    /// People and groups: what Mastodon apps call accounts.
+    Accounts,
     Groups,
     Posts,
 }
@@ -34,14 +36,14 @@ pub async fn search(ctx: &AppContext, actor: &Actor, query: &str, kind: SearchKi
         .read(move |conn| {
             let me = actor.person_id;
             let name = query.trim_start_matches(['@', '!']).to_string();
-            let people = if matches!(kind, SearchKind::All | SearchKind::People) {
+            let people = if matches!(kind, SearchKind::All | SearchKind::People | SearchKind::Accounts) {
                 let filter = DirectoryFilter { name: Some(name.clone()), ..Default::default() };
                 let found = db::people::directory(conn, &filter, page.limit, offset)?;
                 views::people(conn, found)?
             } else {
                 Vec::new()
             };
-            let groups = if matches!(kind, SearchKind::All | SearchKind::Groups) {
+            let groups = if matches!(kind, SearchKind::All | SearchKind::Groups | SearchKind::Accounts) {
                 let mut found = db::groups::discoverable(conn, Some(&name), page.limit, offset)?;
                 if offset == 0 {
                     found.extend(db::groups::secret_of_member_matching(conn, me, &name, page.limit)?);

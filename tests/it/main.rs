@@ -6,5 +6,6 @@ mod cli;
 mod clients;
 mod common;
 mod discovery;
+mod group_accounts;
 mod groups_api;
 mod openapi;

@@ -6,7 +6,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::entities::{self, Account, Relationship, Status, Urls};
+use super::entities::{self, Account, AccountRef, Relationship, Status, Urls};
 use crate::context::AppContext;
 use crate::db::people::DirectoryFilter;
 use crate::db::PersonId;
@@ -16,6 +16,7 @@ use crate::http::paging::{link_header, PageQuery};
 use crate::http::parse_id;
 use crate::service::people::{self, ProfileUpdate};
 use crate::service::posts::{self, Stream};
+use crate::service::{groups, membership};
 
 pub async fn verify_credentials(State(ctx): State<AppContext>, auth: Auth) -> ApiResult<Json<Value>> {
     auth.require("read:accounts")?;
@@ -55,9 +56,13 @@ pub async fn update_credentials(
     Ok(Json(entities::credential_account(&Urls(&ctx.config), &view, auth.actor.is_admin, locale)))
 }
 
-pub async fn show(State(ctx): State<AppContext>, _auth: Auth, Path(id): Path<String>) -> ApiResult<Json<Account>> {
-    let view = people::get(&ctx, PersonId(parse_id(&id)?)).await?;
-    Ok(Json(entities::account(&Urls(&ctx.config), &view)))
+pub async fn show(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<Account>> {
+    let urls = Urls(&ctx.config);
+    match AccountRef::from_id(parse_id(&id)?) {
+        AccountRef::Person(id) => Ok(Json(entities::account(&urls, &people::get(&ctx, id).await?))),
+        // A group the viewer may not see is "not found", as every other door says.
+        AccountRef::Group(id) => Ok(Json(entities::group_account(&urls, &groups::get(&ctx, &auth.actor, id).await?))),
+    }
 }
 
 #[derive(Deserialize)]
@@ -65,22 +70,36 @@ pub struct LookupQuery {
     acct: String,
 }
 
-/// A person by `name` or `name@domain`; a person of another instance is fetched from it.
+/// A person or a group by `name` or `name@domain`; one of another instance is fetched from it
+/// (a person first, then a group, as the address may name either).
 pub async fn lookup(
     State(ctx): State<AppContext>,
     State(fed): State<crate::federation::FedConfig>,
-    _auth: Auth,
+    auth: Auth,
     Query(q): Query<LookupQuery>,
 ) -> ApiResult<Json<Account>> {
-    let view = match people::lookup(&ctx, &q.acct).await {
-        Ok(view) => view,
-        Err(e) if e.kind() == crate::ErrorKind::NotFound && people::split_acct(&q.acct, &ctx.config.domain).1.is_some() => {
-            let person = crate::federation::resolve::person(&fed, &q.acct).await?;
-            people::get(&ctx, person.id).await?
-        }
+    let urls = Urls(&ctx.config);
+    let person_error = match people::lookup(&ctx, &q.acct).await {
+        Ok(view) => return Ok(Json(entities::account(&urls, &view))),
+        Err(e) if e.kind() == crate::ErrorKind::NotFound => e,
         Err(e) => return Err(e.into()),
     };
-    Ok(Json(entities::account(&Urls(&ctx.config), &view)))
+    match groups::lookup(&ctx, &auth.actor, &q.acct).await {
+        Ok(view) => return Ok(Json(entities::group_account(&urls, &view))),
+        Err(e) if e.kind() == crate::ErrorKind::NotFound => {}
+        Err(e) => return Err(e.into()),
+    }
+    if people::split_acct(&q.acct, &ctx.config.domain).1.is_none() {
+        return Err(person_error.into());
+    }
+    match crate::federation::resolve::person(&fed, &q.acct).await {
+        Ok(person) => Ok(Json(entities::account(&urls, &people::get(&ctx, person.id).await?))),
+        Err(e) if e.kind() == crate::ErrorKind::NotFound => {
+            let group = crate::federation::resolve::group(&fed, &q.acct).await.map_err(|_| e)?;
+            Ok(Json(entities::group_account(&urls, &groups::get(&ctx, &auth.actor, group.id).await?)))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Deserialize)]
@@ -91,9 +110,22 @@ pub struct IdsQuery {
 
 pub async fn relationships(State(ctx): State<AppContext>, auth: Auth, Query(q): Query<IdsQuery>) -> ApiResult<Json<Vec<Relationship>>> {
     auth.require("read:follows")?;
-    let ids = q.ids.iter().take(100).filter_map(|i| i.parse().ok().map(PersonId)).collect();
-    let rels = people::relationships(&ctx, &auth.actor, ids).await?;
-    Ok(Json(rels.iter().map(entities::relationship).collect()))
+    let refs: Vec<AccountRef> = q.ids.iter().take(100).filter_map(|i| i.parse().ok()).map(AccountRef::from_id).collect();
+    let person_ids = refs.iter().filter_map(|r| if let AccountRef::Person(p) = r { Some(*p) } else { None }).collect();
+    let people_rels = people::relationships(&ctx, &auth.actor, person_ids).await?;
+    let mut out = Vec::new();
+    for r in refs {
+        match r {
+            AccountRef::Person(id) => out.extend(people_rels.iter().filter(|rel| rel.id == id).map(entities::relationship)),
+            // Groups the viewer may not see are left out, as unknown accounts are.
+            AccountRef::Group(id) => {
+                if let Ok(view) = groups::get(&ctx, &auth.actor, id).await {
+                    out.push(entities::group_relationship(&view));
+                }
+            }
+        }
+    }
+    Ok(Json(out))
 }
 
 pub async fn statuses(
@@ -103,8 +135,13 @@ pub async fn statuses(
     Query(q): Query<PageQuery>,
 ) -> ApiResult<(HeaderMap, Json<Vec<Status>>)> {
     auth.require("read:statuses")?;
-    let id = PersonId(parse_id(&id)?);
-    let views = posts::stream(&ctx, &auth.actor, Stream::Author(id), q.page(20, 40)?).await?;
+    let raw = parse_id(&id)?;
+    // A group account's statuses are the group's stream (members only for private groups).
+    let stream = match AccountRef::from_id(raw) {
+        AccountRef::Person(id) => Stream::Author(id),
+        AccountRef::Group(id) => Stream::Group(id),
+    };
+    let views = posts::stream(&ctx, &auth.actor, stream, q.page(20, 40)?).await?;
     let urls = Urls(&ctx.config);
     let ids: Vec<i64> = views.iter().map(|v| v.post.id.0).collect();
     let link = link_header(&format!("{}/api/v1/accounts/{id}/statuses", ctx.config.base_url()), &ids);
@@ -116,18 +153,29 @@ async fn relationship_after(ctx: &AppContext, auth: &Auth, id: PersonId) -> ApiR
     Ok(Json(entities::relationship(&rels[0])))
 }
 
+/// Following a person, or joining a group (a public one at once; a private one is a request,
+/// shown as `requested` until a moderator decides).
 pub async fn follow(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<Relationship>> {
     auth.require("write:follows")?;
-    let id = PersonId(parse_id(&id)?);
-    people::follow(&ctx, &auth.actor, id).await?;
-    relationship_after(&ctx, &auth, id).await
+    match AccountRef::from_id(parse_id(&id)?) {
+        AccountRef::Person(id) => {
+            people::follow(&ctx, &auth.actor, id).await?;
+            relationship_after(&ctx, &auth, id).await
+        }
+        AccountRef::Group(id) => Ok(Json(entities::group_relationship(&membership::join(&ctx, &auth.actor, id).await?))),
+    }
 }
 
+/// Unfollowing a person, or leaving a group (or withdrawing the request).
 pub async fn unfollow(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<Relationship>> {
     auth.require("write:follows")?;
-    let id = PersonId(parse_id(&id)?);
-    people::unfollow(&ctx, &auth.actor, id).await?;
-    relationship_after(&ctx, &auth, id).await
+    match AccountRef::from_id(parse_id(&id)?) {
+        AccountRef::Person(id) => {
+            people::unfollow(&ctx, &auth.actor, id).await?;
+            relationship_after(&ctx, &auth, id).await
+        }
+        AccountRef::Group(id) => Ok(Json(entities::group_relationship(&membership::leave(&ctx, &auth.actor, id).await?))),
+    }
 }
 
 #[derive(Deserialize)]

@@ -125,6 +125,87 @@ pub fn account(urls: &Urls<'_>, v: &PersonView) -> Account {
     }
 }
 
+/// Groups are accounts too (`group: true`), for Mastodon apps that know nothing of the groups
+/// extension. Their account ids live far above any person's id (and below 2^53, so apps
+/// written in JavaScript keep them exact): account id = `GROUP_ACCOUNT_BASE` + group id.
+pub const GROUP_ACCOUNT_BASE: i64 = 1 << 50;
+
+/// What an account id of the client API names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountRef {
+    Person(crate::db::PersonId),
+    Group(crate::db::GroupId),
+}
+
+impl AccountRef {
+    pub fn from_id(id: i64) -> AccountRef {
+        if id >= GROUP_ACCOUNT_BASE {
+            AccountRef::Group(crate::db::GroupId(id - GROUP_ACCOUNT_BASE))
+        } else {
+            AccountRef::Person(crate::db::PersonId(id))
+        }
+    }
+}
+
+pub fn group_account_id(group: crate::db::GroupId) -> String {
+    (GROUP_ACCOUNT_BASE + group.0).to_string()
+}
+
+/// A group as a Mastodon account: its address as `acct`, its description as `note`, `locked`
+/// for private and secret groups, its members as followers.
+pub fn group_account(urls: &Urls<'_>, v: &GroupView) -> Account {
+    let g = group(urls, v);
+    Account {
+        id: group_account_id(v.group.id),
+        username: v.group.name.clone(),
+        acct: g.acct,
+        display_name: g.display_name,
+        locked: g.locked,
+        bot: false,
+        discoverable: v.group.visibility != "secret" && v.group.scope == "federated",
+        indexable: false,
+        group: true,
+        created_at: time(v.group.created_at.date().and_hms_opt(0, 0, 0).unwrap_or(v.group.created_at)),
+        note: g.note,
+        url: g.url,
+        uri: g.uri,
+        avatar: urls.avatar(),
+        avatar_static: urls.avatar(),
+        header: urls.header(),
+        header_static: urls.header(),
+        followers_count: v.members_count,
+        following_count: 0,
+        statuses_count: 0,
+        last_status_at: None,
+        emojis: Vec::new(),
+        fields: Vec::new(),
+        department: String::new(),
+        expertise: Vec::new(),
+    }
+}
+
+/// The viewer's relationship with a group account: following = a member, requested = asked.
+pub fn group_relationship(v: &GroupView) -> Relationship {
+    let state = v.membership.as_ref().map(|m| m.state.as_str());
+    Relationship {
+        id: group_account_id(v.group.id),
+        following: state == Some("active"),
+        showing_reblogs: true,
+        notifying: false,
+        languages: None,
+        followed_by: false,
+        blocking: false,
+        blocked_by: state == Some("banned"),
+        muting: false,
+        muting_notifications: false,
+        requested: state == Some("pending"),
+        requested_by: false,
+        domain_blocking: false,
+        endorsed: false,
+        note: String::new(),
+    }
+}
+
 /// The signed-in person's own account, with `source` for editing and `role`.
 pub fn credential_account(urls: &Urls<'_>, v: &PersonView, is_admin: bool, locale: Option<String>) -> Value {
     let mut value = serde_json::to_value(account(urls, v)).unwrap_or(Value::Null);

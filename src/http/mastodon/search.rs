@@ -34,7 +34,8 @@ pub async fn search(
     auth.require("read:search")?;
     let kind = match q.kind.as_deref() {
         None | Some("") => SearchKind::All,
-        Some("accounts") => SearchKind::People,
+        // People and groups (as accounts).
+        Some("accounts") => SearchKind::Accounts,
         Some("statuses") => SearchKind::Posts,
         Some("groups") => SearchKind::Groups,
         Some("hashtags") => return Ok(Json(json!({ "accounts": [], "statuses": [], "hashtags": [], "groups": [] }))),
@@ -50,18 +51,18 @@ pub async fn search(
     if q.resolve == Some(true) && offset == 0 {
         // What another server holds comes first; a failed lookup just finds nothing there.
         match resolve::resolve(&fed, &q.q).await {
-            Ok(Some(Resolved::Person(p))) if kind != SearchKind::Posts && kind != SearchKind::Groups => {
+            Ok(Some(Resolved::Person(p))) if matches!(kind, SearchKind::All | SearchKind::People | SearchKind::Accounts) => {
                 let view = people::get(&ctx, p.id).await?;
                 found.people.retain(|v| v.person.id != view.person.id);
                 found.people.insert(0, view);
             }
-            Ok(Some(Resolved::Group(g))) if kind != SearchKind::Posts && kind != SearchKind::People => {
+            Ok(Some(Resolved::Group(g))) if matches!(kind, SearchKind::All | SearchKind::Groups | SearchKind::Accounts) => {
                 if let Ok(view) = groups::get(&ctx, &auth.actor, g.id).await {
                     found.groups.retain(|v| v.group.id != view.group.id);
                     found.groups.insert(0, view);
                 }
             }
-            Ok(Some(Resolved::Post(id))) if kind != SearchKind::People && kind != SearchKind::Groups => {
+            Ok(Some(Resolved::Post(id))) if matches!(kind, SearchKind::All | SearchKind::Posts) => {
                 if let Ok(view) = posts::get(&ctx, &auth.actor, id).await {
                     found.posts.retain(|v| v.post.id != view.post.id);
                     found.posts.insert(0, view);
@@ -72,8 +73,13 @@ pub async fn search(
         }
     }
     let urls = Urls(&ctx.config);
+    // Groups are accounts too (`group: true`), for apps that know nothing of groups.
+    let mut accounts: Vec<entities::Account> = found.people.iter().map(|v| entities::account(&urls, v)).collect();
+    if kind != SearchKind::Posts {
+        accounts.extend(found.groups.iter().map(|v| entities::group_account(&urls, v)));
+    }
     Ok(Json(json!({
-        "accounts": found.people.iter().map(|v| entities::account(&urls, v)).collect::<Vec<_>>(),
+        "accounts": accounts,
         "statuses": found.posts.iter().map(|v| entities::status(&urls, v)).collect::<Vec<_>>(),
         "hashtags": [],
         "groups": found.groups.iter().map(|v| entities::group(&urls, v)).collect::<Vec<_>>(),
