@@ -190,6 +190,50 @@ pub async fn decide_request(ctx: &AppContext, actor: &Actor, group_id: GroupId, 
     Ok(())
 }
 
+/// People waiting for the actor to decide on their request to join (in any group the actor
+/// moderates), newest first; each person once. Mastodon apps show them as follow requests.
+pub async fn requests_to_decide(ctx: &AppContext, actor: &Actor, limit: i64) -> Result<Vec<PersonView>> {
+    let actor = *actor;
+    ctx.db
+        .read(move |conn| {
+            let page = db::Page { limit: limit.clamp(1, 80) * 4, ..Default::default() };
+            let mut ids: Vec<PersonId> = Vec::new();
+            for m in db::memberships::pending_for_moderator(conn, actor.person_id, page)? {
+                if !ids.contains(&m.person_id) && ids.len() < limit.clamp(1, 80) as usize {
+                    ids.push(m.person_id);
+                }
+            }
+            let mut people = views::people_by_ids(conn, &ids)?;
+            people.sort_by_key(|p| ids.iter().position(|id| *id == p.person.id));
+            Ok(people)
+        })
+        .await
+}
+
+/// Decides every waiting request of `person` in the groups the actor moderates (a Mastodon
+/// app's "authorize"/"reject" names only the person).
+pub async fn decide_requests_of(ctx: &AppContext, actor: &Actor, person: PersonId, approve: bool) -> Result<()> {
+    let me = actor.person_id;
+    let groups: Vec<GroupId> = ctx
+        .db
+        .read(move |conn| -> Result<_> {
+            let page = db::Page { limit: 1_000, ..Default::default() };
+            Ok(db::memberships::pending_for_moderator(conn, me, page)?
+                .into_iter()
+                .filter(|m| m.person_id == person)
+                .map(|m| m.group_id)
+                .collect())
+        })
+        .await?;
+    if groups.is_empty() {
+        return Err(Error::not_found("request_not_found", "This person has no request waiting for you."));
+    }
+    for group in groups {
+        decide_request(ctx, actor, group, person, approve).await?;
+    }
+    Ok(())
+}
+
 /// Invites people; an invitation is the only way into a secret group. Active members and
 /// banned people are skipped; a pending request is approved by the invitation.
 pub async fn invite(ctx: &AppContext, actor: &Actor, group_id: GroupId, people: Vec<PersonId>) -> Result<Vec<PersonId>> {

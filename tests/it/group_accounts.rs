@@ -102,3 +102,43 @@ async fn mentioning_a_group_posts_in_it_with_its_rules() {
     let (_, mine) = s.get(&format!("/api/v1/accounts/{}/statuses", thread["account"]["id"].as_str().expect("id")), &bob).await;
     assert_eq!(mine.as_array().map(Vec::len), Some(1), "only the thread: {mine}");
 }
+
+#[tokio::test]
+async fn join_requests_are_follow_requests_for_moderators_in_mastodon_apps() {
+    let s = Server::start().await;
+    let (_, owner) = s.person("owner").await;
+    let (bob_id, bob) = s.person("bob").await;
+    let (_, carol) = s.person("carol").await;
+    s.post("/api/v1/groups", &owner, json!({ "name": "budget", "display_name": "Budget", "visibility": "private" })).await;
+    let (_, group) = s.get("/api/v1/accounts/lookup?acct=budget", &bob).await;
+    let group_account = group["id"].as_str().expect("id").to_string();
+    s.post(&format!("/api/v1/accounts/{group_account}/follow"), &bob, json!({})).await;
+    s.post(&format!("/api/v1/accounts/{group_account}/follow"), &carol, json!({})).await;
+
+    // The moderator sees the requests as follow requests, and is notified as Mastodon does.
+    let (_, requests) = s.get("/api/v1/follow_requests", &owner).await;
+    let names: Vec<&str> = requests.as_array().into_iter().flatten().filter_map(|a| a["acct"].as_str()).collect();
+    assert_eq!(names, vec!["carol", "bob"], "newest first");
+    assert_shape("Account", &requests[0]);
+    let (_, notes) = s.get("/api/v1/notifications", &owner).await;
+    assert!(notes.as_array().is_some_and(|l| l.iter().any(|n| n["type"] == "follow_request" && n["account"]["acct"] == "bob")), "{notes}");
+    assert_shape("Notification", &notes[0]);
+    // Not a moderator: nothing to decide.
+    assert_eq!(s.get("/api/v1/follow_requests", &carol).await.1.as_array().map(Vec::len), Some(0));
+    assert_error(&s.post(&format!("/api/v1/follow_requests/{bob_id}/authorize"), &carol, json!({})).await, 404, "request_not_found");
+
+    // Authorize lets bob in; he hears of it as the group following him; reject turns carol away.
+    let (status, rel) = s.post(&format!("/api/v1/follow_requests/{bob_id}/authorize"), &owner, json!({})).await;
+    assert_eq!(status, 200, "{rel}");
+    assert_shape("Relationship", &rel);
+    let (_, rels) = s.get(&format!("/api/v1/accounts/relationships?id[]={group_account}"), &bob).await;
+    assert_eq!((rels[0]["following"].as_bool(), rels[0]["requested"].as_bool()), (Some(true), Some(false)));
+    let (_, notes) = s.get("/api/v1/notifications?types[]=follow", &bob).await;
+    assert_eq!((notes[0]["type"].as_str(), notes[0]["account"]["acct"].as_str()), (Some("follow"), Some("budget")), "{notes}");
+    assert_eq!(notes[0]["account"]["group"], true);
+    let carol_id = requests[0]["id"].as_str().expect("id").to_string();
+    s.post(&format!("/api/v1/follow_requests/{carol_id}/reject"), &owner, json!({})).await;
+    let (_, rels) = s.get(&format!("/api/v1/accounts/relationships?id[]={group_account}"), &carol).await;
+    assert_eq!((rels[0]["following"].as_bool(), rels[0]["requested"].as_bool()), (Some(false), Some(false)));
+    assert_eq!(s.get("/api/v1/follow_requests", &owner).await.1.as_array().map(Vec::len), Some(0));
+}

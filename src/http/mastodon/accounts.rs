@@ -199,3 +199,36 @@ pub async fn directory(State(ctx): State<AppContext>, auth: Auth, Query(q): Quer
     let urls = Urls(&ctx.config);
     Ok(Json(found.iter().map(|v| entities::account(&urls, v)).collect()))
 }
+
+#[derive(Deserialize)]
+pub struct LimitQuery {
+    limit: Option<i64>,
+}
+
+/// `GET /api/v1/follow_requests`: people asking to join the groups the viewer moderates.
+pub async fn follow_requests(State(ctx): State<AppContext>, auth: Auth, Query(q): Query<LimitQuery>) -> ApiResult<Json<Vec<Account>>> {
+    auth.require("read:follows")?;
+    let people = membership::requests_to_decide(&ctx, &auth.actor, q.limit.unwrap_or(40)).await?;
+    let urls = Urls(&ctx.config);
+    Ok(Json(people.iter().map(|v| entities::account(&urls, v)).collect()))
+}
+
+/// `POST /api/v1/follow_requests/:id/authorize`: lets the person into the groups they asked for.
+pub async fn authorize_follow_request(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<Relationship>> {
+    decide_follow_request(ctx, auth, id, true).await
+}
+
+/// `POST /api/v1/follow_requests/:id/reject`.
+pub async fn reject_follow_request(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<Relationship>> {
+    decide_follow_request(ctx, auth, id, false).await
+}
+
+async fn decide_follow_request(ctx: AppContext, auth: Auth, id: String, approve: bool) -> ApiResult<Json<Relationship>> {
+    auth.require("write:follows")?;
+    let person = match AccountRef::from_id(parse_id(&id)?) {
+        AccountRef::Person(p) => p,
+        AccountRef::Group(_) => return Err(crate::Error::not_found("request_not_found", "Groups do not ask to join.").into()),
+    };
+    membership::decide_requests_of(&ctx, &auth.actor, person, approve).await?;
+    relationship_after(&ctx, &auth, person).await
+}

@@ -449,13 +449,24 @@ pub struct Notification {
 
 /// Mastodon's notification type for each of Gilde's kinds. A reply is a mention in Mastodon
 /// (the reply mentions whom it answers); group events carry Gilde's own types.
-pub fn notification_type(kind: &str) -> &str {
-    match kind {
-        "reply" => "mention",
-        "join_request" => "group_join_request",
-        "request_approved" => "group_request_approved",
-        "invitation" => "group_invitation",
-        other => other,
+/// How notification types are named: as Mastodon apps know them (a join request is a
+/// `follow_request`, an approval a `follow` by the group), or with Gilde's group types for
+/// clients of the groups extension (which ask for them by name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Naming {
+    Mastodon,
+    Groups,
+}
+
+pub fn notification_type(kind: &str, naming: Naming) -> &str {
+    match (kind, naming) {
+        ("reply", _) => "mention",
+        ("join_request", Naming::Mastodon) => "follow_request",
+        ("request_approved", Naming::Mastodon) => "follow",
+        ("join_request", Naming::Groups) => "group_join_request",
+        ("request_approved", Naming::Groups) => "group_request_approved",
+        ("invitation", _) => "group_invitation",
+        (other, _) => other,
     }
 }
 
@@ -463,6 +474,8 @@ pub fn notification_type(kind: &str) -> &str {
 pub fn notification_kinds(mastodon_type: &str) -> Vec<String> {
     let kinds: &[&str] = match mastodon_type {
         "mention" => &["mention", "reply"],
+        "follow_request" => &["join_request"],
+        "follow" => &["follow", "request_approved"],
         "group_join_request" => &["join_request"],
         "group_request_approved" => &["request_approved"],
         "group_invitation" => &["invitation"],
@@ -471,14 +484,19 @@ pub fn notification_kinds(mastodon_type: &str) -> Vec<String> {
     kinds.iter().map(|k| k.to_string()).collect()
 }
 
-pub fn notification(urls: &Urls<'_>, v: &NotificationView) -> Notification {
+pub fn notification(urls: &Urls<'_>, v: &NotificationView, naming: Naming) -> Notification {
     let n = &v.notification;
+    // In a Mastodon app, an approved request reads as the group following back.
+    let account = match (&v.group, n.kind.as_str(), naming) {
+        (Some(g), "request_approved", Naming::Mastodon) => group_account(urls, g),
+        _ => account(urls, &v.actor),
+    };
     Notification {
         id: n.id.to_string(),
-        kind: notification_type(&n.kind).to_string(),
+        kind: notification_type(&n.kind, naming).to_string(),
         group_key: format!("ungrouped-{}", n.id),
         created_at: time(n.created_at),
-        account: account(urls, &v.actor),
+        account,
         status: v.post.as_ref().map(|p| status(urls, p)),
         group: v.group.as_ref().map(|g| group(urls, g)),
         read: n.read_at.is_some(),

@@ -38,15 +38,21 @@ pub async fn list(
     }
     let views = notifications::list(&ctx, &auth.actor, kinds, q.page.page(40, 80)?).await?;
     let urls = Urls(&ctx.config);
+    // A client that asks for Gilde's group types by name gets them; any other gets Mastodon's.
+    let naming = if q.types.iter().chain(&q.exclude_types).any(|t| t.starts_with("group_")) {
+        entities::Naming::Groups
+    } else {
+        entities::Naming::Mastodon
+    };
     let ids: Vec<i64> = views.iter().map(|v| v.notification.id.0).collect();
     let link = link_header(&format!("{}/api/v1/notifications", ctx.config.base_url()), &ids);
-    Ok((link, Json(views.iter().map(|v| entities::notification(&urls, v)).collect())))
+    Ok((link, Json(views.iter().map(|v| entities::notification(&urls, v, naming)).collect())))
 }
 
 pub async fn show(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<Notification>> {
     auth.require("read:notifications")?;
     let v = notifications::get(&ctx, &auth.actor, NotificationId(parse_id(&id)?)).await?;
-    Ok(Json(entities::notification(&Urls(&ctx.config), &v)))
+    Ok(Json(entities::notification(&Urls(&ctx.config), &v, entities::Naming::Mastodon)))
 }
 
 pub async fn dismiss(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<Value>> {
