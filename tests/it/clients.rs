@@ -41,3 +41,29 @@ async fn mastodon_py_registers_signs_in_posts_replies_and_reads_home() {
     let anna = gilde::service::people::lookup(ctx, "anna").await.expect("anna");
     assert_eq!(anna.posts_count, 2, "a post and a reply");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mastodon_py_finds_joins_reads_and_posts_in_groups_with_plain_mastodon_calls() {
+    let s = Server::start().await;
+    let (_, moderator) = s.person("owner").await;
+    let (_, member) = s.person("anna").await;
+    let (_, wonen) = s.post("/api/v1/groups", &moderator, serde_json::json!({ "name": "wonen", "display_name": "Wonen" })).await;
+    s.post("/api/v1/groups", &moderator, serde_json::json!({ "name": "budget", "display_name": "Budget", "visibility": "private" })).await;
+    s.post("/api/v1/statuses", &moderator, serde_json::json!({ "status": "Welkom in Wonen", "group_id": wonen["id"] })).await;
+
+    let python = tokio::task::spawn_blocking(python_with_mastodon_py).await.expect("install");
+    let script = gilde::testing::manifest_dir().join("tests/clients/mastodon_py_groups.py");
+    let out = tokio::process::Command::new(python).arg(script).arg(&s.base).arg(&member).arg(&moderator).output().await.expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "Mastodon.py group flow failed:\n{stdout}\n{stderr}");
+    let result: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON line");
+    assert_eq!(result["ok"], true);
+
+    // What the app did landed in the group, as the groups extension shows it.
+    let group_id = wonen["id"].as_str().expect("id");
+    let (_, stream) = s.get(&format!("/api/v1/timelines/group/{group_id}"), &moderator).await;
+    assert!(stream.as_array().is_some_and(|l| l.iter().any(|p| p["id"] == result["thread"])), "the mention started a thread: {stream}");
+    let (_, reply) = s.get(&format!("/api/v1/statuses/{}", result["reply"].as_str().expect("id")), &moderator).await;
+    assert_eq!(reply["group"]["id"], group_id, "the reply stays in the group");
+}
