@@ -19,7 +19,11 @@ pub struct PageQuery {
 fn id(value: &Option<String>, name: &'static str) -> ApiResult<Option<i64>> {
     match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(v) => v.parse().map(Some).map_err(|_| Error::invalid("invalid_id", format!("{name} must be an id.")).with_field(name).into()),
+        // A group's boost stands for its post (apps page with the ids they were given).
+        Some(v) => v
+            .parse()
+            .map(|n| Some(crate::http::mastodon::entities::post_id_of(n).0))
+            .map_err(|_| Error::invalid("invalid_id", format!("{name} must be an id.")).with_field(name).into()),
     }
 }
 

@@ -41,9 +41,20 @@ async fn a_group_is_an_account_that_people_follow_to_join() {
     let (_, owner_view) = s.get(&format!("/api/v1/accounts/{secret_account}"), &owner).await;
     assert_eq!((owner_view["group"].as_bool(), owner_view["locked"].as_bool()), (Some(true), Some(true)));
 
-    // Its statuses are the group's stream.
+    // Its statuses are the group's stream, each post boosted by the group (as Mastodon shows a
+    // Lemmy community's posts), with the group on the status for apps that know groups.
     let (_, statuses) = s.get(&format!("/api/v1/accounts/{id}/statuses"), &bob).await;
-    assert_eq!(statuses[0]["id"], post["id"], "{statuses}");
+    assert_shape("Status", &statuses[0]);
+    assert_eq!((statuses[0]["account"]["id"].as_str(), statuses[0]["reblog"]["id"].as_str()), (Some(id.as_str()), post["id"].as_str()));
+    assert_eq!(statuses[0]["reblog"]["account"]["acct"], "owner");
+    assert_eq!(statuses[0]["group"]["id"], open["id"]);
+    // The boost's id pages and opens as its post.
+    let boost_id = statuses[0]["id"].as_str().expect("id").to_string();
+    assert_ne!(boost_id, post["id"].as_str().unwrap_or(""));
+    let (_, opened) = s.get(&format!("/api/v1/statuses/{boost_id}"), &bob).await;
+    assert_eq!(opened["id"], post["id"]);
+    let (_, older) = s.get(&format!("/api/v1/accounts/{id}/statuses?max_id={boost_id}"), &bob).await;
+    assert_eq!(older.as_array().map(Vec::len), Some(0), "nothing older than the only post");
 
     // Follow is join; the relationship says so; unfollow is leave.
     let (status, rel) = s.post(&format!("/api/v1/accounts/{id}/follow"), &bob, json!({})).await;
@@ -55,7 +66,7 @@ async fn a_group_is_an_account_that_people_follow_to_join() {
     let (_, rels) = s.get(&format!("/api/v1/accounts/relationships?id[]={id}"), &bob).await;
     assert_eq!(rels[0]["following"], true);
     let (_, home) = s.get("/api/v1/timelines/home", &bob).await;
-    assert_eq!(home[0]["id"], post["id"], "the joined group's threads are in home");
+    assert_eq!(home[0]["reblog"]["id"], post["id"], "the joined group's threads are in home, boosted by the group");
     let (_, rel) = s.post(&format!("/api/v1/accounts/{id}/unfollow"), &bob, json!({})).await;
     assert_eq!(rel["following"], false);
 

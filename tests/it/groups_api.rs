@@ -28,7 +28,9 @@ async fn create_join_request_approve_and_read_a_group() {
     let (_, stream) = s.get(&format!("/api/v1/timelines/group/{open_id}"), &owner).await;
     assert_eq!(stream[0]["id"], post["id"]);
     let (_, home) = s.get("/api/v1/timelines/home", &owner).await;
-    assert_eq!(home[0]["id"], post["id"], "threads of my groups are in my home stream");
+    // In home (a Mastodon timeline) a group's post is the group's boost of it.
+    assert_eq!(home[0]["reblog"]["id"], post["id"], "threads of my groups are in my home stream");
+    assert_eq!(home[0]["group"]["id"], open_id.as_str());
 
     let (_, closed) = s.post("/api/v1/groups", &owner, json!({ "name": "hr_team", "display_name": "HR", "visibility": "private" })).await;
     let closed_id = closed["id"].as_str().expect("id").to_string();

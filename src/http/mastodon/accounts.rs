@@ -141,11 +141,14 @@ pub async fn statuses(
         AccountRef::Person(id) => Stream::Author(id),
         AccountRef::Group(id) => Stream::Group(id),
     };
+    // A group account's statuses are its boosts of its members' posts.
+    let boosted = matches!(stream, Stream::Group(_));
     let views = posts::stream(&ctx, &auth.actor, stream, q.page(20, 40)?).await?;
     let urls = Urls(&ctx.config);
     let ids: Vec<i64> = views.iter().map(|v| v.post.id.0).collect();
     let link = link_header(&format!("{}/api/v1/accounts/{id}/statuses", ctx.config.base_url()), &ids);
-    Ok((link, Json(views.iter().map(|v| entities::status(&urls, v)).collect())))
+    let show = |v| if boosted { entities::status_in_timeline(&urls, v) } else { entities::status(&urls, v) };
+    Ok((link, Json(views.iter().map(show).collect())))
 }
 
 async fn relationship_after(ctx: &AppContext, auth: &Auth, id: PersonId) -> ApiResult<Json<Relationship>> {

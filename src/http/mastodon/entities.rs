@@ -48,14 +48,14 @@ impl Urls<'_> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 pub struct Field {
     pub name: String,
     pub value: String,
     pub verified_at: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 pub struct Account {
     pub id: String,
     pub username: String,
@@ -231,7 +231,7 @@ pub fn credential_account(urls: &Urls<'_>, v: &PersonView, is_admin: bool, local
     value
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 pub struct Mention {
     pub id: String,
     pub username: String,
@@ -239,14 +239,14 @@ pub struct Mention {
     pub acct: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 pub struct Membership {
     pub role: String,
     pub state: String,
 }
 
 /// Gilde's groups extension: the Group entity.
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 pub struct Group {
     pub id: String,
     /// The group's handle: `name` here, `name@domain` for a remote group.
@@ -307,7 +307,7 @@ pub fn group(urls: &Urls<'_>, v: &GroupView) -> Group {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 pub struct Status {
     pub id: String,
     pub uri: String,
@@ -391,6 +391,38 @@ pub fn status(urls: &Urls<'_>, v: &PostView) -> Status {
         group_id: p.group_id.map(|g| g.to_string()),
         group: v.group.as_ref().map(|g| group(urls, g)),
     }
+}
+
+/// A group's post, as Mastodon apps show a Lemmy community's: boosted by the group (its
+/// account), the post itself in `reblog`. The boost's id is `GROUP_BOOST_BASE` + the post's id
+/// (ids of statuses given back by apps are mapped back: `post_id_of`).
+pub const GROUP_BOOST_BASE: i64 = 1 << 51;
+
+/// The post a status id names (a group's boost names its post).
+pub fn post_id_of(id: i64) -> crate::db::PostId {
+    crate::db::PostId(if id >= GROUP_BOOST_BASE { id - GROUP_BOOST_BASE } else { id })
+}
+
+/// A post for a Mastodon timeline: a group's post as the group's boost of it; others as they are.
+pub fn status_in_timeline(urls: &Urls<'_>, v: &PostView) -> Status {
+    let original = status(urls, v);
+    let Some(g) = &v.group else { return original };
+    let mut boost = original.clone();
+    boost.id = (GROUP_BOOST_BASE + v.post.id.0).to_string();
+    boost.uri = format!("{}#announce", original.uri);
+    boost.account = group_account(urls, g);
+    boost.content = String::new();
+    boost.text = String::new();
+    boost.mentions = Vec::new();
+    boost.reblogs_count = 0;
+    boost.favourites_count = 0;
+    boost.replies_count = 0;
+    boost.in_reply_to_id = None;
+    boost.in_reply_to_account_id = None;
+    boost.favourited = false;
+    boost.edited_at = None;
+    boost.reblog = serde_json::to_value(&original).ok();
+    boost
 }
 
 #[derive(Serialize)]

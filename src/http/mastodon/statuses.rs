@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::entities::{self, Status, Urls};
 use crate::context::AppContext;
-use crate::db::{GroupId, PostId};
+use crate::db::GroupId;
 use crate::http::error::ApiResult;
 use crate::http::extract::{Auth, Input};
 use crate::http::parse_id;
@@ -55,7 +55,7 @@ pub async fn create(State(ctx): State<AppContext>, auth: Auth, Input(input): Inp
     let new = NewPostInput {
         text,
         group_id: optional_id(input.group_id, "group_id")?.map(GroupId),
-        in_reply_to_id: optional_id(input.in_reply_to_id, "in_reply_to_id")?.map(PostId),
+        in_reply_to_id: optional_id(input.in_reply_to_id, "in_reply_to_id")?.map(entities::post_id_of),
         visibility: input.visibility,
     };
     let view = posts::create(&ctx, &auth.actor, new).await?;
@@ -64,7 +64,7 @@ pub async fn create(State(ctx): State<AppContext>, auth: Auth, Input(input): Inp
 
 pub async fn show(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<Status>> {
     auth.require("read:statuses")?;
-    let view = posts::get(&ctx, &auth.actor, PostId(parse_id(&id)?)).await?;
+    let view = posts::get(&ctx, &auth.actor, entities::post_id_of(parse_id(&id)?)).await?;
     Ok(one(&ctx, &view))
 }
 
@@ -80,19 +80,19 @@ pub async fn edit(
     Input(input): Input<EditStatus>,
 ) -> ApiResult<Json<Status>> {
     auth.require("write:statuses")?;
-    let view = posts::edit(&ctx, &auth.actor, PostId(parse_id(&id)?), input.status.unwrap_or_default()).await?;
+    let view = posts::edit(&ctx, &auth.actor, entities::post_id_of(parse_id(&id)?), input.status.unwrap_or_default()).await?;
     Ok(one(&ctx, &view))
 }
 
 pub async fn delete(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<Status>> {
     auth.require("write:statuses")?;
-    let view = posts::delete(&ctx, &auth.actor, PostId(parse_id(&id)?)).await?;
+    let view = posts::delete(&ctx, &auth.actor, entities::post_id_of(parse_id(&id)?)).await?;
     Ok(one(&ctx, &view))
 }
 
 pub async fn context(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     auth.require("read:statuses")?;
-    let c = posts::context(&ctx, &auth.actor, PostId(parse_id(&id)?)).await?;
+    let c = posts::context(&ctx, &auth.actor, entities::post_id_of(parse_id(&id)?)).await?;
     let urls = Urls(&ctx.config);
     let list = |v: &[PostView]| v.iter().map(|p| entities::status(&urls, p)).collect::<Vec<_>>();
     Ok(Json(json!({ "ancestors": list(&c.ancestors), "descendants": list(&c.descendants) })))
@@ -100,12 +100,12 @@ pub async fn context(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<S
 
 pub async fn favourite(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<Status>> {
     auth.require("write:favourites")?;
-    let view = posts::favourite(&ctx, &auth.actor, PostId(parse_id(&id)?), true).await?;
+    let view = posts::favourite(&ctx, &auth.actor, entities::post_id_of(parse_id(&id)?), true).await?;
     Ok(one(&ctx, &view))
 }
 
 pub async fn unfavourite(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<Status>> {
     auth.require("write:favourites")?;
-    let view = posts::favourite(&ctx, &auth.actor, PostId(parse_id(&id)?), false).await?;
+    let view = posts::favourite(&ctx, &auth.actor, entities::post_id_of(parse_id(&id)?), false).await?;
     Ok(one(&ctx, &view))
 }

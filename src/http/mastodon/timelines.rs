@@ -15,11 +15,15 @@ use crate::service::posts::{self, Stream};
 
 async fn read(ctx: &AppContext, auth: &Auth, stream: Stream, q: &PageQuery, path: &str) -> ApiResult<(HeaderMap, Json<Vec<Status>>)> {
     auth.require("read:statuses")?;
+    // Home shows a group's posts as the group's boosts (as Mastodon shows a Lemmy community's);
+    // the extension's group stream shows the posts themselves.
+    let boosted = matches!(stream, Stream::Home);
     let views = posts::stream(ctx, &auth.actor, stream, q.page(20, 40)?).await?;
     let urls = Urls(&ctx.config);
     let ids: Vec<i64> = views.iter().map(|v| v.post.id.0).collect();
     let link = link_header(&format!("{}{path}", ctx.config.base_url()), &ids);
-    Ok((link, Json(views.iter().map(|v| entities::status(&urls, v)).collect())))
+    let show = |v| if boosted { entities::status_in_timeline(&urls, v) } else { entities::status(&urls, v) };
+    Ok((link, Json(views.iter().map(show).collect())))
 }
 
 pub async fn home(State(ctx): State<AppContext>, auth: Auth, Query(q): Query<PageQuery>) -> ApiResult<(HeaderMap, Json<Vec<Status>>)> {
