@@ -886,3 +886,48 @@ async fn replies_found_by_their_thread_and_mentions_of_people_elsewhere_arrive()
     .await;
     let _ = (bert, group_b);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_mastodon_app_on_b_joins_and_posts_in_a_group_of_a_with_plain_calls() {
+    let cluster = Cluster::start(&["gemeente-a", "gemeente-b"]).await;
+    let (a, b) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"));
+    let (_, anna) = a.person("anna").await;
+    let (_, bert) = b.person("bert").await;
+    let (_, group) = a
+        .post(
+            "/api/v1/groups",
+            &anna,
+            json!({ "name": "omgevingswet", "display_name": "Omgevingswet", "scope": "federated", "visibility": "public" }),
+        )
+        .await;
+    let group_a = group["id"].as_str().expect("id").to_string();
+
+    // On B the group of A is an account, found by its address; following it joins it.
+    let (status, account) = b.get(&format!("/api/v1/accounts/lookup?acct=omgevingswet@{}", a.domain), &bert).await;
+    assert_eq!(status, 200, "{account}");
+    assert_eq!((account["group"].as_bool(), account["acct"].as_str()), (Some(true), Some(format!("omgevingswet@{}", a.domain).as_str())));
+    let account_id = account["id"].as_str().expect("id").to_string();
+    b.post(&format!("/api/v1/accounts/{account_id}/follow"), &bert, json!({})).await;
+    eventually("bert follows (is in) the group", || async {
+        b.get(&format!("/api/v1/accounts/relationships?id[]={account_id}"), &bert).await.1[0]["following"] == true
+    })
+    .await;
+
+    // A plain status that mentions the group by its address goes to A's group.
+    let (status, posted) = b.post("/api/v1/statuses", &bert, json!({ "status": format!("@omgevingswet@{} vraag uit B", a.domain) })).await;
+    assert_eq!(status, 200, "{posted}");
+    eventually("the thread is in the group on A", || async {
+        timeline_texts(a, &anna, &group_a).await.iter().any(|t| t.contains("vraag uit B"))
+    })
+    .await;
+    // anna's post reaches bert's home on B, boosted by the group.
+    a.post("/api/v1/statuses", &anna, json!({ "status": "antwoord-van-a", "group_id": group_a })).await;
+    eventually("anna's post is in bert's home, boosted by the group", || async {
+        b.get("/api/v1/timelines/home", &bert)
+            .await
+            .1
+            .as_array()
+            .is_some_and(|l| l.iter().any(|s| s["account"]["id"] == account_id.as_str() && s["reblog"]["text"] == "antwoord-van-a"))
+    })
+    .await;
+}
