@@ -88,3 +88,21 @@ pub fn manifest_dir() -> std::path::PathBuf {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
+
+/// A Python virtual environment under `dir` with `package` (a pinned pip requirement) installed
+/// once, for tests that drive Gilde with real clients and peers from PyPI; `import` is the module
+/// that shows it is installed. Returns the environment's `python`. Fails loudly when it cannot
+/// be had (no `python3` with `venv`, or no access to PyPI).
+pub fn python_with(dir: &std::path::Path, package: &str, import: &str) -> std::path::PathBuf {
+    use std::process::Command;
+    let python = dir.join("bin/python");
+    if python.exists() && Command::new(&python).args(["-c", &format!("import {import}")]).status().is_ok_and(|s| s.success()) {
+        return python;
+    }
+    let status = Command::new("python3").args(["-m", "venv"]).arg(dir).status().expect("python3 is needed for these tests");
+    assert!(status.success(), "python3 -m venv failed (on Debian: apt-get install python3-venv)");
+    let status =
+        Command::new(dir.join("bin/pip")).args(["install", "--quiet", "--disable-pip-version-check", package]).status().expect("pip");
+    assert!(status.success(), "pip install {package} failed");
+    python
+}

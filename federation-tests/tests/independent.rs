@@ -123,17 +123,7 @@ const PASTURE: &str = "fediverse-pasture==0.2.25";
 
 /// A Python with fediverse-pasture, installed once into a virtual environment.
 fn python_with_pasture() -> PathBuf {
-    let venv = cache_dir("fediverse-pasture-0.2.25");
-    let python = venv.join("bin/python");
-    if python.exists() && Command::new(&python).args(["-c", "import fediverse_pasture"]).status().is_ok_and(|s| s.success()) {
-        return python;
-    }
-    let status = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().expect("python3 is needed");
-    assert!(status.success(), "python3 -m venv failed");
-    let status =
-        Command::new(venv.join("bin/pip")).args(["install", "--quiet", "--disable-pip-version-check", PASTURE]).status().expect("pip");
-    assert!(status.success(), "pip install {PASTURE} failed");
-    python
+    gilde::testing::python_with(&cache_dir("fediverse-pasture-0.2.25"), PASTURE, "fediverse_pasture")
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -77,11 +77,11 @@ pub async fn run_due(fed: &FedConfig) -> Result<usize> {
         }
     }
     let mut running = tokio::task::JoinSet::new();
-    for (_, jobs) in lanes {
+    for (target, jobs) in lanes {
         let fed = fed.clone();
         running.spawn(async move {
             for job in jobs {
-                run_and_record(&fed, job).await?;
+                run_and_record(&fed, job, target.clone()).await?;
             }
             Ok::<(), Error>(())
         });
@@ -102,12 +102,11 @@ fn target_of(job: &ClaimedJob) -> Option<String> {
 
 /// Runs one job and records how it went: done, or failed with a retry time (and, for a
 /// delivery, what that says about the server it goes to).
-async fn run_and_record(fed: &FedConfig, job: ClaimedJob) -> Result<()> {
+/// `target`: the server a delivery goes to; its failures and successes mark it dead or alive.
+async fn run_and_record(fed: &FedConfig, job: ClaimedJob, target: Option<String>) -> Result<()> {
     let ctx: &AppContext = fed;
     let id = job.id;
     let attempts = job.attempts;
-    // The server a delivery goes to: its failures and successes mark it dead or alive.
-    let target = target_of(&job);
     match run(fed, job).await {
         Ok(()) => {
             if let Some(domain) = target {

@@ -2,25 +2,14 @@
 //! into a virtual environment under cargo's target folder on first use (pinned version).
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use crate::common::{Server, PASSWORD};
 
 const MASTODON_PY: &str = "Mastodon.py==2.3.3";
 
-/// A Python with Mastodon.py, installed once. Fails loudly when it cannot be had.
+/// A Python with Mastodon.py, installed once.
 fn python_with_mastodon_py() -> PathBuf {
-    let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("mastodon-py-2.3.3");
-    let python = venv.join("bin/python");
-    if python.exists() && Command::new(&python).args(["-c", "import mastodon"]).status().is_ok_and(|s| s.success()) {
-        return python;
-    }
-    let status = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().expect("python3 is needed for the client tests");
-    assert!(status.success(), "python3 -m venv failed (on Debian: apt-get install python3-venv)");
-    let status =
-        Command::new(venv.join("bin/pip")).args(["install", "--quiet", "--disable-pip-version-check", MASTODON_PY]).status().expect("pip");
-    assert!(status.success(), "pip install {MASTODON_PY} failed");
-    python
+    gilde::testing::python_with(&PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("mastodon-py-2.3.3"), MASTODON_PY, "mastodon")
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -59,6 +59,20 @@ async fn inbox(State(r): State<Receiver>, method: Method, uri: Uri, headers: Hea
     }
 }
 
+/// A person of the stand-in server on `port` (its shared inbox is that server's `/inbox`).
+fn remote_person(port: u16, name: &str, public_key: String) -> gilde::db::people::RemotePerson {
+    gilde::db::people::RemotePerson {
+        ap_id: format!("http://localhost:{port}/users/{name}"),
+        username: name.to_string(),
+        domain: format!("localhost:{port}"),
+        display_name: name.to_string(),
+        bio_html: String::new(),
+        inbox_url: format!("http://localhost:{port}/users/{name}/inbox"),
+        shared_inbox_url: Some(format!("http://localhost:{port}/inbox")),
+        public_key,
+    }
+}
+
 fn arg(n: usize, default: usize) -> usize {
     std::env::args().nth(n).and_then(|a| a.parse().ok()).unwrap_or(default)
 }
@@ -121,17 +135,7 @@ async fn main() {
     ctx.db
         .write(move |conn| -> gilde::Result<()> {
             for i in 0..followers {
-                let port = ports2[i % ports2.len()];
-                let remote = gilde::db::people::RemotePerson {
-                    ap_id: format!("http://localhost:{port}/users/f{i}"),
-                    username: format!("f{i}"),
-                    domain: format!("localhost:{port}"),
-                    display_name: format!("Follower {i}"),
-                    bio_html: String::new(),
-                    inbox_url: format!("http://localhost:{port}/users/f{i}/inbox"),
-                    shared_inbox_url: Some(format!("http://localhost:{port}/inbox")),
-                    public_key: String::new(),
-                };
+                let remote = remote_person(ports2[i % ports2.len()], &format!("f{i}"), String::new());
                 let person = gilde::db::people::upsert_remote(conn, &remote)?;
                 gilde::db::memberships::put(conn, group_id, person.id, "member", "active", None)?;
             }
@@ -164,16 +168,7 @@ async fn main() {
     for i in 0..50 {
         let port = ports[i % 10.min(ports.len())];
         let keys = tokio::task::spawn_blocking(gilde::keys::generate).await.expect("keys").expect("keys");
-        let remote = gilde::db::people::RemotePerson {
-            ap_id: format!("http://localhost:{port}/users/s{i}"),
-            username: format!("s{i}"),
-            domain: format!("localhost:{port}"),
-            display_name: format!("Sender {i}"),
-            bio_html: String::new(),
-            inbox_url: format!("http://localhost:{port}/users/s{i}/inbox"),
-            shared_inbox_url: Some(format!("http://localhost:{port}/inbox")),
-            public_key: keys.public_pem.clone(),
-        };
+        let remote = remote_person(port, &format!("s{i}"), keys.public_pem.clone());
         let small_id = small.id;
         let mut person = ctx
             .db
