@@ -15,6 +15,7 @@ pub mod service;
 #[doc(hidden)]
 pub mod testing;
 pub mod urls;
+pub mod web;
 
 use std::net::SocketAddr;
 

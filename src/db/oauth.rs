@@ -125,6 +125,17 @@ pub fn token_by_hash(conn: &mut DbConn, token_hash: &str) -> DbResult<Option<Tok
         .optional()?)
 }
 
+/// Revokes a token of no app (a web session or an admin's token); returns whether one was revoked.
+pub fn revoke_personal_token(conn: &mut DbConn, token_hash: &str) -> DbResult<bool> {
+    Ok(diesel::update(oauth_tokens::table)
+        .filter(oauth_tokens::token_hash.eq(token_hash))
+        .filter(oauth_tokens::app_id.is_null())
+        .filter(oauth_tokens::revoked_at.is_null())
+        .set(oauth_tokens::revoked_at.eq(Some(super::now())))
+        .execute(conn)?
+        > 0)
+}
+
 /// Revokes a token if it belongs to the app; returns whether one was revoked.
 pub fn revoke_token(conn: &mut DbConn, token_hash: &str, app: AppId) -> DbResult<bool> {
     Ok(diesel::update(oauth_tokens::table)

@@ -75,7 +75,7 @@ fn hash(secret: &str) -> String {
 }
 
 /// Constant-time comparison of two strings.
-fn same(a: &str, b: &str) -> bool {
+pub(crate) fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -297,6 +297,23 @@ pub async fn revoke(ctx: &AppContext, client_id: String, client_secret: String, 
             Ok(())
         })
         .await
+}
+
+/// Ends a web session (its token, which belongs to no app).
+pub async fn end_session(ctx: &AppContext, token: String) -> Result<()> {
+    ctx.db.write(move |conn| -> Result<_> { Ok(db::oauth::revoke_personal_token(conn, &hash(&token))?) }).await?;
+    Ok(())
+}
+
+/// A random secret for a form shown before anyone signs in (the sign-in form).
+pub fn new_form_secret() -> String {
+    random_token()
+}
+
+/// A keyed digest of a session token, for the forms of that session (CSRF): it changes with
+/// the session and cannot be made without it.
+pub fn form_token(session: &str) -> String {
+    hash(&format!("form:{session}"))
 }
 
 /// Who a bearer token speaks for.

@@ -9,3 +9,4 @@ mod discovery;
 mod group_accounts;
 mod groups_api;
 mod openapi;
+mod web;

@@ -1,0 +1,105 @@
+//! The web UI's first pages over HTTP: sign in and out, the home stream, languages, and the
+//! security every page has. (Browser tests come with the pages that need them.)
+
+use reqwest::header::{ACCEPT_LANGUAGE, CONTENT_SECURITY_POLICY, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::redirect::Policy;
+use serde_json::json;
+
+use crate::common::{Server, PASSWORD};
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().redirect(Policy::none()).build().expect("client")
+}
+
+fn cookie_value(res: &reqwest::Response, name: &str) -> Option<(String, String)> {
+    res.headers().get_all(SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|v| {
+        let (pair, _) = v.split_once(';').unwrap_or((v, ""));
+        let (k, value) = pair.split_once('=')?;
+        (k == name).then(|| (value.to_string(), v.to_string()))
+    })
+}
+
+fn hidden_csrf(html: &str) -> String {
+    let re = regex::Regex::new(r#"name="csrf" value="([^"]+)""#).expect("regex");
+    re.captures(html).map(|c| c[1].to_string()).expect("a csrf field")
+}
+
+#[tokio::test]
+async fn sign_in_read_home_and_sign_out_in_dutch_or_english() {
+    let s = Server::start().await;
+    let (_, anna) = s.person("anna").await;
+    let (_, group) = s.post("/api/v1/groups", &anna, json!({ "name": "wonen", "display_name": "Wonen" })).await;
+    s.post("/api/v1/statuses", &anna, json!({ "status": "Welkom **allemaal** <script>alert(1)</script>", "group_id": group["id"] })).await;
+    let web = client();
+
+    // Without a session, home sends you to the sign-in page, in the browser's language.
+    let res = web.get(&s.base).send().await.expect("home");
+    assert_eq!((res.status().as_u16(), res.headers().get(LOCATION).and_then(|v| v.to_str().ok())), (303, Some("/login")));
+    let res = web.get(format!("{}/login", s.base)).header(ACCEPT_LANGUAGE, "nl-NL,nl;q=0.9").send().await.expect("login");
+    let csp = res.headers().get(CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "a strict CSP: {csp}");
+    let (form_secret, _) = cookie_value(&res, "gilde_form").expect("a form cookie");
+    let html = res.text().await.expect("html");
+    assert!(html.contains("<h1>Inloggen</h1>") && html.contains(r#"<html lang="nl">"#), "Dutch: {html}");
+    assert!(html.contains(r#"<label for="username">Gebruikersnaam</label>"#), "labelled fields");
+    let csrf = hidden_csrf(&html);
+    let en = web.get(format!("{}/login", s.base)).header(ACCEPT_LANGUAGE, "en-GB").send().await.expect("login").text().await.expect("html");
+    assert!(en.contains("<h1>Sign in</h1>"), "English");
+
+    // A form without its token is refused; a wrong password is shown next to the field.
+    let res = web.post(format!("{}/login", s.base)).form(&[("username", "anna"), ("password", PASSWORD)]).send().await.expect("post");
+    assert_eq!(res.status().as_u16(), 403);
+    let res = web
+        .post(format!("{}/login", s.base))
+        .header(COOKIE, format!("gilde_form={form_secret}"))
+        .header(ACCEPT_LANGUAGE, "nl")
+        .form(&[("csrf", csrf.as_str()), ("username", "anna"), ("password", "fout wachtwoord")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status().as_u16(), 401);
+    let html = res.text().await.expect("html");
+    assert!(html.contains(r#"id="username-error">De gebruikersnaam of het wachtwoord klopt niet."#), "{html}");
+
+    // Signing in sets an HttpOnly, SameSite=Lax session cookie (not Secure on plain http).
+    let res = web
+        .post(format!("{}/login", s.base))
+        .header(COOKIE, format!("gilde_form={form_secret}"))
+        .form(&[("csrf", csrf.as_str()), ("username", "anna"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status().as_u16(), 303);
+    let (session, header) = cookie_value(&res, "gilde_session").expect("a session cookie");
+    assert!(header.contains("HttpOnly") && header.contains("SameSite=Lax") && !header.contains("Secure"), "{header}");
+
+    // Home shows the group's post, sanitised, marked as internal, in English for an English browser.
+    let res = web.get(&s.base).header(COOKIE, format!("gilde_session={session}")).header(ACCEPT_LANGUAGE, "en").send().await.expect("home");
+    assert_eq!(res.status().as_u16(), 200);
+    let html = res.text().await.expect("html");
+    assert!(html.contains("Welkom <strong>allemaal</strong>"), "{html}");
+    assert!(!html.contains("<script>alert"), "user content only ever sanitised");
+    assert!(html.contains(r#"<span class="group">Wonen</span>"#) && html.contains(r#"<span class="badge">internal</span>"#), "{html}");
+    assert!(html.contains("Sign out"), "{html}");
+
+    // Sign out needs the session's form token; then the session is over.
+    let res = web
+        .post(format!("{}/logout", s.base))
+        .header(COOKIE, format!("gilde_session={session}"))
+        .form(&[("csrf", "nope")])
+        .send()
+        .await
+        .expect("out");
+    assert_eq!(res.status().as_u16(), 403);
+    let csrf = hidden_csrf(&html);
+    let res = web
+        .post(format!("{}/logout", s.base))
+        .header(COOKIE, format!("gilde_session={session}"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("out");
+    assert_eq!(res.status().as_u16(), 303);
+    let res = web.get(&s.base).header(COOKIE, format!("gilde_session={session}")).send().await.expect("home");
+    assert_eq!(res.status().as_u16(), 303, "the session no longer signs in");
+}
