@@ -79,7 +79,7 @@ async fn sign_in_read_home_and_sign_out_in_dutch_or_english() {
     let html = res.text().await.expect("html");
     assert!(html.contains("Welkom <strong>allemaal</strong>"), "{html}");
     assert!(!html.contains("<script>alert"), "user content only ever sanitised");
-    assert!(html.contains(r#"<span class="group">Wonen</span>"#) && html.contains(r#"<span class="badge">internal</span>"#), "{html}");
+    assert!(html.contains(r#"class="group" href="/g/"#) && html.contains(">Wonen</a>") && html.contains(r#"<span class="badge">internal</span>"#), "{html}");
     assert!(html.contains("Sign out"), "{html}");
 
     // Sign out needs the session's form token; then the session is over.
@@ -102,4 +102,102 @@ async fn sign_in_read_home_and_sign_out_in_dutch_or_english() {
     assert_eq!(res.status().as_u16(), 303);
     let res = web.get(&s.base).header(COOKIE, format!("gilde_session={session}")).send().await.expect("home");
     assert_eq!(res.status().as_u16(), 303, "the session no longer signs in");
+}
+
+/// A page for a signed-in browser (in Dutch): status and HTML.
+async fn page(s: &Server, web: &reqwest::Client, session: &str, path: &str) -> (u16, String) {
+    let res = web
+        .get(format!("{}{path}", s.base))
+        .header(COOKIE, format!("gilde_session={session}"))
+        .header(ACCEPT_LANGUAGE, "nl")
+        .send()
+        .await
+        .expect("get");
+    (res.status().as_u16(), res.text().await.expect("html"))
+}
+
+/// Submits a form as a signed-in browser; returns the status.
+async fn submit(s: &Server, web: &reqwest::Client, session: &str, path: &str, form: &[(&str, String)]) -> u16 {
+    web.post(format!("{}{path}", s.base))
+        .header(COOKIE, format!("gilde_session={session}"))
+        .form(form)
+        .send()
+        .await
+        .expect("post")
+        .status()
+        .as_u16()
+}
+
+/// Signs `name` in through the form; returns the session cookie's value.
+async fn sign_in(s: &Server, web: &reqwest::Client, name: &str) -> String {
+    let res = web.get(format!("{}/login", s.base)).send().await.expect("login");
+    let (form_secret, _) = cookie_value(&res, "gilde_form").expect("form cookie");
+    let csrf = hidden_csrf(&res.text().await.expect("html"));
+    let res = web
+        .post(format!("{}/login", s.base))
+        .header(COOKIE, format!("gilde_form={form_secret}"))
+        .form(&[("csrf", csrf.as_str()), ("username", name), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("post");
+    cookie_value(&res, "gilde_session").expect("session").0
+}
+
+#[tokio::test]
+async fn groups_pages_show_clear_states_and_take_posts() {
+    let s = Server::start().await;
+    let (_, owner) = s.person("owner").await;
+    s.person("bob").await;
+    let (_, open) =
+        s.post("/api/v1/groups", &owner, json!({ "name": "wonen", "display_name": "Wonen", "note": "Alles over **wonen**" })).await;
+    let (_, closed) = s
+        .post(
+            "/api/v1/groups",
+            &owner,
+            json!({ "name": "budget", "display_name": "Budget", "visibility": "private", "scope": "federated" }),
+        )
+        .await;
+    let (_, secret) = s.post("/api/v1/groups", &owner, json!({ "name": "fusie", "display_name": "Fusie", "visibility": "secret" })).await;
+    s.post("/api/v1/statuses", &owner, json!({ "status": "begroting-2027", "group_id": closed["id"] })).await;
+    let web = client();
+    let bob = sign_in(&s, &web, "bob").await;
+    // The overview lists what bob may join, marks internal groups, and hides the secret one.
+    let (status, html) = page(&s, &web, &bob, "/groups").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(">Wonen</a>") && html.contains(">Budget</a>") && !html.contains("Fusie"), "{html}");
+    assert!(html.contains(r#"<span class="badge">intern</span>"#), "internal groups are marked: {html}");
+    let csrf = hidden_csrf(&html);
+    // A private group shows its description and "request to join"; after asking, "pending";
+    // its posts stay closed.
+    let closed_id = closed["id"].as_str().expect("id").to_string();
+    let (_, html) = page(&s, &web, &bob, &format!("/g/{closed_id}")).await;
+    assert!(html.contains("Vraag lidmaatschap aan") && html.contains("Alleen leden") && !html.contains("begroting-2027"), "{html}");
+    assert_eq!(submit(&s, &web, &bob, &format!("/g/{closed_id}/join"), &[("csrf", csrf.clone())]).await, 303);
+    let (_, html) = page(&s, &web, &bob, &format!("/g/{closed_id}")).await;
+    assert!(html.contains("Aanvraag in behandeling"), "{html}");
+
+    // A secret group is not found; a form without its token changes nothing.
+    assert_eq!(page(&s, &web, &bob, &format!("/g/{}", secret["id"].as_str().expect("id"))).await.0, 404);
+    let open_id = open["id"].as_str().expect("id").to_string();
+    assert_eq!(submit(&s, &web, &bob, &format!("/g/{open_id}/join"), &[("csrf", "fout".into())]).await, 403);
+    let (_, html) = page(&s, &web, &bob, &format!("/g/{open_id}")).await;
+    assert!(html.contains("Lid worden") && html.contains("Alles over <strong>wonen</strong>"), "{html}");
+
+    // Joining a public group, then posting in it from its page.
+    assert_eq!(submit(&s, &web, &bob, &format!("/g/{open_id}/join"), &[("csrf", csrf.clone())]).await, 303);
+    assert_eq!(
+        submit(
+            &s,
+            &web,
+            &bob,
+            &format!("/g/{open_id}/post"),
+            &[("csrf", csrf.clone()), ("text", "Eerste bericht via de **webinterface**".into())]
+        )
+        .await,
+        303
+    );
+    let (_, html) = page(&s, &web, &bob, &format!("/g/{open_id}")).await;
+    assert!(html.contains("Groep verlaten") && html.contains("via de <strong>webinterface</strong>"), "{html}");
+    let (_, home) = page(&s, &web, &bob, "/").await;
+    assert!(home.contains("webinterface"), "the post is in bob's home");
 }
