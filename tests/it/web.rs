@@ -79,7 +79,12 @@ async fn sign_in_read_home_and_sign_out_in_dutch_or_english() {
     let html = res.text().await.expect("html");
     assert!(html.contains("Welkom <strong>allemaal</strong>"), "{html}");
     assert!(!html.contains("<script>alert"), "user content only ever sanitised");
-    assert!(html.contains(r#"class="group" href="/g/"#) && html.contains(">Wonen</a>") && html.contains(r#"<span class="badge">internal</span>"#), "{html}");
+    assert!(
+        html.contains(r#"class="group" href="/g/"#)
+            && html.contains(">Wonen</a>")
+            && html.contains(r#"<span class="badge">internal</span>"#),
+        "{html}"
+    );
     assert!(html.contains("Sign out"), "{html}");
 
     // Sign out needs the session's form token; then the session is over.
