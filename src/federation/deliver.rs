@@ -252,7 +252,8 @@ fn post_changed(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId, ch
     if post.visibility == "public" && post.ap_id.is_none() {
         let mentioned: Vec<PersonId> = db::posts::mentions_of(conn, &[post.id])?.into_iter().map(|(_, p)| p).collect();
         for person in db::people::get_many(conn, &mentioned)? {
-            if person.domain.is_none() || !person.domain.as_deref().is_some_and(|d| actors::group_federates_with(&group, d)) {
+            let Some(domain) = person.domain.as_deref() else { continue };
+            if !actors::group_federates_with(&group, domain) {
                 continue;
             }
             let inbox = inbox_of(&person.inbox_url, &person.shared_inbox_url)?;

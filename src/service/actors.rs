@@ -172,10 +172,11 @@ pub const OUTBOX_PAGE: i64 = 20;
 /// A page of a local group's history for `requester`, newest first: the group, the posts
 /// (before `before`) and how many posts it holds in all.
 pub async fn group_history(ctx: &AppContext, name: &str, requester: &Requester, before: Option<PostId>) -> Result<(Group, Vec<Post>, i64)> {
-    let group = local_group(ctx, name).await?.group;
+    let name = name.to_ascii_lowercase();
     let requester = requester.clone();
     ctx.db
         .read(move |conn| {
+            let group = load_federated_group(conn, &name)?;
             check_group_content(conn, &group, &requester)?;
             let posts = db::posts::group_history(conn, group.id, before, OUTBOX_PAGE)?;
             let total = db::posts::count_in_group(conn, group.id)?;
@@ -186,10 +187,11 @@ pub async fn group_history(ctx: &AppContext, name: &str, requester: &Requester, 
 
 /// How many active members a local group has, for `requester` (its followers collection).
 pub async fn group_member_count(ctx: &AppContext, name: &str, requester: &Requester) -> Result<i64> {
-    let group = local_group(ctx, name).await?.group;
+    let name = name.to_ascii_lowercase();
     let requester = requester.clone();
     ctx.db
         .read(move |conn| {
+            let group = load_federated_group(conn, &name)?;
             check_group_content(conn, &group, &requester)?;
             Ok(db::memberships::member_counts(conn, &[group.id])?.first().map_or(0, |(_, n)| *n))
         })

@@ -82,8 +82,8 @@ fn browser_lang(headers: &HeaderMap) -> Lang {
     Lang::choose(None, headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))
 }
 
-fn redirect(to: &'static str) -> Response {
-    (StatusCode::SEE_OTHER, [(LOCATION, to)]).into_response()
+fn redirect(to: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(LOCATION, to.to_string())]).into_response()
 }
 
 fn render(page: &impl Template) -> Response {
@@ -427,15 +427,11 @@ async fn join_remote(
             }
         };
         match crate::service::membership::join(&ctx, &session.actor, group.id).await {
-            Ok(_) => Ok(redirect_to(&format!("/g/{}", group.id.0))),
+            Ok(_) => Ok(redirect(&format!("/g/{}", group.id.0))),
             Err(e) => Err((chrome, e)),
         }
     })
     .await
-}
-
-fn redirect_to(to: &str) -> Response {
-    (StatusCode::SEE_OTHER, [(LOCATION, to.to_string())]).into_response()
 }
 
 #[derive(Template)]
@@ -506,7 +502,7 @@ async fn group_action(ctx: AppContext, headers: HeaderMap, id: i64, form: CsrfFo
             crate::service::membership::leave(&ctx, &session.actor, group).await
         };
         match done {
-            Ok(_) => Ok(redirect_to(&format!("/g/{id}"))),
+            Ok(_) => Ok(redirect(&format!("/g/{id}"))),
             Err(e) => Err((chrome, e)),
         }
     })
@@ -533,7 +529,7 @@ async fn group_post(
         }
         let input = posts::NewPostInput { text: form.text, group_id: Some(crate::db::GroupId(id)), ..Default::default() };
         match posts::create(&ctx, &session.actor, input).await {
-            Ok(_) => Ok(redirect_to(&format!("/g/{id}"))),
+            Ok(_) => Ok(redirect(&format!("/g/{id}"))),
             Err(e) => Err((chrome, e)),
         }
     })
