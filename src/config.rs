@@ -72,7 +72,41 @@ pub struct FederationSettings {
     /// A server whose deliveries keep failing this long is marked dead: deliveries to it are
     /// then tried once a day, until it shows it is back.
     pub dead_after: std::time::Duration,
+    /// What the admins block and allow on the admin pages, beside the lists configured here.
+    pub managed: ManagedLists,
 }
+
+/// Domains the instance's admins block or allow on the admin pages. They are kept in the
+/// database and loaded into every copy of the configuration in the process at once.
+#[derive(Debug, Clone, Default)]
+pub struct ManagedLists(std::sync::Arc<std::sync::RwLock<ManagedDomains>>);
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ManagedDomains {
+    pub blocked: Vec<DomainPattern>,
+    /// Counted only when the instance federates by allowlist.
+    pub allowed: Vec<DomainPattern>,
+}
+
+impl ManagedLists {
+    pub fn get(&self) -> ManagedDomains {
+        self.0.read().map(|lists| lists.clone()).unwrap_or_default()
+    }
+
+    pub fn set(&self, lists: ManagedDomains) {
+        if let Ok(mut current) = self.0.write() {
+            *current = lists;
+        }
+    }
+}
+
+impl PartialEq for ManagedLists {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl Eq for ManagedLists {}
 
 /// Three days, as a server down over a long weekend is not dead.
 pub const DEFAULT_DEAD_AFTER: std::time::Duration = std::time::Duration::from_secs(72 * 3600);
@@ -85,6 +119,14 @@ pub enum DomainPattern {
 }
 
 impl DomainPattern {
+    /// As it is written: `gemeente-b.nl` or `*.gemeente.nl`.
+    pub fn as_text(&self) -> String {
+        match self {
+            DomainPattern::Exact(d) => d.clone(),
+            DomainPattern::Suffix(d) => format!("*.{d}"),
+        }
+    }
+
     pub fn parse(text: &str) -> Result<Self, String> {
         let text = text.trim().to_ascii_lowercase();
         let (suffix, host) = match text.strip_prefix("*.") {
@@ -117,17 +159,28 @@ impl DomainPattern {
 
 impl Default for FederationSettings {
     fn default() -> Self {
-        FederationSettings { insecure: false, allowlist: None, blocklist: Vec::new(), dead_after: DEFAULT_DEAD_AFTER }
+        FederationSettings {
+            insecure: false,
+            allowlist: None,
+            blocklist: Vec::new(),
+            dead_after: DEFAULT_DEAD_AFTER,
+            managed: ManagedLists::default(),
+        }
     }
 }
 
 impl FederationSettings {
     /// May this instance talk with `domain` at all?
     pub fn allows(&self, domain: &str) -> bool {
-        if self.blocklist.iter().any(|p| p.matches(domain)) {
+        let managed = self.managed.0.read();
+        let (blocked, allowed): (&[DomainPattern], &[DomainPattern]) = match &managed {
+            Ok(lists) => (&lists.blocked, &lists.allowed),
+            Err(_) => (&[], &[]),
+        };
+        if self.blocklist.iter().chain(blocked).any(|p| p.matches(domain)) {
             return false;
         }
-        self.allowlist.as_ref().is_none_or(|list| list.iter().any(|p| p.matches(domain)))
+        self.allowlist.as_ref().is_none_or(|list| list.iter().chain(allowed).any(|p| p.matches(domain)))
     }
 }
 
@@ -270,7 +323,7 @@ impl Config {
         };
         let dead_after_hours = number(take("federation_dead_after_hours"), "federation_dead_after_hours", 72, 0, 24 * 365)?;
         let dead_after = std::time::Duration::from_secs(dead_after_hours as u64 * 3600);
-        let federation = FederationSettings { insecure, allowlist, blocklist, dead_after };
+        let federation = FederationSettings { insecure, allowlist, blocklist, dead_after, managed: ManagedLists::default() };
         Ok(Config { domain, https, bind, data_dir, database, db_pool_size, instance_name, max_post_chars, max_body_bytes, log, federation })
     }
 

@@ -80,8 +80,24 @@ pub async fn serve(ctx: AppContext, listener: tokio::net::TcpListener) -> Result
             tracing::info!(jobs = released, "resuming work a previous run had started");
         }
     }
+    service::instance::load_federation_lists(&ctx).await?;
     let (shutdown, mut stop) = tokio::sync::watch::channel(false);
     jobs::spawn(federation.clone(), stop.clone());
+    {
+        // Other processes on the same database may change the admins' federation lists.
+        let (ctx, mut stop) = (ctx.clone(), stop.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+                    _ = stop.wait_for(|s| *s) => break,
+                }
+                if let Err(e) = service::instance::load_federation_lists(&ctx).await {
+                    tracing::warn!(error = %e, "could not reload the federation lists");
+                }
+            }
+        });
+    }
     let app =
         tower::Layer::layer(&tower_http::normalize_path::NormalizePathLayer::trim_trailing_slash(), http::router(ctx.clone(), federation));
     let server = tokio::spawn(async move {

@@ -17,3 +17,12 @@ pub fn get_or_insert(conn: &mut DbConn, name: &str, value: &str) -> DbResult<Str
     diesel::insert_into(settings::table).values((settings::name.eq(name), settings::value.eq(value))).execute(conn)?;
     Ok(value.to_string())
 }
+
+/// Stores `value`, replacing what was stored.
+pub fn put(conn: &mut DbConn, name: &str, value: &str) -> DbResult<()> {
+    let updated = diesel::update(settings::table.find(name)).set(settings::value.eq(value)).execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(settings::table).values((settings::name.eq(name), settings::value.eq(value))).execute(conn)?;
+    }
+    Ok(())
+}

@@ -2,9 +2,11 @@
 
 use std::time::{Duration, Instant};
 
+use super::Actor;
+use crate::config::{DomainPattern, ManagedDomains};
 use crate::context::AppContext;
 use crate::db;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stats {
@@ -31,4 +33,94 @@ pub async fn stats(ctx: &AppContext) -> Result<Stats> {
         .await?;
     *cached = Some((Instant::now(), stats));
     Ok(stats)
+}
+
+const BLOCKED: &str = "federation_blocked";
+const ALLOWED: &str = "federation_allowed";
+
+/// Whom the instance federates with: as configured, and as the admins set on the admin pages.
+#[derive(Debug, Clone)]
+pub struct FederationLists {
+    /// Federating only with allowed domains (configured with `GILDE_FEDERATION_MODE`).
+    pub allowlist_mode: bool,
+    pub configured_allowed: Vec<String>,
+    pub configured_blocked: Vec<String>,
+    pub blocked: Vec<String>,
+    pub allowed: Vec<String>,
+}
+
+fn texts(list: &[DomainPattern]) -> Vec<String> {
+    list.iter().map(DomainPattern::as_text).collect()
+}
+
+fn parse_lines(lines: &[String], field: &'static str) -> Result<Vec<DomainPattern>> {
+    let mut out: Vec<DomainPattern> = Vec::new();
+    for line in lines.iter().map(|l| l.trim()).filter(|l| !l.is_empty()) {
+        let pattern = DomainPattern::parse(line).map_err(|message| {
+            Error::invalid("invalid_domain", format!("Write one domain (gemeente-b.nl) or *.domain per line: {message}.")).with_field(field)
+        })?;
+        if !out.contains(&pattern) {
+            out.push(pattern);
+        }
+    }
+    if out.len() > 1000 {
+        return Err(Error::invalid("too_many_domains", "At most 1000 domains per list.").with_field(field));
+    }
+    Ok(out)
+}
+
+fn stored(text: Option<String>) -> Vec<DomainPattern> {
+    text.unwrap_or_default().lines().filter_map(|l| DomainPattern::parse(l).ok()).collect()
+}
+
+/// Loads the admins' lists from the database into this process (at start, and every minute,
+/// so that every process on one database follows a change).
+pub async fn load_federation_lists(ctx: &AppContext) -> Result<()> {
+    let lists = ctx
+        .db
+        .read(|conn| -> Result<_> {
+            Ok(ManagedDomains { blocked: stored(db::settings::get(conn, BLOCKED)?), allowed: stored(db::settings::get(conn, ALLOWED)?) })
+        })
+        .await?;
+    ctx.config.federation.managed.set(lists);
+    Ok(())
+}
+
+pub async fn federation_lists(ctx: &AppContext, actor: &Actor) -> Result<FederationLists> {
+    require_admin(actor)?;
+    load_federation_lists(ctx).await?;
+    let f = &ctx.config.federation;
+    let managed = f.managed.get();
+    Ok(FederationLists {
+        allowlist_mode: f.allowlist.is_some(),
+        configured_allowed: texts(f.allowlist.as_deref().unwrap_or(&[])),
+        configured_blocked: texts(&f.blocklist),
+        blocked: texts(&managed.blocked),
+        allowed: texts(&managed.allowed),
+    })
+}
+
+/// Sets the admins' block and allow lists (one domain or `*.domain` per line). A blocked
+/// domain is refused at once: its requests, fetches and deliveries.
+pub async fn set_federation_lists(ctx: &AppContext, actor: &Actor, blocked: Vec<String>, allowed: Vec<String>) -> Result<()> {
+    require_admin(actor)?;
+    let lists = ManagedDomains { blocked: parse_lines(&blocked, "blocked")?, allowed: parse_lines(&allowed, "allowed")? };
+    let (b, a) = (texts(&lists.blocked).join("\n"), texts(&lists.allowed).join("\n"));
+    ctx.db
+        .write(move |conn| -> Result<_> {
+            db::settings::put(conn, BLOCKED, &b)?;
+            db::settings::put(conn, ALLOWED, &a)?;
+            Ok(())
+        })
+        .await?;
+    ctx.config.federation.managed.set(lists);
+    Ok(())
+}
+
+fn require_admin(actor: &Actor) -> Result<()> {
+    if actor.is_admin {
+        Ok(())
+    } else {
+        Err(Error::forbidden("admin_only", "Only the instance's admins can do this."))
+    }
 }

@@ -46,6 +46,14 @@ fn check_password(password: &str) -> Result<()> {
     Ok(())
 }
 
+/// An admin creates an account for someone (from the admin pages).
+pub async fn create_account_as_admin(ctx: &AppContext, actor: &Actor, new: NewAccount) -> Result<Person> {
+    if !actor.is_admin {
+        return Err(Error::forbidden("admin_only", "Only the instance's admins can do this."));
+    }
+    create_account(ctx, new).await
+}
+
 /// Creates a local account. Names are shared with groups, so `@name` always means one thing.
 pub async fn create_account(ctx: &AppContext, new: NewAccount) -> Result<Person> {
     let username = valid_name(&new.username, "username")?;

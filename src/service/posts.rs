@@ -93,6 +93,13 @@ fn visibility_rank(v: &str) -> u8 {
     }
 }
 
+/// What a post would look like (sanitised HTML, mentions linked), without storing anything.
+pub async fn preview(ctx: &AppContext, text: &str) -> Result<String> {
+    let config = ctx.config.clone();
+    let text = check_text(text, &config)?;
+    ctx.db.read(move |conn| Ok(render_with_mentions(conn, &text, &config)?.0)).await
+}
+
 /// Writes a thread (in a group or on one's profile) or a reply.
 pub async fn create(ctx: &AppContext, actor: &Actor, input: NewPostInput) -> Result<PostView> {
     let view = create_in_transaction(ctx, actor, input).await?;

@@ -18,6 +18,8 @@ fn load(text: &str) -> BTreeMap<String, String> {
 
 static NL: LazyLock<BTreeMap<String, String>> = LazyLock::new(|| load(include_str!("../../locales/nl.toml")));
 static EN: LazyLock<BTreeMap<String, String>> = LazyLock::new(|| load(include_str!("../../locales/en.toml")));
+/// The service's error messages in Dutch, by error code (the service's own are English).
+static NL_ERRORS: LazyLock<BTreeMap<String, String>> = LazyLock::new(|| load(include_str!("../../locales/errors.nl.toml")));
 
 impl Lang {
     pub fn code(self) -> &'static str {
@@ -62,6 +64,26 @@ impl Lang {
         };
         texts.get(key).map_or("[?]", String::as_str)
     }
+
+    /// An error's message for a person: the service's (English) message, or its Dutch
+    /// translation by error code.
+    pub fn error(self, e: &crate::error::Error) -> String {
+        match self {
+            Lang::En => e.message().to_string(),
+            Lang::Nl => NL_ERRORS.get(e.code()).cloned().unwrap_or_else(|| e.message().to_string()),
+        }
+    }
+
+    /// A moment as people of this language write it, e.g. "23 nov. 2026 18:20" or
+    /// "23 Nov 2026, 18:20" (UTC; the page's script shows it in the reader's time zone).
+    pub fn date_time(self, at: chrono::NaiveDateTime) -> String {
+        use chrono::{Datelike, Timelike};
+        let month = self.t("months").split(',').nth(at.month0() as usize).unwrap_or("").trim();
+        match self {
+            Lang::Nl => format!("{} {month} {} {:02}:{:02} UTC", at.day(), at.year(), at.hour(), at.minute()),
+            Lang::En => format!("{} {month} {}, {:02}:{:02} UTC", at.day(), at.year(), at.hour(), at.minute()),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -91,6 +113,36 @@ mod tests {
             }
         }
         assert!(count > 5, "the check found the keys in use ({count})");
+    }
+
+    #[test]
+    fn every_service_error_code_has_a_dutch_message() {
+        let dir = crate::testing::manifest_dir();
+        let code = regex::Regex::new(r#"Error::(?:invalid|malformed|forbidden|not_found|conflict|unauthenticated)\(\s*"([a-z_]+)""#)
+            .expect("regex");
+        let enum_code = regex::Regex::new(r#"\},\s*"([a-z_]+)",\s*"The "#).expect("regex");
+        let mut missing = Vec::new();
+        let mut count = 0;
+        for folder in ["src/service", "src/db", "src/web"] {
+            for entry in std::fs::read_dir(dir.join(folder)).expect("folder") {
+                let source = std::fs::read_to_string(entry.expect("entry").path()).expect("read");
+                for found in code.captures_iter(&source).chain(enum_code.captures_iter(&source)) {
+                    count += 1;
+                    if !NL_ERRORS.contains_key(&found[1]) && !missing.contains(&found[1].to_string()) {
+                        missing.push(found[1].to_string());
+                    }
+                }
+            }
+        }
+        assert!(count > 40, "the check found the service's error codes ({count})");
+        assert!(missing.is_empty(), "error codes without a Dutch message in locales/errors.nl.toml: {missing:?}");
+    }
+
+    #[test]
+    fn dates_are_written_as_each_language_does() {
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 3, 5).and_then(|d| d.and_hms_opt(9, 7, 0)).expect("date");
+        assert_eq!(Lang::Nl.date_time(at), "5 mrt 2026 09:07 UTC");
+        assert_eq!(Lang::En.date_time(at), "5 Mar 2026, 09:07 UTC");
     }
 
     #[test]

@@ -196,7 +196,7 @@ async fn groups_pages_show_clear_states_and_take_posts() {
             &web,
             &bob,
             &format!("/g/{open_id}/post"),
-            &[("csrf", csrf.clone()), ("text", "Eerste bericht via de **webinterface**".into())]
+            &[("csrf", csrf.clone()), ("status", "Eerste bericht via de **webinterface**".into())]
         )
         .await,
         303
@@ -205,4 +205,166 @@ async fn groups_pages_show_clear_states_and_take_posts() {
     assert!(html.contains("Groep verlaten") && html.contains("via de <strong>webinterface</strong>"), "{html}");
     let (_, home) = page(&s, &web, &bob, "/").await;
     assert!(home.contains("webinterface"), "the post is in bob's home");
+}
+
+/// Submits a form as a signed-in browser; returns the status, where it sends you, and the HTML.
+async fn send(s: &Server, web: &reqwest::Client, session: &str, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
+    let res = web
+        .post(format!("{}{path}", s.base))
+        .header(COOKIE, format!("gilde_session={session}"))
+        .header(ACCEPT_LANGUAGE, "nl")
+        .form(form)
+        .send()
+        .await
+        .expect("post");
+    let status = res.status().as_u16();
+    let location = res.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    (status, location, res.text().await.expect("html"))
+}
+
+#[tokio::test]
+async fn moderators_members_people_and_admins_work_through_the_pages() {
+    let s = Server::start().await;
+    let ctx = &s.instance.ctx;
+    gilde::service::people::create_account(
+        ctx,
+        gilde::service::people::NewAccount { username: "beheer".into(), password: PASSWORD.into(), display_name: None, is_admin: true },
+    )
+    .await
+    .expect("admin");
+    s.person("bob").await;
+    let web = client();
+    let owner = sign_in(&s, &web, "beheer").await;
+    let bob = sign_in(&s, &web, "bob").await;
+    let (_, html) = page(&s, &web, &owner, "/groups").await;
+    let csrf_owner = hidden_csrf(&html);
+    let (_, html) = page(&s, &web, &bob, "/groups").await;
+    let csrf_bob = hidden_csrf(&html);
+
+    // Creating a group: a mistake is shown next to its field, in Dutch, and nothing is made.
+    let form =
+        [("csrf", csrf_owner.as_str()), ("name", "inkoop"), ("display_name", " "), ("scope", "federated"), ("visibility", "private")];
+    let (status, _, html) = send(&s, &web, &owner, "/new-group", &form).await;
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains(r#"id="display_name-error">Een groep heeft een leesbare naam nodig."#), "{html}");
+    assert!(html.contains(r#"value="inkoop""#), "what was typed is kept");
+    let form =
+        [("csrf", csrf_owner.as_str()), ("name", "inkoop"), ("display_name", "Inkoop"), ("scope", "federated"), ("visibility", "private")];
+    let (status, location, _) = send(&s, &web, &owner, "/new-group", &form).await;
+    assert_eq!(status, 303);
+    let group = location.trim_start_matches("/g/").to_string();
+    assert!(group.parse::<i64>().is_ok(), "{location}");
+
+    // Bob asks to join; the owner sees one unread notification and the request, and approves.
+    assert_eq!(send(&s, &web, &bob, &format!("/g/{group}/join"), &[("csrf", &csrf_bob)]).await.0, 303);
+    let (_, html) = page(&s, &web, &owner, "/notifications").await;
+    assert!(html.contains(r#"<span class="count" id="unread">1"#), "unread count in the navigation: {html}");
+    assert!(html.contains("vraagt lidmaatschap aan van"), "{html}");
+    let (_, html) = page(&s, &web, &owner, &format!("/g/{group}/members")).await;
+    let bob_id = regex::Regex::new(r#"/requests/(\d+)""#).expect("re").captures(&html).map(|c| c[1].to_string()).expect("bob's request");
+    let path = format!("/g/{group}/requests/{bob_id}");
+    assert_eq!(send(&s, &web, &bob, &path, &[("csrf", &csrf_bob), ("decision", "approve")]).await.0, 403, "not bob's to decide");
+    assert_eq!(send(&s, &web, &owner, &path, &[("csrf", &csrf_owner), ("decision", "approve")]).await.0, 303);
+    let (_, html) = page(&s, &web, &bob, "/notifications").await;
+    assert!(html.contains("keurde je aanvraag goed voor"), "{html}");
+
+    // Bob previews a post (nothing is stored), then posts it; an empty post is refused next
+    // to the text field.
+    let post_path = format!("/g/{group}/post");
+    let (status, _, html) =
+        send(&s, &web, &bob, &post_path, &[("csrf", &csrf_bob), ("status", "Wie kent **GIS**?"), ("action", "preview")]).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<strong>GIS</strong>") && html.contains(">Wie kent **GIS**?</textarea>"), "{html}");
+    assert_eq!(s.instance.ctx.db.read(|c| gilde::db::posts::count_containing(c, "GIS")).await.expect("count"), 0);
+    let (status, _, html) = send(&s, &web, &bob, &post_path, &[("csrf", &csrf_bob), ("status", "  "), ("action", "post")]).await;
+    assert_eq!(status, 422);
+    assert!(html.contains(r#"id="compose-error">Een bericht heeft tekst nodig."#), "{html}");
+    assert_eq!(send(&s, &web, &bob, &post_path, &[("csrf", &csrf_bob), ("status", "Wie kent **GIS**?"), ("action", "post")]).await.0, 303);
+
+    // The owner opens the thread from the group, replies and likes.
+    let (_, html) = page(&s, &web, &owner, &format!("/g/{group}")).await;
+    let post = regex::Regex::new(r#"href="/p/(\d+)""#).expect("re").captures(&html).map(|c| c[1].to_string()).expect("a thread link");
+    let (status, location, _) =
+        send(&s, &web, &owner, &format!("/p/{post}/reply"), &[("csrf", &csrf_owner), ("status", "Ja, @bob: team Geo"), ("action", "post")])
+            .await;
+    assert_eq!((status, location.as_str()), (303, format!("/p/{post}#replies").as_str()));
+    assert_eq!(send(&s, &web, &owner, &format!("/p/{post}/like"), &[("csrf", &csrf_owner), ("like", "1")]).await.0, 303);
+    let (status, html) = page(&s, &web, &bob, &format!("/p/{post}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Reacties (1)") && html.contains("team Geo") && html.contains("Vind ik leuk (1)"), "{html}");
+    assert!(html.contains(r#"class="u-url mention""#), "the mention links bob's profile");
+
+    // Bob fills in his profile; the directory finds him by department and expertise; his
+    // language choice wins over the browser's.
+    let form = [
+        ("csrf", csrf_bob.as_str()),
+        ("display_name", "Bob de Bouwer"),
+        ("department", "Team Wonen"),
+        ("expertise", "GIS, #Inkoop"),
+        ("note", "Ik help graag."),
+        ("locale", "en"),
+    ];
+    assert_eq!(send(&s, &web, &bob, "/settings/profile", &form).await.0, 303);
+    let (_, html) = page(&s, &web, &owner, "/people?department=Team+Wonen").await;
+    assert!(html.contains("Bob de Bouwer") && !html.contains("@beheer"), "{html}");
+    let (_, html) = page(&s, &web, &owner, "/people?expertise=inkoop").await;
+    assert!(html.contains("Bob de Bouwer") && html.contains("#gis"), "{html}");
+    let (_, html) = page(&s, &web, &owner, "/people?expertise=privacy").await;
+    assert!(!html.contains("Bob de Bouwer"), "{html}");
+    let (_, html) = page(&s, &web, &bob, "/").await;
+    assert!(html.contains(r#"<html lang="en">"#) && html.contains("Notifications"), "the profile's language wins");
+    let form = [("csrf", csrf_bob.as_str()), ("display_name", "Bob"), ("expertise", &"x".repeat(200)), ("locale", "en")];
+    let (status, _, html) = send(&s, &web, &bob, "/settings/profile", &form).await;
+    assert_eq!(status, 422);
+    assert!(html.contains(r#"id="expertise-error""#), "{html}");
+
+    // Search finds the post; an empty search says why.
+    let (_, html) = page(&s, &web, &owner, "/search?q=GIS").await;
+    assert!(html.contains("Wie kent <strong>GIS</strong>?"), "{html}");
+    let (status, html) = page(&s, &web, &owner, "/search?q=+").await;
+    assert_eq!(status, 422);
+    assert!(html.contains(r#"id="q-error">Typ iets om naar te zoeken."#), "{html}");
+
+    // Roles: the owner makes bob a moderator; a moderator may not change who the group is for.
+    let path = format!("/g/{group}/role/{bob_id}");
+    assert_eq!(send(&s, &web, &owner, &path, &[("csrf", &csrf_owner), ("role", "moderator")]).await.0, 303);
+    let (status, html) = page(&s, &web, &bob, &format!("/g/{group}/settings")).await;
+    assert_eq!(status, 200, "{html}");
+    let form = [("csrf", csrf_bob.as_str()), ("display_name", "Inkoop"), ("note", ""), ("scope", "internal"), ("visibility", "private")];
+    let (status, _, html) = send(&s, &web, &bob, &format!("/g/{group}/settings"), &form).await;
+    assert_eq!(status, 422);
+    assert!(html.contains(r#"id="scope-error">Only the group&#39;s owners"#), "in bob's language, next to the field: {html}");
+    let form = [
+        ("csrf", csrf_owner.as_str()),
+        ("display_name", "Inkoop & aanbesteden"),
+        ("note", ""),
+        ("scope", "federated"),
+        ("visibility", "private"),
+        ("partner_domains", "gemeente-b.nl\n*.rijksoverheid.nl"),
+    ];
+    assert_eq!(send(&s, &web, &owner, &format!("/g/{group}/settings"), &form).await.0, 303);
+    let (_, html) = page(&s, &web, &owner, &format!("/g/{group}/settings")).await;
+    assert!(html.contains("Inkoop &#38; aanbesteden") && html.contains("gemeente-b.nl\n*.rijksoverheid.nl</textarea>"), "{html}");
+
+    // Admin pages: only for admins; accounts are made there; blocking a domain takes effect.
+    assert_eq!(page(&s, &web, &bob, "/admin").await.0, 403);
+    let form = [("csrf", csrf_owner.as_str()), ("username", "carla"), ("display_name", "Carla"), ("password", "kort")];
+    let (status, _, html) = send(&s, &web, &owner, "/admin", &form).await;
+    assert_eq!(status, 422);
+    assert!(html.contains(r#"id="password-error">Een wachtwoord heeft minstens 8 tekens."#), "{html}");
+    let form = [("csrf", csrf_owner.as_str()), ("username", "carla"), ("display_name", "Carla"), ("password", "lang genoeg wachtwoord")];
+    assert_eq!(send(&s, &web, &owner, "/admin", &form).await.0, 303);
+    let (_, html) = page(&s, &web, &owner, "/admin").await;
+    assert!(html.contains(">carla</a>"), "{html}");
+    let (status, _, html) =
+        send(&s, &web, &owner, "/admin/federation", &[("csrf", &csrf_owner), ("blocked", "niet geldig!"), ("allowed", "")]).await;
+    assert_eq!(status, 422);
+    assert!(html.contains(r#"id="blocked-error""#), "{html}");
+    assert!(s.instance.ctx.config.federation.allows("kwaad.example"));
+    let form = [("csrf", csrf_owner.as_str()), ("blocked", "kwaad.example\n*.spam.example"), ("allowed", "")];
+    assert_eq!(send(&s, &web, &owner, "/admin/federation", &form).await.0, 303);
+    assert!(!s.instance.ctx.config.federation.allows("kwaad.example") && !s.instance.ctx.config.federation.allows("x.spam.example"));
+    assert!(s.instance.ctx.config.federation.allows("gemeente-b.nl"));
+    let (_, html) = page(&s, &web, &owner, "/admin/federation").await;
+    assert!(html.contains("kwaad.example\n*.spam.example</textarea>"), "{html}");
 }

@@ -1,0 +1,167 @@
+//! The admin pages: the instance's people (and new accounts), and whom it federates with.
+
+use askama::Template;
+use axum::extract::{Form, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::{is_form_error, redirect, render, render_with, signed_in, submitted, Chrome, Problem};
+use crate::context::AppContext;
+use crate::error::Error;
+use crate::service::instance::{self, FederationLists};
+use crate::service::people::{self, NewAccount};
+use crate::service::Actor;
+
+fn require_admin(actor: &Actor) -> Result<(), Error> {
+    if actor.is_admin {
+        Ok(())
+    } else {
+        Err(Error::forbidden("admin_only", "Only the instance's admins can do this."))
+    }
+}
+
+struct AccountItem {
+    id: i64,
+    username: String,
+    name: String,
+    department: String,
+    admin: bool,
+    since: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_people.html")]
+struct PeoplePage {
+    chrome: Chrome,
+    accounts: Vec<AccountItem>,
+    form: AccountForm,
+    problem: Problem,
+    created: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct AccountForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    admin: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CreatedQuery {
+    #[serde(default)]
+    created: Option<String>,
+}
+
+async fn people_list(
+    ctx: &AppContext,
+    chrome: Chrome,
+    actor: &Actor,
+    form: AccountForm,
+    problem: Problem,
+    created: Option<String>,
+) -> Result<Response, Error> {
+    require_admin(actor)?;
+    let accounts = people::list_accounts(ctx)
+        .await?
+        .into_iter()
+        .map(|(person, account)| AccountItem {
+            id: person.id.0,
+            name: person.display_name.clone(),
+            department: person.department.clone(),
+            admin: account.is_admin,
+            since: chrome.lang.date_time(person.created_at),
+            username: person.username,
+        })
+        .collect();
+    let status = if problem.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Ok(render_with(status, &PeoplePage { chrome, accounts, form, problem, created }))
+}
+
+pub(crate) async fn people_page(State(ctx): State<AppContext>, headers: HeaderMap, Query(q): Query<CreatedQuery>) -> Response {
+    signed_in(&ctx, &headers, "admin", |ctx, chrome, session| async move {
+        people_list(&ctx, chrome, &session.actor, AccountForm::default(), Problem::none(), q.created).await
+    })
+    .await
+}
+
+pub(crate) async fn create_account(State(ctx): State<AppContext>, headers: HeaderMap, Form(form): Form<AccountForm>) -> Response {
+    submitted(&ctx, &headers, "admin", &form.csrf.clone(), |ctx, chrome, session| async move {
+        let new = NewAccount {
+            username: form.username.trim().to_string(),
+            password: form.password.clone(),
+            display_name: Some(form.display_name.trim().to_string()).filter(|n| !n.is_empty()),
+            is_admin: form.admin.is_some(),
+        };
+        match people::create_account_as_admin(&ctx, &session.actor, new).await {
+            Ok(person) => Ok(redirect(&format!("/admin?created={}", person.username))),
+            Err(e) if is_form_error(&e) => {
+                let problem = Problem::of(chrome.lang, &e, &["username", "display_name", "password"]);
+                let form = AccountForm { password: String::new(), ..form };
+                people_list(&ctx, chrome, &session.actor, form, problem, None).await
+            }
+            Err(e) => Err(e),
+        }
+    })
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "admin_federation.html")]
+struct FederationPage {
+    chrome: Chrome,
+    lists: FederationLists,
+    blocked: String,
+    allowed: String,
+    problem: Problem,
+    saved: bool,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SavedQuery {
+    #[serde(default)]
+    saved: Option<String>,
+}
+
+pub(crate) async fn federation_page(State(ctx): State<AppContext>, headers: HeaderMap, Query(q): Query<SavedQuery>) -> Response {
+    signed_in(&ctx, &headers, "admin", |ctx, chrome, session| async move {
+        let lists = instance::federation_lists(&ctx, &session.actor).await?;
+        let (blocked, allowed) = (lists.blocked.join("\n"), lists.allowed.join("\n"));
+        Ok(render(&FederationPage { chrome, lists, blocked, allowed, problem: Problem::none(), saved: q.saved.is_some() }))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct FederationForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    blocked: String,
+    #[serde(default)]
+    allowed: String,
+}
+
+pub(crate) async fn federation_submit(State(ctx): State<AppContext>, headers: HeaderMap, Form(form): Form<FederationForm>) -> Response {
+    submitted(&ctx, &headers, "admin", &form.csrf.clone(), |ctx, chrome, session| async move {
+        let lines = |text: &str| text.lines().map(str::to_string).collect::<Vec<_>>();
+        match instance::set_federation_lists(&ctx, &session.actor, lines(&form.blocked), lines(&form.allowed)).await {
+            Ok(()) => Ok(redirect("/admin/federation?saved=1")),
+            Err(e) if is_form_error(&e) => {
+                let lists = instance::federation_lists(&ctx, &session.actor).await?;
+                let problem = Problem::of(chrome.lang, &e, &["blocked", "allowed"]);
+                let page = FederationPage { chrome, lists, blocked: form.blocked, allowed: form.allowed, problem, saved: false };
+                Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
+            }
+            Err(e) => Err(e),
+        }
+    })
+    .await
+}
