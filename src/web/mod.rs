@@ -62,6 +62,8 @@ pub fn router() -> Router<crate::http::AppState> {
         .route("/admin/federation", get(admin::federation_page).post(admin::federation_submit))
         .route("/static/gilde.css", get(stylesheet))
         .route("/static/gilde.js", get(script))
+        .route("/static/icon.svg", get(icon))
+        .route("/favicon.ico", get(icon))
         .layer(axum::middleware::map_response(security_headers))
 }
 
@@ -86,6 +88,10 @@ async fn stylesheet() -> Response {
 
 async fn script() -> Response {
     ([(CONTENT_TYPE, "text/javascript; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")], include_str!("gilde.js")).into_response()
+}
+
+async fn icon() -> Response {
+    ([(CONTENT_TYPE, "image/svg+xml"), (CACHE_CONTROL, "public, max-age=86400")], include_str!("icon.svg")).into_response()
 }
 
 fn browser_lang(headers: &HeaderMap) -> Lang {

@@ -1,0 +1,80 @@
+//! The web UI in a real browser: Debian's Chromium driven by `playwright-core` (npm, pinned in
+//! `browser/package-lock.json`), across two running instances. The script
+//! (`browser/e2e.mjs`) signs in, creates a group, previews and posts, asks to join and
+//! approves, replies inline, sees the live notice of new posts, joins the group from the
+//! second instance by its address, and runs axe-core on the main pages (no serious
+//! violations), at desktop width and at 375 px. Screenshots of the main pages are saved under
+//! cargo's target folder (`tmp/screenshots`), for review.
+//!
+//! Chromium comes from Debian (`browser/install-chromium.sh`, which `.ci/run` also calls);
+//! the npm packages are installed by this test, once per lock file.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use federation_tests::{eventually, Cluster};
+
+fn browser_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("browser")
+}
+
+/// The script's folder with its packages installed (`npm ci`, once per lock file).
+fn installed_script() -> PathBuf {
+    let source = browser_dir();
+    let lock = std::fs::read(source.join("package-lock.json")).expect("browser/package-lock.json");
+    let hash = lock.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3));
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("browser-{hash:016x}"));
+    std::fs::create_dir_all(&dir).expect("script folder");
+    for file in ["package.json", "package-lock.json", "e2e.mjs"] {
+        std::fs::copy(source.join(file), dir.join(file)).expect("copy the script");
+    }
+    if !dir.join("node_modules/playwright-core").exists() || !dir.join("node_modules/axe-core").exists() {
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&dir)
+            .status()
+            .expect("npm is needed for the browser tests");
+        assert!(status.success(), "npm ci for the browser tests failed");
+    }
+    if !PathBuf::from("/usr/bin/chromium").exists() {
+        let status = Command::new(source.join("install-chromium.sh")).status().expect("run install-chromium.sh");
+        assert!(status.success(), "Debian's chromium is needed: run federation-tests/browser/install-chromium.sh as root");
+    }
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn people_use_the_web_ui_across_two_instances_in_chromium() {
+    let dir = tokio::task::spawn_blocking(installed_script).await.expect("install");
+    let cluster = Cluster::start(&["gemeente-a", "gemeente-b"]).await;
+    let (a, b) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"));
+    a.person("anna").await;
+    a.person("bob").await;
+    b.person("carla").await;
+    let screenshots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    let output = tokio::process::Command::new("node")
+        .arg("e2e.mjs")
+        .current_dir(&dir)
+        .env("GILDE_A", &a.base)
+        .env("GILDE_B", &b.base)
+        .env("GILDE_A_DOMAIN", &a.domain)
+        .env("PASSWORD", "correct horse battery")
+        .env("SCREENSHOTS", &screenshots)
+        .output()
+        .await
+        .expect("node runs the browser script");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "the browser script failed:\n{stdout}\n{stderr}");
+    println!("{stdout}\nscreenshots: {}", screenshots.display());
+
+    // What the clicks did, as the databases see it: bob's reply and carla's post (written at
+    // B) are stored at A, and the post at A reached B.
+    assert_eq!(a.stored_posts_containing("Ik lees hem vandaag").await, 1);
+    eventually("carla's post from B is stored at A", || async { a.stored_posts_containing("Groeten uit gemeente B").await == 1 }).await;
+    assert_eq!(b.stored_posts_containing("handreiking").await, 1, "the history reached B once");
+    for shot in ["01-sign-in", "03-group", "05-thread", "07-remote-group-on-b", "13-group-375px"] {
+        let file = screenshots.join(format!("{shot}.png"));
+        assert!(std::fs::metadata(&file).is_ok_and(|m| m.len() > 1000), "screenshot {}", file.display());
+    }
+}
