@@ -2,9 +2,9 @@
 //! (a sign-in form), `/oauth/token`, `/oauth/revoke`, and the discovery document.
 
 use axum::extract::State;
-use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, LOCATION};
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::header::LOCATION;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -15,6 +15,7 @@ use crate::context::AppContext;
 use crate::error::Error;
 use crate::service::oauth::{self, AuthorizeRequest, NewAppInput, TokenRequest, OOB_REDIRECT};
 use crate::service::people;
+use crate::web::authorize::{self, Shown};
 
 #[derive(Deserialize)]
 pub struct AppForm {
@@ -90,27 +91,8 @@ impl AuthorizeQuery {
     }
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
-
-fn page(title: &str, body: &str) -> Response {
-    let html = format!(
-        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}}label{{display:block;margin-top:1rem;font-weight:600}}input{{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}}button{{margin-top:1.5rem;padding:.6rem 1.2rem;font-size:1rem;background:#1d4ed8;color:#fff;border:0;border-radius:4px}}.error{{color:#b91c1c;font-weight:600}}</style></head><body><main>{body}</main></body></html>"#,
-        title = escape(title)
-    );
-    let mut response = Html(html).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self' *; frame-ancestors 'none'"),
-    );
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-fn authorize_form(q: &AuthorizeQuery, app_name: &str, scopes: &str, error: Option<&str>) -> Response {
-    let hidden: String = [
+fn hidden_fields(q: &AuthorizeQuery) -> Vec<(&'static str, String)> {
+    vec![
         ("response_type", q.response_type.clone().unwrap_or_else(|| "code".into())),
         ("client_id", q.client_id.clone()),
         ("redirect_uri", q.redirect_uri.clone()),
@@ -118,31 +100,23 @@ fn authorize_form(q: &AuthorizeQuery, app_name: &str, scopes: &str, error: Optio
         ("state", q.state.clone().unwrap_or_default()),
         ("code_challenge", q.code_challenge.clone().unwrap_or_default()),
         ("code_challenge_method", q.code_challenge_method.clone().unwrap_or_default()),
+        ("lang", q.lang.clone().unwrap_or_default()),
     ]
-    .iter()
-    .map(|(k, v)| format!(r#"<input type="hidden" name="{k}" value="{}">"#, escape(v)))
-    .collect();
-    let error = error.map(|e| format!(r#"<p class="error" role="alert" id="login-error">{}</p>"#, escape(e))).unwrap_or_default();
-    let body = format!(
-        r#"<h1>Sign in to Gilde</h1><p><strong>{app}</strong> asks to use your account ({scopes}).</p>{error}<form method="post" action="/oauth/authorize">{hidden}<label for="username">Name</label><input id="username" name="username" autocomplete="username" required><label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required><button type="submit">Sign in and allow</button></form>"#,
-        app = escape(app_name),
-        scopes = escape(scopes),
-    );
-    page("Sign in to Gilde", &body)
 }
 
-pub async fn authorize_page(State(ctx): State<AppContext>, Query(q): Query<AuthorizeQuery>) -> Response {
+fn shown(ctx: &AppContext, q: &AuthorizeQuery, headers: &HeaderMap, status: StatusCode, what: Shown<'_>) -> Response {
+    let lang = authorize::lang(q.lang.as_deref().filter(|l| !l.is_empty()), headers);
+    authorize::page(ctx, lang, status, what, &q.redirect_uri)
+}
+
+pub async fn authorize_page(State(ctx): State<AppContext>, headers: HeaderMap, Query(q): Query<AuthorizeQuery>) -> Response {
     match oauth::check_authorize(&ctx, &q.request()).await {
-        Ok((app, scopes)) => authorize_form(&q, &app.name, &scopes.as_string(), None),
-        Err(e) => error_page(&e),
+        Ok((app, scopes)) => {
+            let form = Shown::Form { app: &app.name, scopes: &scopes.as_string(), hidden: hidden_fields(&q), error: None };
+            shown(&ctx, &q, &headers, StatusCode::OK, form)
+        }
+        Err(e) => shown(&ctx, &q, &headers, super::error::status_of(e.kind()), Shown::Refused(&e)),
     }
-}
-
-fn error_page(e: &Error) -> Response {
-    let mut response =
-        page("Cannot sign in", &format!(r#"<h1>Cannot sign in</h1><p class="error" role="alert">{}</p>"#, escape(e.message())));
-    *response.status_mut() = super::error::status_of(e.kind());
-    response
 }
 
 #[derive(Deserialize)]
@@ -155,48 +129,45 @@ pub struct AuthorizeForm {
 
 pub async fn authorize_submit(
     State(ctx): State<AppContext>,
+    headers: HeaderMap,
     client: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     axum::Form(form): axum::Form<AuthorizeForm>,
 ) -> Response {
     let q = form.query;
     if let Some(axum::Extension(axum::extract::ConnectInfo(addr))) = client {
         if ctx.limits.sign_in_by_address.check_key(&addr.ip()).is_err() {
-            let mut response = error_page(&people::too_many_attempts());
-            *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-            return response;
+            return shown(&ctx, &q, &headers, StatusCode::TOO_MANY_REQUESTS, Shown::Refused(&people::too_many_attempts()));
         }
     }
     let (app, scopes) = match oauth::check_authorize(&ctx, &q.request()).await {
         Ok(found) => found,
-        Err(e) => return error_page(&e),
+        Err(e) => return shown(&ctx, &q, &headers, super::error::status_of(e.kind()), Shown::Refused(&e)),
     };
     let actor = match people::authenticate(&ctx, &form.username, &form.password).await {
         Ok(actor) => actor,
         Err(e) => {
-            let mut response = authorize_form(&q, &app.name, &scopes.as_string(), Some(e.message()));
-            *response.status_mut() = StatusCode::UNAUTHORIZED;
-            return response;
+            let form = Shown::Form { app: &app.name, scopes: &scopes.as_string(), hidden: hidden_fields(&q), error: Some(&e) };
+            return shown(&ctx, &q, &headers, StatusCode::UNAUTHORIZED, form);
         }
     };
     let code = match oauth::grant_code(&ctx, &actor, q.request()).await {
         Ok(code) => code,
-        Err(e) => return error_page(&e),
+        Err(e) => return shown(&ctx, &q, &headers, super::error::status_of(e.kind()), Shown::Refused(&e)),
     };
     if q.redirect_uri == OOB_REDIRECT {
-        return page(
-            "Authorization code",
-            &format!(r#"<h1>Copy this code into the app</h1><p><code id="code">{}</code></p>"#, escape(&code)),
-        );
+        return shown(&ctx, &q, &headers, StatusCode::OK, Shown::Code(&code));
     }
     let mut target = match url::Url::parse(&q.redirect_uri) {
         Ok(u) => u,
-        Err(_) => return error_page(&Error::invalid("invalid_redirect_uri", "The redirect URI is not valid.")),
+        Err(_) => {
+            let e = Error::invalid("invalid_redirect_uri", "The redirect URI is not valid.");
+            return shown(&ctx, &q, &headers, StatusCode::UNPROCESSABLE_ENTITY, Shown::Refused(&e));
+        }
     };
     target.query_pairs_mut().append_pair("code", &code);
     if let Some(state) = q.state.as_deref().filter(|s| !s.is_empty()) {
         target.query_pairs_mut().append_pair("state", state);
     }
-    let _ = q.lang;
     (StatusCode::FOUND, [(LOCATION, target.to_string())]).into_response()
 }
 

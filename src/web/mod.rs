@@ -8,6 +8,7 @@
 //! every page is sent with a strict Content-Security-Policy: no inline scripts or styles.
 
 mod admin;
+pub mod authorize;
 mod groups;
 pub mod i18n;
 mod items;
@@ -65,6 +66,19 @@ pub fn router() -> Router<crate::http::AppState> {
         .route("/static/icon.svg", get(icon))
         .route("/favicon.ico", get(icon))
         .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn(server_timing))
+}
+
+/// Tells the browser (and the benchmark) how long the server took for a page:
+/// `Server-Timing: app;dur=1.23` (milliseconds).
+async fn server_timing(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let started = std::time::Instant::now();
+    let mut response = next.run(request).await;
+    let took = started.elapsed().as_secs_f64() * 1000.0;
+    if let Ok(value) = HeaderValue::from_str(&format!("app;dur={took:.2}")) {
+        response.headers_mut().insert("server-timing", value);
+    }
+    response
 }
 
 /// What every page is sent with.

@@ -99,14 +99,17 @@ async fn oauth_with_pkce_client_credentials_and_revocation() {
     let page = s
         .http
         .get(format!("{}/oauth/authorize?client_id={client_id}&redirect_uri=https://app.example/cb&response_type=code&scope=read", s.base))
+        .header("accept-language", "nl-NL")
         .send()
         .await
         .expect("page");
     assert_eq!(page.status(), 200);
     let csp = page.headers()["content-security-policy"].to_str().expect("csp").to_string();
-    assert!(csp.contains("default-src 'none'"), "{csp}");
+    assert!(csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"), "{csp}");
+    assert!(csp.contains("form-action 'self' https://app.example;"), "the app's redirect may follow the form: {csp}");
     let html = page.text().await.expect("html");
-    assert!(html.contains(r#"<label for="password">"#) && html.contains("Test"), "{html}");
+    assert!(html.contains(r#"<label for="password">Wachtwoord</label>"#) && html.contains("Test"), "{html}");
+    assert!(html.contains("<h1>Inloggen met een app</h1>") && html.contains(r#"href="/static/gilde.css""#), "the web UI's look, in Dutch");
     let wrong_uri = s
         .http
         .get(format!("{}/oauth/authorize?client_id={client_id}&redirect_uri=https://evil.example/&response_type=code", s.base))

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The web UI's stream pages at scale: seeds N posts (default 1,000,000), starts a release
+# build, and measures
+#   - server time of the home stream page (`/`) and a group's page (`/g/1`), as the server
+#     reports it in `Server-Timing` (handler time, no network), over 400 requests each from
+#     200 different people's sessions: p50 / p90 / p99;
+#   - wrk with one connection on `/` (latency as a browser on the same machine sees it);
+#   - the weight of the main pages, their stylesheet and script (bytes, without images).
+#
+#   benches/web-stream.sh                          # SQLite in a temporary folder
+#   DATABASE_URL=postgres://postgres@127.0.0.1:5432/gilde_bench benches/web-stream.sh
+#
+# Settings: POSTS (1000000), PEOPLE (10000), NGROUPS (500), DURATION (20s), PORT (18080).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION="${DURATION:-20s}"
+# shellcheck source=benches/common.sh
+source benches/common.sh
+BASE="http://127.0.0.1:$PORT"
+
+page() { curl -s -o "$WORK/page.html" -D "$WORK/headers" -w '%{http_code} %{size_download}' -H "Cookie: gilde_session=$1" "$BASE$2"; }
+
+# One page first: a full stream of 20 posts.
+token="$(head -n1 "$WORK/tokens")"
+read -r status size < <(page "$token" /)
+posts=$(grep -c '<article class="post"' "$WORK/page.html" || true)
+echo "home: HTTP $status, $posts posts, $size bytes"
+[ "$status" = 200 ] && [ "$posts" = 20 ] || { echo "expected a full home page" >&2; exit 1; }
+
+timings() {  # path: prints p50 / p90 / p99 of the server's own time over 400 requests
+  : > "$WORK/times"
+  for round in 1 2; do
+    while read -r t; do
+      page "$t" "$1" >/dev/null
+      grep -i '^server-timing:' "$WORK/headers" | sed 's/.*dur=\([0-9.]*\).*/\1/' >> "$WORK/times"
+    done < "$WORK/tokens"
+  done
+  python3 - "$WORK/times" "$1" <<'PY'
+import sys
+xs = sorted(float(x) for x in open(sys.argv[1]) if x.strip())
+pick = lambda p: xs[min(len(xs) - 1, int(len(xs) * p))]
+print(f"{sys.argv[2]}: server time over {len(xs)} requests: p50 {pick(0.5):.2f} ms, p90 {pick(0.9):.2f} ms, p99 {pick(0.99):.2f} ms, max {xs[-1]:.2f} ms")
+PY
+}
+timings /
+timings /g/1
+
+cat > "$WORK/web.lua" <<LUA
+local tokens = {}
+for line in io.lines("$WORK/tokens") do tokens[#tokens + 1] = line end
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", "/", { ["Cookie"] = "gilde_session=" .. tokens[(n % #tokens) + 1] })
+end
+$WRK_DONE
+LUA
+echo "== wrk, one connection, GET / ($DURATION)"
+wrk -t1 -c1 -d"$DURATION" --latency -s "$WORK/web.lua" "$BASE/" | tail -n1
+
+echo "== page weight (bytes, without images)"
+for path in / /g/1 /groups /people "/search?q=seed" /notifications /static/gilde.css /static/gilde.js; do
+  read -r status size < <(page "$token" "$path")
+  echo "$path: HTTP $status, $size bytes"
+done
