@@ -368,3 +368,46 @@ async fn moderators_members_people_and_admins_work_through_the_pages() {
     let (_, html) = page(&s, &web, &owner, "/admin/federation").await;
     assert!(html.contains("kwaad.example\n*.spam.example</textarea>"), "{html}");
 }
+
+#[tokio::test]
+async fn a_full_stream_page_stays_light_and_the_live_notice_counts_new_posts() {
+    let s = Server::start().await;
+    let (_, anna) = s.person("anna").await;
+    let (_, group) = s.post("/api/v1/groups", &anna, json!({ "name": "wonen", "display_name": "Wonen" })).await;
+    // 20 long posts with markdown: a full page, as heavy as posts usually get.
+    let text = "Een **lange** alinea over het _omgevingsplan_ met [een link](https://example.org/plan) en een lijst:\n\n- een\n- twee\n\n"
+        .repeat(8);
+    for _ in 0..20 {
+        assert_eq!(s.post("/api/v1/statuses", &anna, json!({ "status": text, "group_id": group["id"] })).await.0, 200);
+    }
+    let web = client();
+    let session = sign_in(&s, &web, "anna").await;
+    for path in ["/", &format!("/g/{}", group["id"].as_str().expect("id"))] {
+        let (status, html) = page(&s, &web, &session, path).await;
+        assert_eq!(status, 200);
+        assert_eq!(html.matches(r#"<article class="post""#).count(), 20, "a full page");
+        assert!(html.len() < 100_000, "{path} weighs {} bytes", html.len());
+    }
+    for asset in ["/static/gilde.css", "/static/gilde.js"] {
+        let body = web.get(format!("{}{asset}", s.base)).send().await.expect("asset").bytes().await.expect("bytes");
+        assert!(!body.is_empty() && body.len() < 20_000, "{asset}: {} bytes", body.len());
+    }
+
+    // The live notice: how many threads arrived after the newest one shown.
+    let (_, html) = page(&s, &web, &session, "/").await;
+    let newest = regex::Regex::new(r#"data-newest="(\d+)""#).expect("re").captures(&html).map(|c| c[1].to_string()).expect("newest");
+    let live = |after: String| {
+        let web = web.clone();
+        let url = format!("{}/live/home?after={after}", s.base);
+        let session = session.clone();
+        async move {
+            let res = web.get(url).header(COOKIE, format!("gilde_session={session}")).send().await.expect("live");
+            (res.status().as_u16(), res.json::<serde_json::Value>().await.expect("json"))
+        }
+    };
+    assert_eq!(live(newest.clone()).await, (200, json!({ "new": 0 })));
+    s.post("/api/v1/statuses", &anna, json!({ "status": "Nog een", "group_id": group["id"] })).await;
+    assert_eq!(live(newest.clone()).await, (200, json!({ "new": 1 })));
+    let res = web.get(format!("{}/live/home?after=0", s.base)).send().await.expect("live");
+    assert_eq!(res.status().as_u16(), 401, "not without a session");
+}
