@@ -46,7 +46,11 @@ pub async fn seed(db: &Db, people: u64, groups: u64, posts: u64) -> DbResult<Str
         db.write_blocking(|conn| -> DbResult<String> {
             let p0 = max_id(conn, "people")?;
             let g0 = max_id(conn, "groups")?;
-            let ts = format!("CAST('{now}' AS TIMESTAMP)");
+            // SQLite keeps timestamps as text (a CAST there would make the number 2026).
+            let ts = match backend {
+                Backend::Sqlite => format!("'{now}'"),
+                Backend::Postgres => format!("CAST('{now}' AS TIMESTAMP)"),
+            };
             let run = |conn: &mut DbConn, sql: String| -> DbResult<usize> { Ok(diesel::sql_query(sql).execute(conn)?) };
             run(conn, format!(
                 "{} INSERT INTO people (id, username, display_name, department, created_at, updated_at) SELECT {p0} + i, 'seed_' || ({p0} + i), 'Seed person ' || ({p0} + i), 'Department ' || (i % 12), {ts}, {ts} FROM s",
@@ -79,7 +83,7 @@ pub async fn seed(db: &Db, people: u64, groups: u64, posts: u64) -> DbResult<Str
             while done < posts {
                 let n = batch.min(posts - done);
                 run(conn, format!(
-                    "{} INSERT INTO posts (author_id, group_id, visibility, source, content_html, created_at) SELECT {p0} + 1 + ((i + {done}) % {people}), CASE WHEN (i + {done}) % 5 = 0 THEN NULL ELSE {g0} + 1 + ((i + {done}) % {groups}) END, 'public', 'Seed post ' || (i + {done}) || ' about kennisdeling', '<p>Seed post ' || (i + {done}) || ' about kennisdeling</p>', {ts} FROM s",
+                    "{} INSERT INTO posts (author_id, group_id, visibility, source, content_html, created_at) SELECT {p0} + 1 + ((i + {done}) % {people}), CASE WHEN (i + {done}) % 5 = 0 THEN NULL ELSE {g0} + 1 + (((i + {done}) / 5) % {groups}) END, 'public', 'Seed post ' || (i + {done}) || ' about kennisdeling', '<p>Seed post ' || (i + {done}) || ' about kennisdeling</p>', {ts} FROM s",
                     series(backend, n)
                 ))?;
                 done += n;
@@ -98,4 +102,31 @@ pub async fn seed(db: &Db, people: u64, groups: u64, posts: u64) -> DbResult<Str
     })
     .await
     .map_err(|e| DbError { kind: super::DbErrorKind::Other, message: e.to_string() })?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::schema::posts;
+    use crate::db::testing::TestDatabase;
+
+    #[tokio::test]
+    async fn seeded_posts_have_today_s_date_and_every_group_gets_posts() {
+        let database = TestDatabase::new();
+        let db = crate::db::Db::connect(&database.url, 2).expect("connect");
+        seed(&db, 20, 10, 200).await.expect("seed");
+        let (dates, groups) = db
+            .read(|conn| -> DbResult<_> {
+                let dates: Vec<chrono::NaiveDateTime> = posts::table.select(posts::created_at).load(conn)?;
+                let mut groups: Vec<Option<crate::db::GroupId>> = posts::table.select(posts::group_id).distinct().load(conn)?;
+                groups.retain(Option::is_some);
+                Ok((dates, groups))
+            })
+            .await
+            .expect("read");
+        let today = crate::db::now().date();
+        assert_eq!(dates.len(), 200);
+        assert!(dates.iter().all(|d| d.date() == today), "seeded dates are today's: {:?}", dates.first());
+        assert_eq!(groups.len(), 10, "every group has posts");
+    }
 }

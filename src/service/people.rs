@@ -313,6 +313,14 @@ pub async fn departments(ctx: &AppContext) -> Result<Vec<String>> {
     ctx.db.read(|conn| -> Result<_> { Ok(db::people::departments(conn)?) }).await
 }
 
+/// Local accounts with their admin flag, for the admin pages.
+pub async fn accounts_for_admin(ctx: &AppContext, actor: &Actor) -> Result<Vec<(Person, LocalAccount)>> {
+    if !actor.is_admin {
+        return Err(Error::forbidden("admin_only", "Only the instance's admins can do this."));
+    }
+    list_accounts(ctx).await
+}
+
 /// Local accounts with their admin flag, for the CLI.
 pub async fn list_accounts(ctx: &AppContext) -> Result<Vec<(Person, LocalAccount)>> {
     ctx.db.read(|conn| -> Result<_> { Ok(db::people::list_accounts(conn)?) }).await

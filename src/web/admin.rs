@@ -13,14 +13,6 @@ use crate::service::instance::{self, FederationLists};
 use crate::service::people::{self, NewAccount};
 use crate::service::Actor;
 
-fn require_admin(actor: &Actor) -> Result<(), Error> {
-    if actor.is_admin {
-        Ok(())
-    } else {
-        Err(Error::forbidden("admin_only", "Only the instance's admins can do this."))
-    }
-}
-
 struct AccountItem {
     id: i64,
     username: String,
@@ -68,8 +60,7 @@ async fn people_list(
     problem: Problem,
     created: Option<String>,
 ) -> Result<Response, Error> {
-    require_admin(actor)?;
-    let accounts = people::list_accounts(ctx)
+    let accounts = people::accounts_for_admin(ctx, actor)
         .await?
         .into_iter()
         .map(|(person, account)| AccountItem {
