@@ -154,6 +154,26 @@ const groupUrl = anna.page.url();
   await audit(bob.page, "home");
 }
 
+// Keyboard only: anna reaches the compose box with Tab, writes, and posts with Enter.
+{
+  const { page } = anna;
+  await page.goto(groupUrl);
+  let reached = false;
+  for (let i = 0; i < 40 && !reached; i++) {
+    await page.keyboard.press("Tab");
+    reached = await page.evaluate(() => document.activeElement && document.activeElement.id === "compose-status");
+  }
+  check(reached, "the compose box is reachable with Tab");
+  await page.keyboard.type("Met het toetsenbord geschreven.");
+  await page.keyboard.press("Tab"); // the hint is text; the next stop is the post button
+  const onButton = await page.evaluate(() => document.activeElement.tagName === "BUTTON" && document.activeElement.value === "post");
+  check(onButton, "Tab moves from the text to the post button");
+  const ring = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  check(ring !== "none", "the focused button shows a focus ring");
+  await page.keyboard.press("Enter");
+  await page.locator("article.post", { hasText: "Met het toetsenbord geschreven" }).waitFor();
+}
+
 // Carla, at the other instance, joins by the group's address; anna approves her; carla sees
 // the group's history and posts in it from home.
 {

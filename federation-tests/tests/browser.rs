@@ -2,7 +2,7 @@
 //! `browser/package-lock.json`), across two running instances. The script
 //! (`browser/e2e.mjs`) signs in, creates a group, previews and posts, asks to join and
 //! approves, replies inline, sees the live notice of new posts, joins the group from the
-//! second instance by its address, and runs axe-core on the main pages (no serious
+//! second instance by its address, posts with the keyboard only, and runs axe-core on the main pages (no serious
 //! violations), at desktop width and at 375 px. Screenshots of the main pages are saved under
 //! cargo's target folder (`tmp/screenshots`), for review.
 //!

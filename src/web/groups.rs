@@ -67,7 +67,9 @@ pub(crate) async fn join_remote(
         let group = match crate::federation::resolve::group(&fed, &form.acct).await {
             Ok(group) => group,
             Err(e) => {
-                let problem = if is_form_error(&e) {
+                // A malformed address or a domain this instance does not federate with says so;
+                // anything else (no answer, no such group) is "not found".
+                let problem = if is_form_error(&e) || e.kind() == crate::error::ErrorKind::Forbidden {
                     Problem::of(chrome.lang, &e, &[])
                 } else {
                     Problem::of(chrome.lang, &Error::not_found("group_not_found", "No group was found at this address."), &[])

@@ -367,6 +367,17 @@ async fn moderators_members_people_and_admins_work_through_the_pages() {
     assert!(s.instance.ctx.config.federation.allows("gemeente-b.nl"));
     let (_, html) = page(&s, &web, &owner, "/admin/federation").await;
     assert!(html.contains("kwaad.example\n*.spam.example</textarea>"), "{html}");
+
+    // Joining a group elsewhere by its address: a blocked domain and a malformed address say
+    // why, next to the field, and nothing is fetched.
+    let (status, _, html) =
+        send(&s, &web, &owner, "/groups/join-remote", &[("csrf", &csrf_owner), ("acct", "omgeving@kwaad.example")]).await;
+    assert_eq!(status, 422);
+    assert!(html.contains(r#"id="acct-error">Deze server federeert niet met dat domein."#), "{html}");
+    assert!(html.contains(r#"value="omgeving@kwaad.example""#), "what was typed is kept");
+    let (status, _, html) = send(&s, &web, &owner, "/groups/join-remote", &[("csrf", &csrf_owner), ("acct", "omgeving")]).await;
+    assert_eq!(status, 422);
+    assert!(html.contains(r#"id="acct-error">Een adres ziet eruit als naam@domein."#), "{html}");
 }
 
 #[tokio::test]
