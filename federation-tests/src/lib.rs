@@ -149,3 +149,25 @@ where
     }
     panic!("timed out waiting until {what}");
 }
+
+/// A folder with a test's npm packages: `files` (with `package.json` and `package-lock.json`)
+/// are copied from `source` into `cache/NAME-HASH`, named by the lock file's hash, and
+/// `npm ci` runs there unless every path in `installed` is there already.
+pub fn npm_folder(source: &std::path::Path, files: &[&str], cache: &std::path::Path, name: &str, installed: &[&str]) -> std::path::PathBuf {
+    let lock = std::fs::read(source.join("package-lock.json")).expect("a committed package-lock.json");
+    let hash = lock.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3));
+    let dir = cache.join(format!("{name}-{hash:016x}"));
+    std::fs::create_dir_all(&dir).expect("package folder");
+    for file in files.iter().chain(&["package.json", "package-lock.json"]) {
+        std::fs::copy(source.join(file), dir.join(file)).unwrap_or_else(|e| panic!("copy {file}: {e}"));
+    }
+    if !installed.iter().all(|path| dir.join(path).exists()) {
+        let status = std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&dir)
+            .status()
+            .expect("npm is needed for this test");
+        assert!(status.success(), "npm ci in {} failed", dir.display());
+    }
+    dir
+}

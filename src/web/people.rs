@@ -55,11 +55,7 @@ pub(crate) async fn profile_by_name(State(ctx): State<AppContext>, headers: Head
 }
 
 pub(crate) async fn follow(State(ctx): State<AppContext>, headers: HeaderMap, Path(id): Path<i64>, Form(form): Form<CsrfForm>) -> Response {
-    submitted(&ctx, &headers, "people", &form.csrf, |ctx, _chrome, session| async move {
-        people::follow(&ctx, &session.actor, PersonId(id)).await?;
-        Ok(redirect(&format!("/u/{id}")))
-    })
-    .await
+    follow_change(ctx, headers, id, form, true).await
 }
 
 pub(crate) async fn unfollow(
@@ -68,8 +64,16 @@ pub(crate) async fn unfollow(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
+    follow_change(ctx, headers, id, form, false).await
+}
+
+async fn follow_change(ctx: AppContext, headers: HeaderMap, id: i64, form: CsrfForm, follow: bool) -> Response {
     submitted(&ctx, &headers, "people", &form.csrf, |ctx, _chrome, session| async move {
-        people::unfollow(&ctx, &session.actor, PersonId(id)).await?;
+        if follow {
+            people::follow(&ctx, &session.actor, PersonId(id)).await?;
+        } else {
+            people::unfollow(&ctx, &session.actor, PersonId(id)).await?;
+        }
         Ok(redirect(&format!("/u/{id}")))
     })
     .await
