@@ -55,6 +55,9 @@ pub struct Config {
     pub instance_name: String,
     pub max_post_chars: usize,
     pub max_body_bytes: usize,
+    /// Writes (POST, PUT, PATCH, DELETE, apart from federation inboxes) one client address
+    /// may make per minute, with as many at once; more get 429.
+    pub write_rate_per_minute: u32,
     pub log: String,
     pub federation: FederationSettings,
 }
@@ -209,6 +212,7 @@ pub const KEYS: &[&str] = &[
     "instance_name",
     "max_post_chars",
     "max_body_bytes",
+    "write_rate_per_minute",
     "log",
     "insecure_federation",
     "federation_mode",
@@ -300,6 +304,7 @@ impl Config {
         };
         let max_post_chars = number(take("max_post_chars"), "max_post_chars", 5_000, 1, 1_000_000)?;
         let max_body_bytes = number(take("max_body_bytes"), "max_body_bytes", 1_048_576, 1_024, 1_073_741_824)?;
+        let write_rate_per_minute = number(take("write_rate_per_minute"), "write_rate_per_minute", 300, 1, 1_000_000)? as u32;
         let log = take("log").map(|v| v.text).unwrap_or_else(|| "info".to_string());
         let insecure = match take("insecure_federation") {
             Some(v) => parse_with(v, "insecure_federation", parse_bool)?,
@@ -324,7 +329,20 @@ impl Config {
         let dead_after_hours = number(take("federation_dead_after_hours"), "federation_dead_after_hours", 72, 0, 24 * 365)?;
         let dead_after = std::time::Duration::from_secs(dead_after_hours as u64 * 3600);
         let federation = FederationSettings { insecure, allowlist, blocklist, dead_after, managed: ManagedLists::default() };
-        Ok(Config { domain, https, bind, data_dir, database, db_pool_size, instance_name, max_post_chars, max_body_bytes, log, federation })
+        Ok(Config {
+            domain,
+            https,
+            bind,
+            data_dir,
+            database,
+            db_pool_size,
+            instance_name,
+            max_post_chars,
+            max_body_bytes,
+            write_rate_per_minute,
+            log,
+            federation,
+        })
     }
 
     /// `https://domain` or `http://domain`, without a trailing slash.
@@ -344,6 +362,7 @@ impl Config {
             instance_name: "Gilde test".to_string(),
             max_post_chars: 5_000,
             max_body_bytes: 1_048_576,
+            write_rate_per_minute: 300,
             log: "warn".to_string(),
             federation: FederationSettings { insecure: true, ..Default::default() },
         }

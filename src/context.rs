@@ -19,23 +19,28 @@ pub struct AppContext {
     pub signing_keys: crate::federation::signatures::KeyCache,
 }
 
-/// Rate limits on attempts that could be used to guess passwords.
+/// Rate limits on attempts that could be used to guess passwords, and on writes.
 pub struct Limits {
+    /// Writes per signed-in session or token, else per client address
+    /// (`write_rate_per_minute`, with as large a burst).
+    pub writes: governor::DefaultKeyedRateLimiter<String>,
     /// Sign-in attempts per account name: a burst of 10, then 1 every 30 seconds.
     pub sign_in_by_name: governor::DefaultKeyedRateLimiter<String>,
     /// Sign-in attempts per client address: a burst of 30, then 1 every 5 seconds.
     pub sign_in_by_address: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
 }
 
-impl Default for Limits {
-    fn default() -> Self {
+impl Limits {
+    pub fn new(config: &Config) -> Self {
         use governor::{Quota, RateLimiter};
         use std::num::NonZeroU32;
         use std::time::Duration;
         let quota = |every: u64, burst: u32| {
             Quota::with_period(Duration::from_secs(every)).map(|q| q.allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN)))
         };
+        let writes = NonZeroU32::new(config.write_rate_per_minute).unwrap_or(NonZeroU32::MIN);
         Limits {
+            writes: RateLimiter::keyed(Quota::per_minute(writes)),
             sign_in_by_name: RateLimiter::keyed(quota(30, 10).unwrap_or_else(|| Quota::per_minute(NonZeroU32::MIN))),
             sign_in_by_address: RateLimiter::keyed(quota(5, 30).unwrap_or_else(|| Quota::per_minute(NonZeroU32::MIN))),
         }
@@ -45,10 +50,10 @@ impl Default for Limits {
 impl AppContext {
     pub fn new(config: Config, db: Db) -> Self {
         AppContext {
+            limits: Arc::new(Limits::new(&config)),
             config: Arc::new(config),
             db,
             stats: Arc::default(),
-            limits: Arc::default(),
             jobs_wake: Arc::default(),
             signing_keys: Default::default(),
         }

@@ -51,10 +51,54 @@ pub fn router(ctx: AppContext, federation: crate::federation::FedConfig) -> Rout
         .route("/static/header.png", get(avatar))
         .route("/health", get(|| async { "ok" }))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(ctx.clone(), limit_writes))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(cors)
         .layer(TraceLayer::new_for_http())
         .with_state(AppState { ctx, federation })
+}
+
+/// Writes are limited (`write_rate_per_minute`) per credential (bearer token or web
+/// session: many colleagues may share one address behind their organisation's proxy), else per
+/// client address. Reads are not limited, nor federation inboxes, whose senders are verified
+/// servers that deliver in bursts.
+async fn limit_writes(
+    axum::extract::State(ctx): axum::extract::State<AppContext>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let method = request.method();
+    let write = !(method == Method::GET || method == Method::HEAD || method == Method::OPTIONS);
+    let inbox = request.uri().path() == "/inbox" || request.uri().path().ends_with("/inbox");
+    if write && !inbox {
+        if let Some(key) = writer(&request) {
+            if let Err(not_until) = ctx.limits.writes.check_key(&key) {
+                let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
+                let mut response = ApiError(Error::new(
+                    crate::error::ErrorKind::RateLimited,
+                    "rate_limited",
+                    "Too many changes in a short time. Please wait a moment and try again.",
+                ))
+                .into_response();
+                if let Ok(value) = HeaderValue::from_str(&(wait.as_secs() + 1).to_string()) {
+                    response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
+                }
+                return response;
+            }
+        }
+    }
+    next.run(request).await
+}
+
+/// Who is writing, for the write limit: the credential sent, else the client's address.
+fn writer(request: &axum::extract::Request) -> Option<String> {
+    let headers = request.headers();
+    let bearer = headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    let session = crate::web::session_token(headers);
+    match bearer.map(str::to_string).or(session).filter(|t| !t.is_empty()) {
+        Some(token) => Some(format!("token:{token}")),
+        None => request.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| format!("address:{}", c.0.ip())),
+    }
 }
 
 async fn not_found() -> ApiError {

@@ -27,7 +27,7 @@ use crate::context::AppContext;
 use crate::error::{Error, ErrorKind};
 use crate::service::{notifications, oauth, people as people_service};
 use i18n::Lang;
-pub(crate) use session::{form_ok, session, Session};
+pub(crate) use session::{form_ok, session, session_token, Session};
 
 pub fn router() -> Router<crate::http::AppState> {
     Router::new()

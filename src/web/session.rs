@@ -38,8 +38,13 @@ pub(crate) struct Session {
     pub token: String,
 }
 
+/// The session token a browser sent, not yet checked.
+pub(crate) fn session_token(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, SESSION_COOKIE).filter(|t| !t.is_empty())
+}
+
 pub(crate) async fn session(ctx: &AppContext, headers: &HeaderMap) -> Option<Session> {
-    let token = cookie(headers, SESSION_COOKIE)?;
+    let token = session_token(headers)?;
     let owner = oauth::authenticate(ctx, &token).await.ok()?;
     // Only sessions (tokens of no app) sign in to the web UI.
     if owner.app.is_some() {
@@ -98,8 +103,18 @@ pub(crate) struct LoginForm {
     password: String,
 }
 
-pub(crate) async fn login_submit(State(ctx): State<AppContext>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
+pub(crate) async fn login_submit(
+    State(ctx): State<AppContext>,
+    headers: HeaderMap,
+    client: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    Form(form): Form<LoginForm>,
+) -> Response {
     let lang = browser_lang(&headers);
+    if let Some(axum::Extension(axum::extract::ConnectInfo(addr))) = client {
+        if ctx.limits.sign_in_by_address.check_key(&addr.ip()).is_err() {
+            return login_form(&ctx, &headers, StatusCode::TOO_MANY_REQUESTS, form.username, Some(lang.t("error_too_many")), None);
+        }
+    }
     let expected = cookie(&headers, FORM_COOKIE).unwrap_or_default();
     if expected.is_empty() || !oauth::same(&expected, &form.csrf) {
         return login_form(&ctx, &headers, StatusCode::FORBIDDEN, form.username, Some(lang.t("error_form_expired")), None);

@@ -348,3 +348,35 @@ async fn sign_in_attempts_from_one_address_are_limited() {
     assert!(statuses[..30].iter().all(|s| *s == 401), "{statuses:?}");
     assert_eq!(statuses[30], 429, "{statuses:?}");
 }
+
+#[tokio::test]
+async fn writes_are_limited_per_credential_and_reads_and_inboxes_are_not() {
+    let s = Server::start_with(|c| c.write_rate_per_minute = 3).await;
+    let (_, anna) = s.person("anna").await;
+    let (_, bob) = s.person("bob").await;
+    for n in 0..3 {
+        assert_eq!(s.post("/api/v1/statuses", &anna, json!({ "status": format!("bericht {n}") })).await.0, 200);
+    }
+    let refused = s
+        .http
+        .post(format!("{}/api/v1/statuses", s.base))
+        .bearer_auth(&anna)
+        .json(&json!({ "status": "te veel" }))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(refused.status().as_u16(), 429);
+    let wait: u64 = refused.headers()["retry-after"].to_str().expect("header").parse().expect("seconds");
+    assert!((1..=60).contains(&wait), "Retry-After {wait}");
+    let body: serde_json::Value = refused.json().await.expect("json");
+    assert_eq!(body["code"], "rate_limited", "{body}");
+    assert_eq!(s.instance.ctx.db.read(|c| gilde::db::posts::count_containing(c, "te veel")).await.expect("count"), 0, "nothing stored");
+    // Reads go on; another person (perhaps behind the same proxy) still writes; an inbox is
+    // not limited here (an unsigned delivery is refused for its missing signature instead).
+    assert_eq!(s.get("/api/v1/timelines/home", &anna).await.0, 200);
+    assert_eq!(s.post("/api/v1/statuses", &bob, json!({ "status": "van bob" })).await.0, 200);
+    for _ in 0..5 {
+        let res = s.http.post(format!("{}/inbox", s.base)).json(&json!({ "type": "Create" })).send().await.expect("inbox");
+        assert_ne!(res.status().as_u16(), 429);
+    }
+}
