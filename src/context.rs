@@ -17,6 +17,8 @@ pub struct AppContext {
     pub jobs_wake: Arc<tokio::sync::Notify>,
     /// Other servers' public keys, for verifying signed GETs.
     pub signing_keys: crate::federation::signatures::KeyCache,
+    /// Servers whose NodeInfo could not be read, and when: not asked again for an hour.
+    pub(crate) unknown_software: Arc<std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>>,
 }
 
 /// Rate limits on attempts that could be used to guess passwords, and on writes.
@@ -56,6 +58,7 @@ impl AppContext {
             stats: Arc::default(),
             jobs_wake: Arc::default(),
             signing_keys: Default::default(),
+            unknown_software: Arc::default(),
         }
     }
 }

@@ -35,8 +35,12 @@ async fn fetch_software(client: &reqwest13::Client, scheme: &str, domain: &str) 
     (!name.is_empty() && name.len() <= 100).then_some(name)
 }
 
+/// How long a server whose NodeInfo could not be read is taken as unknown before it is asked
+/// again (its deliveries meanwhile get threads only).
+const ASK_AGAIN_AFTER: Duration = Duration::from_secs(3600);
+
 /// Makes sure the software of the servers of these inboxes is known (each is asked once; a
-/// server that does not answer is asked again next time).
+/// server that does not answer is asked again after an hour, not on every reply).
 pub async fn learn(ctx: &AppContext, inboxes: Vec<url::Url>) -> Result<()> {
     let mut servers: Vec<(String, String)> =
         inboxes.iter().filter_map(|u| Some((u.scheme().to_string(), crate::service::actors::domain_of(u)?))).collect();
@@ -50,14 +54,55 @@ pub async fn learn(ctx: &AppContext, inboxes: Vec<url::Url>) -> Result<()> {
         if known.iter().any(|(d, s)| *d == domain && s.is_some()) {
             continue;
         }
+        let failed_lately =
+            ctx.unknown_software.lock().map(|failed| failed.get(&domain).is_some_and(|at| at.elapsed() < ASK_AGAIN_AFTER)).unwrap_or(false);
+        if failed_lately {
+            continue;
+        }
         if client.is_none() {
             client = Some(super::setup::http_client(ctx, Duration::from_secs(5))?);
         }
         let Some(client) = client.as_ref() else { continue };
-        if let Some(software) = fetch_software(client, &scheme, &domain).await {
-            tracing::debug!(domain, software, "learned what a server runs");
-            ctx.db.write(move |conn| -> Result<_> { Ok(db::servers::set_software(conn, &domain, &software)?) }).await?;
+        match fetch_software(client, &scheme, &domain).await {
+            Some(software) => {
+                tracing::debug!(domain, software, "learned what a server runs");
+                ctx.db.write(move |conn| -> Result<_> { Ok(db::servers::set_software(conn, &domain, &software)?) }).await?;
+            }
+            None => {
+                tracing::debug!(domain, "could not read what a server runs; asking again in an hour");
+                if let Ok(mut failed) = ctx.unknown_software.lock() {
+                    failed.insert(domain, std::time::Instant::now());
+                }
+            }
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn a_server_without_nodeinfo_is_asked_once_an_hour_not_for_every_reply() {
+        let t = crate::testing::TestContext::new();
+        // A server that answers every request with 404, counting them.
+        let asked = Arc::new(AtomicUsize::new(0));
+        let counter = asked.clone();
+        let app = axum::Router::new().fallback(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async { axum::http::StatusCode::NOT_FOUND }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let inbox = url::Url::parse(&format!("http://localhost:{port}/inbox")).expect("url");
+        learn(&t.ctx, vec![inbox.clone()]).await.expect("learn");
+        assert_eq!(asked.load(Ordering::SeqCst), 1, "asked for its NodeInfo once");
+        learn(&t.ctx, vec![inbox.clone()]).await.expect("learn");
+        learn(&t.ctx, vec![inbox]).await.expect("learn");
+        assert_eq!(asked.load(Ordering::SeqCst), 1, "not asked again within the hour");
+    }
 }
