@@ -85,6 +85,30 @@ pub fn dead(conn: &mut DbConn) -> DbResult<Vec<Server>> {
     Ok(servers::table.filter(servers::dead_since.is_not_null()).order(servers::domain.asc()).select(servers::all_columns).load(conn)?)
 }
 
+/// Known servers, those in trouble first (dead, then failing, then by name), with how many
+/// deliveries wait for each.
+pub fn overview(conn: &mut DbConn, limit: i64) -> DbResult<Vec<(Server, i64)>> {
+    let list: Vec<Server> = servers::table
+        .select(servers::all_columns)
+        .order((servers::dead_since.is_null(), servers::failing_since.is_null(), servers::domain))
+        .limit(limit)
+        .load(conn)?;
+    let domains: Vec<&str> = list.iter().map(|s| s.domain.as_str()).collect();
+    let waiting: Vec<(Option<String>, i64)> = jobs::table
+        .filter(jobs::done_at.is_null())
+        .filter(jobs::target.eq_any(&domains))
+        .group_by(jobs::target)
+        .select((jobs::target, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(list
+        .into_iter()
+        .map(|server| {
+            let n = waiting.iter().find(|(d, _)| d.as_deref() == Some(server.domain.as_str())).map_or(0, |(_, n)| *n);
+            (server, n)
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -124,3 +124,32 @@ fn require_admin(actor: &Actor) -> Result<()> {
         Err(Error::forbidden("admin_only", "Only the instance's admins can do this."))
     }
 }
+
+/// Another server as deliveries find it, for the admin page.
+#[derive(Debug, Clone)]
+pub struct ServerStatus {
+    pub domain: String,
+    pub software: Option<String>,
+    pub failing_since: Option<chrono::NaiveDateTime>,
+    pub dead_since: Option<chrono::NaiveDateTime>,
+    pub last_success_at: Option<chrono::NaiveDateTime>,
+    /// Deliveries waiting for it.
+    pub waiting: i64,
+}
+
+/// Known servers, those in trouble first (admins only).
+pub async fn servers(ctx: &AppContext, actor: &Actor) -> Result<Vec<ServerStatus>> {
+    require_admin(actor)?;
+    let rows = ctx.db.read(|conn| -> Result<_> { Ok(db::servers::overview(conn, 200)?) }).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(s, waiting)| ServerStatus {
+            domain: s.domain,
+            software: s.software,
+            failing_since: s.failing_since,
+            dead_since: s.dead_since,
+            last_success_at: s.last_success_at,
+            waiting,
+        })
+        .collect())
+}

@@ -104,10 +104,45 @@ pub(crate) async fn create_account(State(ctx): State<AppContext>, headers: Heade
     .await
 }
 
+/// A server in the admin's list.
+struct ServerItem {
+    domain: String,
+    software: String,
+    /// "ok", "failing" or "dead".
+    state: &'static str,
+    since: String,
+    last_success: String,
+    waiting: i64,
+}
+
+async fn server_items(ctx: &AppContext, chrome: &Chrome, actor: &Actor) -> Result<Vec<ServerItem>, Error> {
+    let lang = chrome.lang;
+    let when = |at: Option<chrono::NaiveDateTime>| at.map(|at| lang.date_time(at)).unwrap_or_default();
+    Ok(instance::servers(ctx, actor)
+        .await?
+        .into_iter()
+        .map(|s| ServerItem {
+            state: if s.dead_since.is_some() {
+                "dead"
+            } else if s.failing_since.is_some() {
+                "failing"
+            } else {
+                "ok"
+            },
+            since: when(s.dead_since.or(s.failing_since)),
+            last_success: when(s.last_success_at),
+            software: s.software.unwrap_or_default(),
+            waiting: s.waiting,
+            domain: s.domain,
+        })
+        .collect())
+}
+
 #[derive(Template)]
 #[template(path = "admin_federation.html")]
 struct FederationPage {
     chrome: Chrome,
+    servers: Vec<ServerItem>,
     lists: FederationLists,
     blocked: String,
     allowed: String,
@@ -124,8 +159,9 @@ pub(crate) struct SavedQuery {
 pub(crate) async fn federation_page(State(ctx): State<AppContext>, headers: HeaderMap, Query(q): Query<SavedQuery>) -> Response {
     signed_in(&ctx, &headers, "admin", |ctx, chrome, session| async move {
         let lists = instance::federation_lists(&ctx, &session.actor).await?;
+        let servers = server_items(&ctx, &chrome, &session.actor).await?;
         let (blocked, allowed) = (lists.blocked.join("\n"), lists.allowed.join("\n"));
-        Ok(render(&FederationPage { chrome, lists, blocked, allowed, problem: Problem::none(), saved: q.saved.is_some() }))
+        Ok(render(&FederationPage { chrome, servers, lists, blocked, allowed, problem: Problem::none(), saved: q.saved.is_some() }))
     })
     .await
 }
@@ -147,8 +183,9 @@ pub(crate) async fn federation_submit(State(ctx): State<AppContext>, headers: He
             Ok(()) => Ok(redirect("/admin/federation?saved=1")),
             Err(e) if is_form_error(&e) => {
                 let lists = instance::federation_lists(&ctx, &session.actor).await?;
+                let servers = server_items(&ctx, &chrome, &session.actor).await?;
                 let problem = Problem::of(chrome.lang, &e, &["blocked", "allowed"]);
-                let page = FederationPage { chrome, lists, blocked: form.blocked, allowed: form.allowed, problem, saved: false };
+                let page = FederationPage { chrome, servers, lists, blocked: form.blocked, allowed: form.allowed, problem, saved: false };
                 Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
             }
             Err(e) => Err(e),

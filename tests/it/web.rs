@@ -365,8 +365,30 @@ async fn moderators_members_people_and_admins_work_through_the_pages() {
     assert_eq!(send(&s, &web, &owner, "/admin/federation", &form).await.0, 303);
     assert!(!s.instance.ctx.config.federation.allows("kwaad.example") && !s.instance.ctx.config.federation.allows("x.spam.example"));
     assert!(s.instance.ctx.config.federation.allows("gemeente-b.nl"));
+    // A server that kept failing for days is listed as unreachable, with its waiting deliveries.
+    s.instance
+        .ctx
+        .db
+        .write(|c| -> gilde::db::DbResult<()> {
+            let days = chrono::TimeDelta::days(1);
+            let start = gilde::db::now() - days * 4;
+            gilde::db::servers::record_failure(c, "traag.example", start, days * 3)?;
+            gilde::db::servers::record_failure(c, "traag.example", start + days * 3, days * 3)?;
+            gilde::db::jobs::enqueue_for(c, "deliver", "{}", gilde::db::now(), Some("traag.example"))?;
+            Ok(())
+        })
+        .await
+        .expect("a failing server");
     let (_, html) = page(&s, &web, &owner, "/admin/federation").await;
     assert!(html.contains("kwaad.example\n*.spam.example</textarea>"), "{html}");
+    assert!(
+        regex::Regex::new(
+            r#"<td>traag\.example</td><td></td><td><strong class="error">onbereikbaar sinds [^<]+</strong></td><td></td><td>1</td>"#
+        )
+        .expect("re")
+        .is_match(&html),
+        "{html}"
+    );
 
     // Joining a group elsewhere by its address: a blocked domain and a malformed address say
     // why, next to the field, and nothing is fetched.
