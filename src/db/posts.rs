@@ -200,7 +200,42 @@ pub fn by_author(conn: &mut DbConn, author: PersonId, viewer: PersonId, sees_pri
 }
 
 /// Posts whose text contains `text`, among those every local person or the viewer's groups may see.
+/// The words of a search, as the index holds them: letters and digits, at most 10 words.
+pub fn search_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).take(10).map(str::to_lowercase).collect()
+}
+
+/// Posts whose text has every word (each as the start of a word), by the full-text index of
+/// each backend.
+fn words_match(
+    conn: &DbConn,
+    words: &[String],
+) -> Box<dyn BoxableExpression<posts::table, super::MultiBackend, SqlType = diesel::sql_types::Bool>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Bool, Text};
+    match conn {
+        DbConn::Sqlite(_) => {
+            let query = words.iter().map(|w| format!("\"{}\"*", w.replace('"', "\"\""))).collect::<Vec<_>>().join(" ");
+            Box::new(sql::<Bool>("posts.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ").bind::<Text, _>(query).sql(")"))
+        }
+        DbConn::Pg(_) => {
+            let query = words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & ");
+            Box::new(
+                sql::<Bool>("to_tsvector('simple', gilde_fold(posts.source)) @@ to_tsquery('simple', gilde_fold(")
+                    .bind::<Text, _>(query)
+                    .sql("))"),
+            )
+        }
+    }
+}
+
+/// Posts the viewer may read that contain every word of `text` (see `search_words`), newest
+/// first. No words (only punctuation): nothing.
 pub fn search(conn: &mut DbConn, viewer: PersonId, text: &str, page: Page) -> DbResult<Vec<Post>> {
+    let words = search_words(text);
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
     let visible_groups = memberships::table
         .filter(memberships::person_id.eq(viewer))
         .filter(memberships::state.eq("active"))
@@ -208,7 +243,7 @@ pub fn search(conn: &mut DbConn, viewer: PersonId, text: &str, page: Page) -> Db
     let public_groups = groups::table.filter(groups::visibility.eq("public")).select(groups::id.nullable());
     let query = posts::table
         .filter(posts::deleted_at.is_null())
-        .filter(lower(posts::source).like(contains_pattern(text)).escape('\\'))
+        .filter(words_match(conn, &words))
         .filter(
             posts::group_id
                 .is_null()

@@ -415,6 +415,35 @@ async fn public_stream_and_search_respect_visibility() {
 }
 
 #[tokio::test]
+async fn search_finds_every_word_as_a_prefix_and_follows_edits_and_deletions() {
+    let t = TestContext::new();
+    let anna = t.person("anna").await;
+    let open = t.group(&anna, "open", Visibility::Public).await;
+    let permits = post(&t, &anna, "Nieuwe vergunningen voor de Omgevingswet", Some(&open)).await.expect("post");
+    let cafe = post(&t, &anna, "Overleg in het café, om 10:00", Some(&open)).await.expect("post");
+    post(&t, &anna, "Fietsenstalling", Some(&open)).await.expect("post");
+    let found = |q: &'static str| {
+        let ctx = t.ctx.clone();
+        async move {
+            let found = search::search(&ctx, &anna, q, search::SearchKind::Posts, page(), 0).await.expect("search");
+            found.posts.iter().map(|p| p.post.id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(found("vergunning").await, vec![permits.post.id], "a word finds longer words it starts");
+    assert_eq!(found("omgevingswet Vergunning").await, vec![permits.post.id], "every word, in any order, any case");
+    assert!(found("vergunning fiets").await.is_empty(), "all words must be there");
+    assert_eq!(found("cafe").await, vec![cafe.post.id], "accents are folded");
+    assert!(found("gunning").await.is_empty(), "words match from their start");
+    assert!(found("%_\"*").await.is_empty(), "punctuation alone finds nothing and breaks nothing");
+
+    posts::edit(&t.ctx, &anna, cafe.post.id, "Overleg in de kantine".into()).await.expect("edit");
+    assert!(found("cafe").await.is_empty(), "the index follows an edit");
+    assert_eq!(found("kantine").await, vec![cafe.post.id]);
+    posts::delete(&t.ctx, &anna, cafe.post.id).await.expect("delete");
+    assert!(found("kantine").await.is_empty(), "deleted posts are not found");
+}
+
+#[tokio::test]
 async fn a_failed_write_changes_nothing() {
     let t = TestContext::new();
     let owner = t.person("owner").await;

@@ -1,0 +1,2 @@
+DROP INDEX IF EXISTS posts_source_words;
+DROP FUNCTION IF EXISTS gilde_fold(text);
