@@ -4,6 +4,7 @@
 #   - server time of the home stream page (`/`) and a group's page (`/g/1`), as the server
 #     reports it in `Server-Timing` (handler time, no network), over 400 requests each from
 #     200 different people's sessions: p50 / p90 / p99;
+#   - server time of searches: a word in every post, a rare one and one in none;
 #   - wrk with one connection on `/` (latency as a browser on the same machine sees it);
 #   - the weight of the main pages, their stylesheet and script (bytes, without images).
 #
@@ -69,6 +70,8 @@ print(f"{sys.argv[2]}: server time over {len(xs)} requests: p50 {pick(0.5):.2f} 
 PY
 }
 group_timings
+# Search (the full-text index): a word in every post, a rare one, and one in none.
+for q in kennisdeling "post+999999" zeldzaam; do timings "/search?q=$q"; done
 
 cat > "$WORK/web.lua" <<LUA
 local tokens = {}

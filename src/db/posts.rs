@@ -220,11 +220,7 @@ fn words_match(
         }
         DbConn::Pg(_) => {
             let query = words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & ");
-            Box::new(
-                sql::<Bool>("to_tsvector('simple', gilde_fold(posts.source)) @@ to_tsquery('simple', gilde_fold(")
-                    .bind::<Text, _>(query)
-                    .sql("))"),
-            )
+            Box::new(sql::<Bool>("gilde_words(posts.source) @@ to_tsquery('simple', gilde_fold(").bind::<Text, _>(query).sql("))"))
         }
     }
 }

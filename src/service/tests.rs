@@ -421,6 +421,7 @@ async fn search_finds_every_word_as_a_prefix_and_follows_edits_and_deletions() {
     let open = t.group(&anna, "open", Visibility::Public).await;
     let permits = post(&t, &anna, "Nieuwe vergunningen voor de Omgevingswet", Some(&open)).await.expect("post");
     let cafe = post(&t, &anna, "Overleg in het café, om 10:00", Some(&open)).await.expect("post");
+    let app = post(&t, &anna, "Probeer de app Mastodon.py eens", Some(&open)).await.expect("post");
     post(&t, &anna, "Fietsenstalling", Some(&open)).await.expect("post");
     let found = |q: &'static str| {
         let ctx = t.ctx.clone();
@@ -434,6 +435,8 @@ async fn search_finds_every_word_as_a_prefix_and_follows_edits_and_deletions() {
     assert!(found("vergunning fiets").await.is_empty(), "all words must be there");
     assert_eq!(found("cafe").await, vec![cafe.post.id], "accents are folded");
     assert!(found("gunning").await.is_empty(), "words match from their start");
+    assert_eq!(found("mastodon.py").await, vec![app.post.id], "punctuation separates words, in the text and the search");
+    assert_eq!(found("py").await, vec![app.post.id]);
     assert!(found("%_\"*").await.is_empty(), "punctuation alone finds nothing and breaks nothing");
 
     posts::edit(&t.ctx, &anna, cafe.post.id, "Overleg in de kantine".into()).await.expect("edit");
