@@ -205,41 +205,25 @@ pub fn search_words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).take(10).map(str::to_lowercase).collect()
 }
 
-/// Posts whose text has every word (each as the start of a word), by the full-text index of
-/// each backend.
-fn words_match(
-    conn: &DbConn,
-    words: &[String],
-) -> Box<dyn BoxableExpression<posts::table, super::MultiBackend, SqlType = diesel::sql_types::Bool>> {
-    use diesel::dsl::sql;
-    use diesel::sql_types::{Bool, Text};
-    match conn {
-        DbConn::Sqlite(_) => {
-            let query = words.iter().map(|w| format!("\"{}\"*", w.replace('"', "\"\""))).collect::<Vec<_>>().join(" ");
-            Box::new(sql::<Bool>("posts.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ").bind::<Text, _>(query).sql(")"))
-        }
-        DbConn::Pg(_) => {
-            let query = words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & ");
-            Box::new(sql::<Bool>("gilde_words(posts.source) @@ to_tsquery('simple', gilde_fold(").bind::<Text, _>(query).sql("))"))
-        }
-    }
+/// An FTS5 query: every word as a prefix (`"word"*`), all of them required.
+fn fts5_query(words: &[String]) -> String {
+    words.iter().map(|w| format!("\"{}\"*", w.replace('"', "\"\""))).collect::<Vec<_>>().join(" ")
 }
 
-/// Posts the viewer may read that contain every word of `text` (see `search_words`), newest
-/// first. No words (only punctuation): nothing.
-pub fn search(conn: &mut DbConn, viewer: PersonId, text: &str, page: Page) -> DbResult<Vec<Post>> {
-    let words = search_words(text);
-    if words.is_empty() {
-        return Ok(Vec::new());
-    }
+/// A PostgreSQL tsquery: every word as a prefix (`word:*`), all of them required.
+fn tsquery(words: &[String]) -> String {
+    words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & ")
+}
+
+/// The posts the viewer may read, not deleted.
+fn visible_posts<'a>(viewer: PersonId) -> posts::BoxedQuery<'a, super::MultiBackend> {
     let visible_groups = memberships::table
         .filter(memberships::person_id.eq(viewer))
         .filter(memberships::state.eq("active"))
         .select(memberships::group_id.nullable());
     let public_groups = groups::table.filter(groups::visibility.eq("public")).select(groups::id.nullable());
-    let query = posts::table
+    posts::table
         .filter(posts::deleted_at.is_null())
-        .filter(words_match(conn, &words))
         .filter(
             posts::group_id
                 .is_null()
@@ -247,9 +231,95 @@ pub fn search(conn: &mut DbConn, viewer: PersonId, text: &str, page: Page) -> Db
                 .or(posts::group_id.eq_any(visible_groups))
                 .or(posts::group_id.eq_any(public_groups)),
         )
-        .into_boxed();
-    let rows = paginate!(query, posts::id, page).select(posts::all_columns).load(conn)?;
-    Ok(super::newest_first(rows, page))
+        .into_boxed()
+}
+
+#[derive(QueryableByName)]
+struct MatchedId {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}
+
+/// How many matches are read from the index at a time, and how many times at most for one page.
+const MATCH_BATCH: i64 = 400;
+const MAX_BATCHES: usize = 60;
+/// PostgreSQL reads matches in windows of this many post ids (see `candidates`).
+const PG_WINDOW: i64 = 50_000;
+
+/// Up to `MATCH_BATCH` ids of posts matching the words, below `upper` and above `lower`,
+/// newest first, and where the next batch starts (`None`: no more).
+///
+/// SQLite's FTS5 index reads its matches newest first at little cost. PostgreSQL's GIN index
+/// does not keep an order, and its planner cannot tell a word in every post from a word in
+/// none, so it is asked one window of ids at a time, fenced (`OFFSET 0`) so that the index is
+/// used: a word in every post costs one small window, a word in none a few cheap lookups,
+/// never a pass over every post.
+fn candidates(conn: &mut DbConn, words: &[String], upper: i64, lower: i64) -> DbResult<(Vec<i64>, Option<i64>)> {
+    use diesel::sql_types::{BigInt, Text};
+    let (ids, window_start): (Vec<MatchedId>, i64) = match conn {
+        DbConn::Sqlite(_) => {
+            let ids = diesel::sql_query(
+                "SELECT rowid AS id FROM posts_fts WHERE posts_fts MATCH $1 AND rowid < $2 AND rowid > $3 ORDER BY rowid DESC LIMIT $4",
+            )
+            .bind::<Text, _>(fts5_query(words))
+            .bind::<BigInt, _>(upper)
+            .bind::<BigInt, _>(lower)
+            .bind::<BigInt, _>(MATCH_BATCH)
+            .load(conn)?;
+            (ids, lower)
+        }
+        DbConn::Pg(_) => {
+            let start = (upper - PG_WINDOW).max(lower);
+            let ids = diesel::sql_query(
+                "SELECT id FROM (SELECT id FROM posts WHERE gilde_words(source) @@ to_tsquery('simple', gilde_fold($1)) \
+                 AND id < $2 AND id > $3 OFFSET 0) AS matched ORDER BY id DESC LIMIT $4",
+            )
+            .bind::<Text, _>(tsquery(words))
+            .bind::<BigInt, _>(upper)
+            .bind::<BigInt, _>(start)
+            .bind::<BigInt, _>(MATCH_BATCH)
+            .load(conn)?;
+            (ids, start)
+        }
+    };
+    let ids: Vec<i64> = ids.into_iter().map(|m| m.id).collect();
+    let next = if ids.len() as i64 >= MATCH_BATCH {
+        ids.last().copied()
+    } else if window_start > lower {
+        Some(window_start + 1)
+    } else {
+        None
+    };
+    Ok((ids, next))
+}
+
+/// Posts the viewer may read that contain every word of `text` (see `search_words`), newest
+/// first. No words (only punctuation): nothing. (`min_id` is read as `since_id`: search pages
+/// backwards.)
+pub fn search(conn: &mut DbConn, viewer: PersonId, text: &str, page: Page) -> DbResult<Vec<Post>> {
+    let words = search_words(text);
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
+    let lower = page.since_id.or(page.min_id).unwrap_or(0);
+    let newest: Option<PostId> = posts::table.select(diesel::dsl::max(posts::id)).first(conn)?;
+    let mut upper = page.max_id.unwrap_or(i64::MAX).min(newest.map_or(0, |id| id.0) + 1);
+    let mut found: Vec<Post> = Vec::new();
+    for _ in 0..MAX_BATCHES {
+        let (ids, next) = candidates(conn, &words, upper, lower)?;
+        if !ids.is_empty() {
+            let batch: Vec<PostId> = ids.into_iter().map(PostId).collect();
+            let visible: Vec<Post> =
+                visible_posts(viewer).filter(posts::id.eq_any(batch)).order(posts::id.desc()).select(posts::all_columns).load(conn)?;
+            found.extend(visible);
+        }
+        match next {
+            Some(next) if (found.len() as i64) < page.limit => upper = next,
+            _ => break,
+        }
+    }
+    found.truncate(page.limit.max(0) as usize);
+    Ok(found)
 }
 
 /// Replies (not deleted) per post.

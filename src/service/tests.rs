@@ -447,6 +447,25 @@ async fn search_finds_every_word_as_a_prefix_and_follows_edits_and_deletions() {
 }
 
 #[tokio::test]
+async fn search_reaches_past_many_newer_matches_the_reader_may_not_see() {
+    let t = TestContext::new();
+    let anna = t.person("anna").await;
+    let bob = t.person("bob").await;
+    let open = t.group(&anna, "open", Visibility::Public).await;
+    let closed = t.group(&anna, "closed", Visibility::Private).await;
+    let visible = post(&t, &anna, "begroting voor iedereen", Some(&open)).await.expect("post");
+    // More newer matches than SQLite reads from its index at once, all closed to bob.
+    for n in 0..450 {
+        post(&t, &anna, &format!("begroting intern {n}"), Some(&closed)).await.expect("post");
+    }
+    let found = search::search(&t.ctx, &bob, "begroting", search::SearchKind::Posts, page(), 0).await.expect("search");
+    assert_eq!(found.posts.iter().map(|p| p.post.id).collect::<Vec<_>>(), vec![visible.post.id]);
+    let found = search::search(&t.ctx, &anna, "begroting", search::SearchKind::Posts, page(), 0).await.expect("search");
+    assert_eq!(found.posts.len(), 20, "a full page for a member");
+    assert!(found.posts.windows(2).all(|w| w[0].post.id > w[1].post.id), "newest first");
+}
+
+#[tokio::test]
 async fn a_failed_write_changes_nothing() {
     let t = TestContext::new();
     let owner = t.person("owner").await;
