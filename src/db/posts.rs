@@ -243,8 +243,9 @@ struct MatchedId {
 /// How many matches are read from the index at a time, and how many times at most for one page.
 const MATCH_BATCH: i64 = 400;
 const MAX_BATCHES: usize = 60;
-/// PostgreSQL reads matches in windows of this many post ids (see `candidates`).
-const PG_WINDOW: i64 = 50_000;
+/// PostgreSQL reads matches in windows of post ids, this many at first, twice as many each
+/// time a window had too few (see `candidates`).
+const PG_FIRST_WINDOW: i64 = 50_000;
 
 /// Up to `MATCH_BATCH` ids of posts matching the words, below `upper` and above `lower`,
 /// newest first, and where the next batch starts (`None`: no more).
@@ -252,9 +253,10 @@ const PG_WINDOW: i64 = 50_000;
 /// SQLite's FTS5 index reads its matches newest first at little cost. PostgreSQL's GIN index
 /// does not keep an order, and its planner cannot tell a word in every post from a word in
 /// none, so it is asked one window of ids at a time, fenced (`OFFSET 0`) so that the index is
-/// used: a word in every post costs one small window, a word in none a few cheap lookups,
-/// never a pass over every post.
-fn candidates(conn: &mut DbConn, words: &[String], upper: i64, lower: i64) -> DbResult<(Vec<i64>, Option<i64>)> {
+/// used: a word in every post costs one small window, a rarer word a few windows growing
+/// twice as large each time (each reads the words' whole posting lists), never a pass over
+/// every post.
+fn candidates(conn: &mut DbConn, words: &[String], upper: i64, lower: i64, window: i64) -> DbResult<(Vec<i64>, Option<i64>)> {
     use diesel::sql_types::{BigInt, Text};
     let (ids, window_start): (Vec<MatchedId>, i64) = match conn {
         DbConn::Sqlite(_) => {
@@ -269,7 +271,7 @@ fn candidates(conn: &mut DbConn, words: &[String], upper: i64, lower: i64) -> Db
             (ids, lower)
         }
         DbConn::Pg(_) => {
-            let start = (upper - PG_WINDOW).max(lower);
+            let start = upper.saturating_sub(window).max(lower);
             let ids = diesel::sql_query(
                 "SELECT id FROM (SELECT id FROM posts WHERE gilde_words(source) @@ to_tsquery('simple', gilde_fold($1)) \
                  AND id < $2 AND id > $3 OFFSET 0) AS matched ORDER BY id DESC LIMIT $4",
@@ -305,8 +307,13 @@ pub fn search(conn: &mut DbConn, viewer: PersonId, text: &str, page: Page) -> Db
     let newest: Option<PostId> = posts::table.select(diesel::dsl::max(posts::id)).first(conn)?;
     let mut upper = page.max_id.unwrap_or(i64::MAX).min(newest.map_or(0, |id| id.0) + 1);
     let mut found: Vec<Post> = Vec::new();
+    let mut window = PG_FIRST_WINDOW;
     for _ in 0..MAX_BATCHES {
-        let (ids, next) = candidates(conn, &words, upper, lower)?;
+        let (ids, next) = candidates(conn, &words, upper, lower, window)?;
+        // A window that was not full: the words are rarer than that; look further at once.
+        if (ids.len() as i64) < MATCH_BATCH {
+            window = window.saturating_mul(2);
+        }
         if !ids.is_empty() {
             let batch: Vec<PostId> = ids.into_iter().map(PostId).collect();
             let visible: Vec<Post> =
