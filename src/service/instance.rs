@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::Actor;
+use super::{require_admin, Actor};
 use crate::config::{DomainPattern, ManagedDomains};
 use crate::context::AppContext;
 use crate::db;
@@ -115,14 +115,6 @@ pub async fn set_federation_lists(ctx: &AppContext, actor: &Actor, blocked: Vec<
         .await?;
     ctx.config.federation.managed.set(lists);
     Ok(())
-}
-
-fn require_admin(actor: &Actor) -> Result<()> {
-    if actor.is_admin {
-        Ok(())
-    } else {
-        Err(Error::forbidden("admin_only", "Only the instance's admins can do this."))
-    }
 }
 
 /// Another server as deliveries find it, for the admin page.

@@ -20,6 +20,15 @@ pub use views::{GroupView, NotificationView, PersonView, PostView};
 use crate::db::{self, PersonId};
 use crate::error::{Error, Result};
 
+/// Refuses an actor who is not an admin of this instance.
+pub fn require_admin(actor: &Actor) -> Result<()> {
+    if actor.is_admin {
+        Ok(())
+    } else {
+        Err(Error::forbidden("admin_only", "Only the instance's admins can do this."))
+    }
+}
+
 /// The signed-in local person on whose behalf a service acts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Actor {

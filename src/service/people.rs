@@ -48,9 +48,7 @@ fn check_password(password: &str) -> Result<()> {
 
 /// An admin creates an account for someone (from the admin pages).
 pub async fn create_account_as_admin(ctx: &AppContext, actor: &Actor, new: NewAccount) -> Result<Person> {
-    if !actor.is_admin {
-        return Err(Error::forbidden("admin_only", "Only the instance's admins can do this."));
-    }
+    super::require_admin(actor)?;
     create_account(ctx, new).await
 }
 
@@ -315,9 +313,7 @@ pub async fn departments(ctx: &AppContext) -> Result<Vec<String>> {
 
 /// Local accounts with their admin flag, for the admin pages.
 pub async fn accounts_for_admin(ctx: &AppContext, actor: &Actor) -> Result<Vec<(Person, LocalAccount)>> {
-    if !actor.is_admin {
-        return Err(Error::forbidden("admin_only", "Only the instance's admins can do this."));
-    }
+    super::require_admin(actor)?;
     list_accounts(ctx).await
 }
 
@@ -328,6 +324,29 @@ pub async fn list_accounts(ctx: &AppContext) -> Result<Vec<(Person, LocalAccount
 
 pub async fn count_accounts(ctx: &AppContext) -> Result<i64> {
     ctx.db.read(|conn| -> Result<_> { Ok(db::people::count_accounts(conn)?) }).await
+}
+
+/// What every page shows of the signed-in person: name, chosen language and unread
+/// notifications, in one read.
+#[derive(Debug, Clone)]
+pub struct SignedInSummary {
+    pub display_name: String,
+    pub locale: Option<String>,
+    pub unread_notifications: i64,
+}
+
+pub async fn signed_in_summary(ctx: &AppContext, actor: &Actor) -> Result<SignedInSummary> {
+    let id = actor.person_id;
+    ctx.db
+        .read(move |conn| {
+            let person = db::people::find(conn, id)?.ok_or_else(person_not_found)?;
+            Ok(SignedInSummary {
+                display_name: person.display_name,
+                locale: db::people::account(conn, id)?.and_then(|a| a.locale),
+                unread_notifications: db::notifications::unread_count(conn, id)?,
+            })
+        })
+        .await
 }
 
 pub async fn locale(ctx: &AppContext, id: PersonId) -> Result<Option<String>> {

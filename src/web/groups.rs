@@ -8,11 +8,11 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::items::{GroupItem, PersonItem, PostItem};
-use super::posts::{write, Draft, PostForm};
+use super::posts::{older_than, page_before, write, Draft, Paging, PostForm};
 use super::session::CsrfForm;
 use super::{is_form_error, redirect, render, render_with, signed_in, submitted, Chrome, Problem, Session};
 use crate::context::AppContext;
-use crate::db::{GroupId, Page, PersonId};
+use crate::db::{GroupId, PersonId};
 use crate::error::Error;
 use crate::federation::FedConfig;
 use crate::service::groups::{self, GroupListing, GroupUpdate, NewGroupInput};
@@ -183,12 +183,6 @@ struct GroupPage {
     draft: Draft,
 }
 
-#[derive(Deserialize)]
-pub(crate) struct Paging {
-    #[serde(default)]
-    before: Option<i64>,
-}
-
 async fn group_stream(
     ctx: &AppContext,
     chrome: Chrome,
@@ -199,13 +193,12 @@ async fn group_stream(
 ) -> Result<Response, Error> {
     let group_id = GroupId(id);
     let view = groups::get(ctx, &session.actor, group_id).await?;
-    let page = Page { limit: 20, max_id: before, ..Default::default() };
-    let (readable, posts) = match posts::stream(ctx, &session.actor, Stream::Group(group_id), page).await {
+    let (readable, posts) = match posts::stream(ctx, &session.actor, Stream::Group(group_id), page_before(before)).await {
         Ok(views) => (true, PostItem::list(&views, chrome.lang)),
         Err(_) => (false, Vec::new()),
     };
-    let status = if draft.problem.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    let older = (posts.len() >= 20).then(|| posts.last().map(|p: &PostItem| p.id)).flatten();
+    let status = draft.status();
+    let older = older_than(&posts);
     let page = GroupPage { head: GroupHeader::new(&view, &chrome, "posts"), readable, posts, older, draft, chrome };
     Ok(render_with(status, &page))
 }

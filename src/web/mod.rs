@@ -25,7 +25,7 @@ use axum::Router;
 
 use crate::context::AppContext;
 use crate::error::{Error, ErrorKind};
-use crate::service::{notifications, oauth, people as people_service};
+use crate::service::{oauth, people as people_service};
 use i18n::Lang;
 pub(crate) use session::{form_ok, session, session_token, Session};
 
@@ -172,14 +172,17 @@ impl Chrome {
 
 /// The frame of a signed-in person's page.
 async fn chrome(ctx: &AppContext, headers: &HeaderMap, session: &Session, section: &'static str) -> Result<Chrome, Error> {
-    let me = people_service::get(ctx, session.actor.person_id).await?;
-    let locale = people_service::locale(ctx, session.actor.person_id).await?;
-    let unread = notifications::unread_count(ctx, &session.actor).await?;
-    let lang = Lang::choose(locale.as_deref(), headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    let me = people_service::signed_in_summary(ctx, &session.actor).await?;
+    let lang = Lang::choose(me.locale.as_deref(), headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
     Ok(Chrome {
         lang,
         instance: ctx.config.instance_name.clone(),
-        me: Some(Me { id: me.person.id.0, name: me.person.display_name, unread, admin: session.actor.is_admin }),
+        me: Some(Me {
+            id: session.actor.person_id.0,
+            name: me.display_name,
+            unread: me.unread_notifications,
+            admin: session.actor.is_admin,
+        }),
         csrf: oauth::form_token(&session.token),
         section,
     })

@@ -23,7 +23,7 @@ pub(crate) struct Draft {
 }
 
 impl Draft {
-    fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         if self.problem.is_some() {
             StatusCode::UNPROCESSABLE_ENTITY
         } else {
@@ -89,17 +89,17 @@ struct HomePage {
 #[derive(Deserialize)]
 pub(crate) struct Paging {
     #[serde(default)]
-    before: Option<i64>,
+    pub before: Option<i64>,
 }
 
 const PAGE_SIZE: i64 = 20;
 
-fn page_before(before: Option<i64>) -> Page {
+pub(crate) fn page_before(before: Option<i64>) -> Page {
     Page { limit: PAGE_SIZE, max_id: before, ..Default::default() }
 }
 
 /// The id to page on from, when the page is full.
-fn older_than(items: &[PostItem]) -> Option<i64> {
+pub(crate) fn older_than(items: &[PostItem]) -> Option<i64> {
     (items.len() as i64 >= PAGE_SIZE).then(|| items.last().map(|p| p.id)).flatten()
 }
 
