@@ -201,6 +201,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sent_activities (ap_id) {
+        ap_id -> Text,
+        json -> Text,
+        public -> Bool,
+        audience -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(local_accounts -> people (person_id));
 diesel::joinable!(person_expertise -> people (person_id));
 diesel::joinable!(memberships -> groups (group_id));
@@ -228,4 +238,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     settings,
     jobs,
     servers,
+    sent_activities,
 );

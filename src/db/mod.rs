@@ -10,6 +10,7 @@ pub mod oauth;
 pub mod people;
 pub mod posts;
 pub mod seed;
+pub mod sent_activities;
 pub mod servers;
 pub mod settings;
 pub mod testing;

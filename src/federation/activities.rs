@@ -82,6 +82,7 @@ impl Activity for InboxActivity {
         // The signature verified: the sender's server is up.
         if let Some(domain) = actors::domain_of(&self.actor) {
             actors::server_answered(ctx, &domain).await?;
+            super::software::learn_from_sender(ctx, &self.actor);
         }
         match self.kind {
             Kind::Follow { object } => {
@@ -162,15 +163,26 @@ fn note_input(note: &Value, author: crate::db::PersonId, group: crate::db::Group
             .and_then(Value::as_str)
             .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
             .map(|p| p.naive_utc().trunc_subsecs(6)),
-        mentions: note
-            .get("tag")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter(|t| t.get("type").and_then(Value::as_str) == Some("Mention"))
-            .filter_map(|t| t.get("href").and_then(Value::as_str).map(str::to_string))
-            .collect(),
+        mentions: mentions_in(note),
     })
+}
+
+/// The people a note mentions (its `Mention` tags), each once: a tag repeated is no error.
+fn mentions_in(note: &Value) -> Vec<String> {
+    let mut hrefs: Vec<String> = Vec::new();
+    let tags = match note.get("tag") {
+        Some(Value::Array(tags)) => tags.clone(),
+        Some(one @ Value::Object(_)) => vec![one.clone()],
+        _ => Vec::new(),
+    };
+    for tag in tags.iter().filter(|t| t.get("type").and_then(Value::as_str) == Some("Mention")) {
+        if let Some(href) = tag.get("href").and_then(Value::as_str) {
+            if !hrefs.iter().any(|h| h == href) {
+                hrefs.push(href.to_string());
+            }
+        }
+    }
+    hrefs
 }
 
 /// A member of another instance posted to a group hosted here (signed by the author).
@@ -252,13 +264,26 @@ fn strip_group_mention(html: &str, group_url: &str) -> String {
 /// audience, and this instance must know the group (a member here joined it).
 pub(crate) async fn announced(data: &Data<AppContext>, group_url: &Url, object: &Value) -> Result<()> {
     let ctx: &AppContext = data;
-    let inner = object.get("type").and_then(Value::as_str).unwrap_or("");
-    let note =
-        if matches!(inner, "Create" | "Update" | "Delete") { object.get("object").cloned().unwrap_or(Value::Null) } else { object.clone() };
     let Some(group) = actors::group_by_ap_id(ctx, group_url).await? else { return Ok(()) };
     if group.group.domain.is_none() {
         return Err(Error::invalid("not_remote", "A local group is not announced through the inbox."));
     }
+    // Announced by its id (as groups announce to microblog servers): taken from its origin.
+    let fetched;
+    let object = match object {
+        Value::String(id) => {
+            let id = Url::parse(id).map_err(|_| Error::invalid("bad_id", "The announced object's id is not a URL."))?;
+            if id.as_str().starts_with(&format!("{}/", ctx.config.base_url())) {
+                return Ok(());
+            }
+            fetched = fetch_from_origin(data, &id).await?;
+            &fetched
+        }
+        other => other,
+    };
+    let inner = object.get("type").and_then(Value::as_str).unwrap_or("");
+    let note =
+        if matches!(inner, "Create" | "Update" | "Delete") { object.get("object").cloned().unwrap_or(Value::Null) } else { object.clone() };
     if matches!(inner, "Like" | "Undo") {
         return announced_like(data, group.group.id, object, inner == "Like").await;
     }
@@ -282,6 +307,16 @@ pub(crate) async fn announced(data: &Data<AppContext>, group_url: &Url, object: 
     let author: ApubPerson = ObjectId::<ApubPerson>::from(author_url).dereference(data).await?;
     posts::receive_remote(ctx, note_input(&note, author.row.id, group.group.id)?, false).await?;
     Ok(())
+}
+
+/// Fetches an object from its own server (signed by this instance), and checks that what came
+/// back is the object asked for.
+async fn fetch_from_origin(data: &Data<AppContext>, id: &Url) -> Result<Value> {
+    let fetched = activitypub_federation::fetch::fetch_object_http::<AppContext, Value>(id, data).await?.object;
+    if url_field(&fetched, "id").as_ref() != Some(id) {
+        return Err(Error::invalid("wrong_id", "The fetched object has another id than the one asked for."));
+    }
+    Ok(fetched)
 }
 
 /// A moderator of a group of another instance invites a local person: they see the invitation
@@ -379,6 +414,19 @@ async fn announced_like(data: &Data<AppContext>, group: crate::db::GroupId, acti
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mention_tagged_twice_counts_once() {
+        let note = serde_json::json!({ "tag": [
+            { "type": "Mention", "href": "https://a.example/users/anna" },
+            { "type": "Hashtag", "href": "https://a.example/tags/x" },
+            { "type": "Mention", "href": "https://a.example/users/anna" },
+            { "type": "Mention", "href": "https://a.example/users/bert" }
+        ]});
+        assert_eq!(mentions_in(&note), vec!["https://a.example/users/anna", "https://a.example/users/bert"]);
+        let single = serde_json::json!({ "tag": { "type": "Mention", "href": "https://a.example/users/anna" } });
+        assert_eq!(mentions_in(&single), vec!["https://a.example/users/anna"]);
+    }
 
     #[test]
     fn a_leading_group_mention_is_removed_and_nothing_else() {

@@ -54,14 +54,14 @@ fn inbox_of(inbox: &Option<String>, shared: &Option<String>) -> Result<Url> {
 
 /// Turns an effect into deliveries, stored together with marking the effect job done.
 pub async fn expand_effect(ctx: &AppContext, job_id: i64, effect: Effect) -> Result<()> {
-    if let Effect::PostChanged { post, .. } = &effect {
-        // Replies go only to servers that show them: learn what the members' servers run.
+    if let Effect::PostChanged { post, .. } | Effect::Liked { post, .. } = &effect {
+        // Group-aware servers and microblogs get different forms: learn what the members'
+        // servers run.
         let post = *post;
         let inboxes = ctx
             .db
             .read(move |conn| -> Result<Vec<String>> {
-                // Only replies are sent by software; threads go to everyone.
-                let group = db::posts::find_any(conn, post)?.filter(|p| p.in_reply_to_id.is_some()).and_then(|p| p.group_id);
+                let group = db::posts::find_any(conn, post)?.and_then(|p| p.group_id);
                 match group {
                     Some(g) => Ok(db::memberships::remote_member_inboxes(conn, g)?),
                     None => Ok(Vec::new()),
@@ -80,15 +80,17 @@ pub async fn expand_effect(ctx: &AppContext, job_id: i64, effect: Effect) -> Res
         })
         .await?;
     let settings = ctx.config.federation.clone();
+    let base = format!("{}/", ctx.config.base_url());
     ctx.db
         .write(move |conn| -> Result<_> {
             let now = db::now();
-            for delivery in deliveries {
+            let deliveries: Vec<(String, Delivery)> = deliveries
+                .into_iter()
                 // Nothing is ever queued for a domain this instance does not federate with.
-                let domain = match actors::domain_of(&delivery.inbox) {
-                    Some(domain) if settings.allows(&domain) => domain,
-                    _ => continue,
-                };
+                .filter_map(|d| actors::domain_of(&d.inbox).filter(|domain| settings.allows(domain)).map(|domain| (domain, d)))
+                .collect();
+            record_sent(conn, &base, &deliveries)?;
+            for (domain, delivery) in deliveries {
                 // A server marked dead is tried rarely (and at once when it is back).
                 let run_at = if db::servers::is_dead(conn, &domain)? { now + crate::jobs::DEAD_RETRY } else { now };
                 let payload = serde_json::to_string(&delivery).map_err(Error::internal)?;
@@ -99,6 +101,31 @@ pub async fn expand_effect(ctx: &AppContext, job_id: i64, effect: Effect) -> Res
         })
         .await?;
     ctx.jobs_wake.notify_one();
+    Ok(())
+}
+
+/// Keeps what is sent (each activity, and an activity of this instance embedded in it) under its
+/// id, for the servers it goes to, so that they can fetch it (`GET /activities/...`).
+fn record_sent(conn: &mut db::DbConn, base: &str, deliveries: &[(String, Delivery)]) -> Result<()> {
+    let mut seen: Vec<(String, Value, Vec<String>)> = Vec::new();
+    for (domain, delivery) in deliveries {
+        let mut activities = vec![&delivery.activity];
+        activities.extend(delivery.activity.get("object").filter(|o| o.get("actor").is_some()));
+        for activity in activities {
+            let Some(id) = activity.get("id").and_then(Value::as_str).filter(|id| id.starts_with(base)) else { continue };
+            match seen.iter_mut().find(|(i, _, _)| i == id) {
+                Some((_, _, domains)) => domains.push(domain.clone()),
+                None => seen.push((id.to_string(), activity.clone(), vec![domain.clone()])),
+            }
+        }
+    }
+    for (id, mut activity, domains) in seen {
+        if activity.get("@context").is_none() {
+            activity["@context"] = notes::context();
+        }
+        let json = serde_json::to_string(&activity).map_err(Error::internal)?;
+        db::sent_activities::record(conn, &id, &json, notes::is_public(&activity), &domains)?;
+    }
     Ok(())
 }
 
@@ -201,10 +228,10 @@ fn post_activity(
     let group_id = post.group_id.ok_or_else(|| Error::internal("a group post without a group"))?;
     let group = db::groups::find(conn, group_id)?.ok_or_else(|| Error::internal("effect for a missing group"))?;
     let group_url = group_ap_id(ctx, &group);
-    let (to, cc) = notes::addressing(&post, &group_url);
     let note_id = post_ap_id(ctx, &post);
     if change == PostChange::Deleted {
         let author = db::people::get(conn, post.author_id)?;
+        let (to, cc) = notes::addressing(&post, &group_url, notes::local_followers(ctx, &author));
         // Deleting is the author's act, or (for a post in a local group) the group's.
         let actor = if group.domain.is_none() && post.ap_id.is_some() { group_url.clone() } else { person_ap_id(ctx, &author) };
         let activity = json!({
@@ -214,18 +241,101 @@ fn post_activity(
             "actor": actor,
             "object": { "type": "Tombstone", "id": note_id },
             "audience": group_url,
+            "published": crate::http::mastodon::entities::time(db::now()),
             "to": to,
             "cc": cc,
         });
         return Ok((post, group, activity));
     }
     let note = notes::note(conn, ctx, &post, &group)?;
-    let mut activity = notes::create(note)?;
+    let kind = if change == PostChange::Updated { "update" } else { "create" };
+    let mut activity = notes::create(new_activity_id(ctx, kind), note);
     if change == PostChange::Updated {
         activity["type"] = json!("Update");
-        activity["id"] = json!(new_activity_id(ctx, "update"));
+        activity["published"] = activity["object"]["updated"].clone();
     }
     Ok((post, group, activity))
+}
+
+/// The id of a group's boost of a post (the form microblog servers get): one per post, so that
+/// it can be taken back when the post is deleted.
+fn boost_id(ctx: &AppContext, post: &db::posts::Post) -> String {
+    format!("{}/activities/boost/{}", ctx.config.base_url(), post.id)
+}
+
+/// What microblog servers (Mastodon, GoToSocial, snac) get for a change to a thread in a local
+/// group; they show a group's posts as the group's boosts, take changes only from a post's
+/// author, and are not sent replies (they show threads, not every reply).
+/// - A public group: a new thread as the group's boost; an edit or deletion by a person of this
+///   instance as that person's own activity; the deletion of another server's post as the
+///   undoing of the boost.
+/// - A private or secret group: the group's own followers-only copy of the thread
+///   (`notes::group_copy`), created, updated and deleted by the group (they refuse a boost of a
+///   followers-only post and show it only to its author's followers).
+fn for_microblogs(
+    conn: &mut db::DbConn,
+    ctx: &AppContext,
+    post: &db::posts::Post,
+    group: &db::groups::Group,
+    change: PostChange,
+    activity: &Value,
+) -> Result<Option<(Signer, Value)>> {
+    if post.in_reply_to_id.is_some() {
+        return Ok(None);
+    }
+    let group_url = group_ap_id(ctx, group);
+    let as_group = Signer::Group(group.id);
+    let now = crate::http::mastodon::entities::time(db::now());
+    if post.visibility != "public" {
+        let copy_id = notes::group_copy_id(ctx, post);
+        let (kind, object) = match change {
+            PostChange::Created => ("Create", notes::group_copy(conn, ctx, post, group)?),
+            PostChange::Updated => ("Update", notes::group_copy(conn, ctx, post, group)?),
+            PostChange::Deleted => ("Delete", json!({ "type": "Tombstone", "id": copy_id })),
+        };
+        let id = if change == PostChange::Created { format!("{copy_id}/create") } else { new_activity_id(ctx, &kind.to_ascii_lowercase()) };
+        let activity = json!({
+            "@context": notes::context(),
+            "type": kind,
+            "id": id,
+            "actor": group_url,
+            "published": now,
+            "to": [format!("{group_url}/followers")],
+            "cc": [],
+            "object": object,
+        });
+        return Ok(Some((as_group, activity)));
+    }
+    let local_author = post.ap_id.is_none();
+    let boost = || notes::boost(boost_id(ctx, post), &group_url, &post_ap_id(ctx, post), true);
+    Ok(match change {
+        PostChange::Created => Some((as_group, boost())),
+        PostChange::Updated if local_author => Some((Signer::Person(post.author_id), activity.clone())),
+        PostChange::Updated => None,
+        PostChange::Deleted if local_author && activity["actor"] != json!(group_url) => {
+            Some((Signer::Person(post.author_id), activity.clone()))
+        }
+        PostChange::Deleted => {
+            let mut boost = boost();
+            let (to, cc) = (boost["to"].clone(), boost["cc"].clone());
+            if let Some(o) = boost.as_object_mut() {
+                o.remove("@context");
+            }
+            Some((
+                as_group,
+                json!({
+                    "@context": notes::context(),
+                    "type": "Undo",
+                    "id": format!("{}/undo", boost_id(ctx, post)),
+                    "actor": group_url,
+                    "object": boost,
+                    "published": now,
+                    "to": to,
+                    "cc": cc,
+                }),
+            ))
+        }
+    })
 }
 
 /// A change to a post: a local member's post in a group of another instance goes to that
@@ -243,7 +353,8 @@ fn post_changed(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId, ch
             activity: activity.clone(),
         }]
     } else if group.scope == "federated" {
-        announce_to_members(conn, ctx, &group, activity.clone(), post.visibility == "public", post.in_reply_to_id.is_some())?
+        let microblog = for_microblogs(conn, ctx, &post, &group, change, &activity)?;
+        announce_to_members(conn, ctx, &group, activity.clone(), post.visibility == "public", microblog)?
     } else {
         return Ok(Vec::new());
     };
@@ -265,26 +376,23 @@ fn post_changed(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId, ch
     Ok(deliveries)
 }
 
-/// The group passes an activity on (FEP-1b12): one `Announce`, signed by the group, to each of
-/// its remote members' servers and to nobody else. A `reply` goes only to servers that show
-/// replies (`software::wants_replies`).
+/// The group passes an activity on to its remote members' servers and to nobody else: servers
+/// that show threads with their replies (Gilde, Lemmy: `software::wants_replies`) get one
+/// `Announce` of it, signed by the group (FEP-1b12); the others (microblogs, and servers whose
+/// software is unknown) get `microblog`, where there is something for them.
 fn announce_to_members(
     conn: &mut db::DbConn,
     ctx: &AppContext,
     group: &db::groups::Group,
     activity: Value,
     public: bool,
-    reply: bool,
+    microblog: Option<(Signer, Value)>,
 ) -> Result<Vec<Delivery>> {
     let announce = notes::announce(new_activity_id(ctx, "announce"), &group_ap_id(ctx, group), activity, public);
     let mut deliveries = Vec::new();
     let inboxes = db::memberships::remote_member_inboxes(conn, group.id)?;
-    let software = if reply {
-        let domains: Vec<String> = inboxes.iter().filter_map(|i| Url::parse(i).ok()).filter_map(|u| actors::domain_of(&u)).collect();
-        db::servers::software_of(conn, &domains)?
-    } else {
-        Vec::new()
-    };
+    let domains: Vec<String> = inboxes.iter().filter_map(|i| Url::parse(i).ok()).filter_map(|u| actors::domain_of(&u)).collect();
+    let software = db::servers::software_of(conn, &domains)?;
     for inbox in inboxes {
         let inbox = Url::parse(&inbox).map_err(|e| Error::internal(format!("bad inbox {inbox}: {e}")))?;
         // Members of before the group narrowed its partners get nothing more.
@@ -292,11 +400,11 @@ fn announce_to_members(
         if !actors::group_federates_with(group, &domain) {
             continue;
         }
-        // Followers on Mastodon and other microblogs get threads, not every reply.
-        if reply && !super::software::wants_replies(software.iter().find(|(d, _)| *d == domain).and_then(|(_, s)| s.as_deref())) {
-            continue;
+        if super::software::wants_replies(software.iter().find(|(d, _)| *d == domain).and_then(|(_, s)| s.as_deref())) {
+            deliveries.push(Delivery { inbox, signer: Signer::Group(group.id), activity: announce.clone() });
+        } else if let Some((signer, activity)) = &microblog {
+            deliveries.push(Delivery { inbox, signer: signer.clone(), activity: activity.clone() });
         }
-        deliveries.push(Delivery { inbox, signer: Signer::Group(group.id), activity: announce.clone() });
     }
     Ok(deliveries)
 }
@@ -333,8 +441,9 @@ fn liked(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId, person_id
     if group.scope != "federated" {
         return Ok(Vec::new());
     }
-    // Likes go to the group's members only, whatever the post's visibility.
-    announce_to_members(conn, ctx, &group, activity, false, false)
+    // A public group's likes are public (Lemmy refuses them otherwise); microblog servers show
+    // no likes of others' posts, so they get none.
+    announce_to_members(conn, ctx, &group, activity, post.visibility == "public", None)
 }
 
 /// An activity stored as JSON, to be signed and sent as it is.

@@ -5,6 +5,7 @@
 pub mod activities;
 pub mod backfill;
 pub mod deliver;
+pub mod inbox;
 pub mod notes;
 pub mod objects;
 pub mod protocol;

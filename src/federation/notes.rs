@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::context::AppContext;
 use crate::db::{self, DbConn};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::urls;
 
 pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
@@ -28,14 +28,33 @@ pub fn post_ap_id(ctx: &AppContext, p: &db::posts::Post) -> String {
     p.ap_id.clone().unwrap_or_else(|| urls::post_id(&ctx.config, p.id))
 }
 
+/// Is this addressed to everyone (Public in `to` or `cc`)?
+pub fn is_public(object: &Value) -> bool {
+    ["to", "cc"].iter().any(|key| match object.get(*key) {
+        Some(Value::String(s)) => s == PUBLIC,
+        Some(Value::Array(list)) => list.iter().any(|v| v.as_str() == Some(PUBLIC)),
+        _ => false,
+    })
+}
+
 /// `to` and `cc` of a post in a group: a public group's posts are public (the group in `cc`);
-/// a private or secret group's go only to the group, never to Public.
-pub fn addressing(post: &db::posts::Post, group_url: &str) -> (Value, Value) {
+/// a private or secret group's go to the group and its followers, never to Public. Where the
+/// author is a person of this instance, their followers collection is named too: Mastodon-like
+/// servers take a post addressed to its author's followers as followers-only (otherwise they
+/// would show it as a direct message).
+pub fn addressing(post: &db::posts::Post, group_url: &str, author_followers: Option<String>) -> (Value, Value) {
     if post.visibility == "public" {
         (json!([PUBLIC]), json!([group_url]))
     } else {
-        (json!([group_url]), json!([]))
+        let mut to = vec![json!(format!("{group_url}/followers"))];
+        to.extend(author_followers.map(Value::String));
+        (json!(to), json!([group_url]))
     }
+}
+
+/// The followers collection of a post's author, where the author is a person of this instance.
+pub fn local_followers(ctx: &AppContext, author: &db::people::Person) -> Option<String> {
+    author.domain.is_none().then(|| format!("{}/followers", person_ap_id(ctx, author)))
 }
 
 /// A post in a group as a `Note` (without `@context`).
@@ -46,19 +65,21 @@ pub fn note(conn: &mut DbConn, ctx: &AppContext, post: &db::posts::Post, group: 
         None => None,
     };
     let group_url = group_ap_id(ctx, group);
-    let (to, cc) = addressing(post, &group_url);
+    let (to, cc) = addressing(post, &group_url, local_followers(ctx, &author));
     let mut note = json!({
         "type": "Note",
         "id": post_ap_id(ctx, post),
         "attributedTo": person_ap_id(ctx, &author),
         "content": post.content_html,
         "source": { "content": post.source, "mediaType": "text/markdown" },
-        "inReplyTo": parent.as_ref().map(|p| post_ap_id(ctx, p)),
         "published": crate::http::mastodon::entities::time(post.created_at),
         "audience": group_url,
         "to": to,
         "cc": cc,
     });
+    if let Some(parent) = &parent {
+        note["inReplyTo"] = json!(post_ap_id(ctx, parent));
+    }
     if post.ap_id.is_none() {
         note["url"] = json!(post_ap_id(ctx, post));
     }
@@ -86,26 +107,67 @@ pub fn note(conn: &mut DbConn, ctx: &AppContext, post: &db::posts::Post, group: 
     Ok(note)
 }
 
-/// The author's `Create` of a note; its id is derived from the note's, so it is stable.
-pub fn create(note: Value) -> Result<Value> {
-    let id = note.get("id").and_then(Value::as_str).ok_or_else(|| Error::internal("a note without an id"))?;
-    Ok(json!({
+/// The id of a private group's own copy of a thread (see `group_copy`).
+pub fn group_copy_id(ctx: &AppContext, post: &db::posts::Post) -> String {
+    format!("{}/group-copy", urls::post_id(&ctx.config, post.id))
+}
+
+/// A thread of a private or secret group as the group's own followers-only note, for microblog
+/// servers: they show a followers-only post only to its author's followers and refuse a boost of
+/// it, so the group's followers there see the group's copy, which names the author and links to
+/// the original.
+pub fn group_copy(conn: &mut DbConn, ctx: &AppContext, post: &db::posts::Post, group: &db::groups::Group) -> Result<Value> {
+    let mut note = note(conn, ctx, post, group)?;
+    let author = db::people::get(conn, post.author_id)?;
+    let author_url = person_ap_id(ctx, &author);
+    let domain = author.domain.clone().unwrap_or_else(|| ctx.config.domain.clone());
+    let name = crate::service::text::escape_html(if author.display_name.is_empty() { &author.username } else { &author.display_name });
+    let byline = format!(
+        r#"<p><a href="{author_url}" class="u-url mention">@<span>{}@{domain}</span></a> ({name}):</p>"#,
+        crate::service::text::escape_html(&author.username)
+    );
+    let group_url = group_ap_id(ctx, group);
+    note["id"] = json!(group_copy_id(ctx, post));
+    note["attributedTo"] = json!(group_url);
+    note["content"] = json!(format!("{byline}{}", post.content_html));
+    note["url"] = json!(post_ap_id(ctx, post));
+    note["to"] = json!([format!("{group_url}/followers")]);
+    note["cc"] = json!([]);
+    if let Some(o) = note.as_object_mut() {
+        o.remove("source");
+    }
+    Ok(note)
+}
+
+/// The author's `Create` of a note, with the given id.
+pub fn create(id: String, note: Value) -> Value {
+    json!({
         "@context": context(),
         "type": "Create",
-        "id": format!("{id}#create"),
+        "id": id,
         "actor": note["attributedTo"],
         "audience": note["audience"],
+        "published": note["published"],
         "to": note["to"],
         "cc": note["cc"],
         "object": note,
-    }))
+    })
 }
 
-/// The group passes an activity on (FEP-1b12). `public`: addressed to Public with the group's
-/// followers in `cc`; otherwise only to the followers, never Public.
-pub fn announce(id: String, group_url: &str, activity: Value, public: bool) -> Value {
+/// `to` and `cc` of what a group passes on: a public group's go to Public with its followers in
+/// `cc`; otherwise only to its followers, never Public.
+fn group_addressing(group_url: &str, public: bool) -> (Value, Value) {
     let followers = format!("{group_url}/followers");
-    let (to, cc) = if public { (json!([PUBLIC]), json!([followers])) } else { (json!([followers]), json!([])) };
+    if public {
+        (json!([PUBLIC]), json!([followers]))
+    } else {
+        (json!([followers]), json!([]))
+    }
+}
+
+/// The group passes an activity on (FEP-1b12), as group-aware servers (Gilde, Lemmy) read it.
+pub fn announce(id: String, group_url: &str, activity: Value, public: bool) -> Value {
+    let (to, cc) = group_addressing(group_url, public);
     json!({
         "@context": context(),
         "type": "Announce",
@@ -113,6 +175,24 @@ pub fn announce(id: String, group_url: &str, activity: Value, public: bool) -> V
         "actor": group_url,
         "object": activity,
         "audience": group_url,
+        "published": crate::http::mastodon::entities::time(db::now()),
+        "to": to,
+        "cc": cc,
+    })
+}
+
+/// The group boosts a post, as microblog servers (Mastodon, GoToSocial, snac) read it: an
+/// `Announce` of the note by its own id, which they fetch from its origin (as Lemmy sends to
+/// Mastodon).
+pub fn boost(id: String, group_url: &str, note_id: &str, public: bool) -> Value {
+    let (to, cc) = group_addressing(group_url, public);
+    json!({
+        "@context": context(),
+        "type": "Announce",
+        "id": id,
+        "actor": group_url,
+        "object": note_id,
+        "published": crate::http::mastodon::entities::time(db::now()),
         "to": to,
         "cc": cc,
     })

@@ -326,6 +326,11 @@ impl InstanceActor {
         })
     }
 
+    /// The instance actor's name: this instance's host (without a port).
+    pub fn username(config: &crate::config::Config) -> String {
+        config.domain.split(':').next().unwrap_or("gilde").to_string()
+    }
+
     pub fn document(&self, ctx: &AppContext) -> Result<ActorDocument> {
         let config = &ctx.config;
         let mut doc = document(
@@ -334,7 +339,7 @@ impl InstanceActor {
                 kind: ActorKind::Application,
                 id: self.id.clone(),
                 page: config.base_url(),
-                preferred_username: config.domain.split(':').next().unwrap_or("gilde").to_string(),
+                preferred_username: Self::username(config),
                 name: config.instance_name.clone(),
                 summary: String::new(),
                 public_key_pem: self.public_key_pem.clone(),

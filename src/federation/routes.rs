@@ -38,10 +38,12 @@ pub fn router() -> Router<crate::http::AppState> {
         .route("/groups/{name}/followers", get(serve::group_followers))
         .route("/groups/{name}/featured", get(serve::group_featured))
         .route("/posts/{id}", get(serve::post))
+        .route("/posts/{id}/group-copy", get(serve::group_copy))
+        .route("/activities/{*rest}", get(serve::activity))
         .route("/actor", get(instance_actor))
-        .route("/inbox", axum::routing::post(inbox))
-        .route("/users/{name}/inbox", axum::routing::post(inbox))
-        .route("/groups/{name}/inbox", axum::routing::post(inbox))
+        .route("/inbox", axum::routing::post(super::inbox::receive))
+        .route("/users/{name}/inbox", axum::routing::post(super::inbox::receive))
+        .route("/groups/{name}/inbox", axum::routing::post(super::inbox::receive))
 }
 
 fn url(text: String) -> ApiResult<Url> {
@@ -70,20 +72,31 @@ async fn webfinger(State(ctx): State<AppContext>, Query(q): Query<WebfingerQuery
         rest.strip_prefix("users/")
             .or_else(|| rest.strip_prefix("groups/"))
             .or_else(|| rest.strip_prefix('@'))
+            .or_else(|| (rest == "actor").then_some("actor"))
             .ok_or_else(not_found)?
             .to_string()
     } else {
         return Err(not_found());
     };
+    // The instance actor (its preferredUsername is the host, as Mastodon's and GoToSocial's):
+    // servers look up the owner of every signing key by WebFinger.
+    if name.eq_ignore_ascii_case(&super::objects::InstanceActor::username(config)) || name == "actor" {
+        let subject = format!("acct:{}@{}", super::objects::InstanceActor::username(config), config.domain);
+        let links = vec![(url(urls::instance_actor(config))?, Some("Application"))];
+        return Ok(jrd(activitypub_federation::fetch::webfinger::build_webfinger_response_with_type(subject, links)));
+    }
     let found = actors::resolve_name(&ctx, &name).await.map_err(|_| not_found())?;
     let (subject, links) = match &found {
         Named::Person(n) => (format!("acct:{n}@{}", config.domain), vec![(url(urls::person_id(config, n))?, Some("Person"))]),
         Named::Group(n) => (format!("acct:{n}@{}", config.domain), vec![(url(urls::group_id(config, n))?, Some("Group"))]),
     };
-    let body = activitypub_federation::fetch::webfinger::build_webfinger_response_with_type(subject, links);
+    Ok(jrd(activitypub_federation::fetch::webfinger::build_webfinger_response_with_type(subject, links)))
+}
+
+fn jrd(body: activitypub_federation::fetch::webfinger::Webfinger) -> Response {
     let mut response = Json(body).into_response();
     response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/jrd+json; charset=utf-8"));
-    Ok(response)
+    response
 }
 
 async fn nodeinfo_links(State(ctx): State<AppContext>) -> Json<serde_json::Value> {
@@ -150,18 +163,4 @@ async fn group(State(fed): State<FedConfig>, SignedBy(requester): SignedBy, Path
 async fn instance_actor(State(ctx): State<AppContext>) -> ApiResult<Response> {
     let doc = InstanceActor::load(&ctx).await?.document(&ctx)?;
     Ok(activity_json(&doc))
-}
-
-/// Every inbox: the signature is verified (the signer fetched if unknown), then the activity
-/// goes through the service rules. Nothing unsigned or badly signed is accepted.
-async fn inbox(
-    State(fed): State<FedConfig>,
-    activity: activitypub_federation::axum::inbox::ActivityData,
-) -> ApiResult<axum::http::StatusCode> {
-    let data = fed.to_request_data();
-    activitypub_federation::axum::inbox::receive_activity::<super::activities::InboxActivity, super::objects::ApubActor, AppContext>(
-        activity, &data,
-    )
-    .await?;
-    Ok(axum::http::StatusCode::ACCEPTED)
 }

@@ -63,6 +63,26 @@ pub async fn post(State(fed): State<FedConfig>, SignedBy(requester): SignedBy, P
     Ok(activity_json(&note))
 }
 
+/// A thread of a private group as the group's own copy (`notes::group_copy`), for members'
+/// servers.
+pub async fn group_copy(State(fed): State<FedConfig>, SignedBy(requester): SignedBy, Path(id): Path<i64>) -> ApiResult<Response> {
+    let ctx: &AppContext = &fed;
+    let (post, group) = actors::served_group_copy(ctx, PostId(id), &requester).await?;
+    let ctx2 = ctx.clone();
+    let mut note = ctx.db.read(move |conn| notes::group_copy(conn, &ctx2, &post, &group)).await?;
+    note["@context"] = notes::context();
+    Ok(activity_json(&note))
+}
+
+/// An activity this instance sent, at its id (`/activities/...`).
+pub async fn activity(State(fed): State<FedConfig>, SignedBy(requester): SignedBy, uri: axum::http::Uri) -> ApiResult<Response> {
+    let ctx: &AppContext = &fed;
+    let json = actors::sent_activity(ctx, format!("{}{}", ctx.config.base_url(), uri.path()), &requester).await?;
+    let mut response = json.into_response();
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(ACTIVITY_JSON));
+    Ok(response)
+}
+
 /// A group's outbox: its posts (threads and replies) as the `Announce`s of their `Create`s,
 /// newest first, 20 a page, for whoever may read the group's content.
 pub async fn group_outbox(
@@ -88,7 +108,8 @@ pub async fn group_outbox(
                 .map(|post| {
                     let note = notes::note(conn, &ctx2, post, &group2)?;
                     let id = format!("{}#announce", notes::post_ap_id(&ctx2, post));
-                    Ok(notes::announce(id, &group_url, notes::create(note)?, post.visibility == "public"))
+                    let create = notes::create(format!("{}#create", notes::post_ap_id(&ctx2, post)), note);
+                    Ok(notes::announce(id, &group_url, create, post.visibility == "public"))
                 })
                 .collect()
         })
@@ -113,7 +134,7 @@ pub async fn person_outbox(State(fed): State<FedConfig>, Path(name): Path<String
                 .map(|post| {
                     let group_id = post.group_id.ok_or_else(|| crate::Error::internal("a group post without a group"))?;
                     let group = db::groups::find(conn, group_id)?.ok_or_else(|| crate::Error::internal("a post's group is missing"))?;
-                    notes::create(notes::note(conn, &ctx2, post, &group)?)
+                    Ok(notes::create(format!("{}#create", notes::post_ap_id(&ctx2, post)), notes::note(conn, &ctx2, post, &group)?))
                 })
                 .collect()
         })

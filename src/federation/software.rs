@@ -79,6 +79,18 @@ pub async fn learn(ctx: &AppContext, inboxes: Vec<url::Url>) -> Result<()> {
     Ok(())
 }
 
+/// Learns what the server of an actor that just sent a signed activity runs, in the background
+/// (it is up now: a good moment to ask, and the inbox does not wait for it).
+pub fn learn_from_sender(ctx: &AppContext, actor: &url::Url) {
+    let ctx = ctx.clone();
+    let Ok(inbox) = actor.join("/") else { return };
+    tokio::spawn(async move {
+        if let Err(e) = learn(&ctx, vec![inbox]).await {
+            tracing::debug!(error = %e, "could not learn what a server runs");
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

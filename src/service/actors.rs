@@ -202,6 +202,21 @@ pub async fn group_member_count(ctx: &AppContext, name: &str, requester: &Reques
 /// follows the group's rules; a local member's post in a group of another instance is public
 /// if the group is, and otherwise only for that group's server. Posts outside groups, and
 /// everything of internal groups, are not served.
+/// An activity this instance sent, for a requester that may have it: anyone for a public
+/// one, else a signed request from a server it went to. Anything else is not found, exactly as
+/// an id that never existed.
+pub async fn sent_activity(ctx: &AppContext, ap_id: String, requester: &Requester) -> Result<String> {
+    let domain = match requester {
+        Requester::Server(domain) => Some(domain.clone()),
+        Requester::Anonymous => None,
+    };
+    let found = ctx.db.read(move |conn| -> Result<_> { Ok(db::sent_activities::find(conn, &ap_id)?) }).await?;
+    found
+        .filter(|a| a.shown_to(domain.as_deref()))
+        .map(|a| a.json)
+        .ok_or_else(|| Error::not_found("not_found", "Nothing is found at this address."))
+}
+
 pub async fn served_post(ctx: &AppContext, id: PostId, requester: &Requester) -> Result<(Post, Group)> {
     let requester = requester.clone();
     ctx.db
@@ -233,6 +248,29 @@ pub async fn served_post(ctx: &AppContext, id: PostId, requester: &Requester) ->
                 }
             }
             Ok((post, group))
+        })
+        .await
+}
+
+/// A thread of a local private or secret group as the group's own copy (what microblog
+/// servers show its followers), for its members' servers only; not found for anyone else.
+pub async fn served_group_copy(ctx: &AppContext, id: PostId, requester: &Requester) -> Result<(Post, Group)> {
+    let requester = requester.clone();
+    ctx.db
+        .read(move |conn| {
+            let post = db::posts::find(conn, id)?.filter(|p| p.in_reply_to_id.is_none()).ok_or_else(post_not_found)?;
+            let group = match post.group_id {
+                Some(g) => db::groups::find(conn, g)?.ok_or_else(post_not_found)?,
+                None => return Err(post_not_found()),
+            };
+            let federated = Scope::parse(&group.scope).is_ok_and(|s| s == Scope::Federated);
+            if group.domain.is_some() || !federated || post.visibility == "public" {
+                return Err(post_not_found());
+            }
+            match &requester {
+                Requester::Server(domain) if db::memberships::has_member_on(conn, group.id, domain, &["active"])? => Ok((post, group)),
+                _ => Err(post_not_found()),
+            }
         })
         .await
 }
@@ -323,6 +361,10 @@ pub async fn server_answered(ctx: &AppContext, domain: &str) -> Result<()> {
         let key = domain.to_string();
         if ctx.db.write(move |conn| -> Result<_> { Ok(db::servers::record_alive(conn, &key, db::now())?) }).await? {
             tracing::info!(domain, "a server that was failing answers again");
+            // What it runs may have been unreadable while it was down: ask again.
+            if let Ok(mut unknown) = ctx.unknown_software.lock() {
+                unknown.remove(domain);
+            }
             ctx.jobs_wake.notify_one();
         }
     }

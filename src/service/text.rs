@@ -83,9 +83,11 @@ pub fn render(source: &str, links: &HashMap<MentionRef, String>) -> String {
                     if range.start > last {
                         events.push(Event::Text(CowStr::from(text[last..range.start].to_string())));
                     }
-                    let label = escape(&text[range.start + 1..range.end]);
-                    let html =
-                        format!(r#"<span class="h-card"><a href="{}" class="u-url mention">@<span>{label}</span></a></span>"#, escape(url));
+                    let label = escape_html(&text[range.start + 1..range.end]);
+                    let html = format!(
+                        r#"<span class="h-card"><a href="{}" class="u-url mention">@<span>{label}</span></a></span>"#,
+                        escape_html(url)
+                    );
                     events.push(Event::InlineHtml(CowStr::from(html)));
                     last = range.end;
                 }
@@ -103,7 +105,8 @@ pub fn render(source: &str, links: &HashMap<MentionRef, String>) -> String {
     sanitize(&html)
 }
 
-fn escape(text: &str) -> String {
+/// Text as HTML (for names put into markup).
+pub fn escape_html(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 

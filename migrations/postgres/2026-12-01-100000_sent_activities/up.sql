@@ -1,0 +1,10 @@
+-- Every activity this instance sends, so that its id can be fetched and returns it (other
+-- servers look up what they are sent). `public`: anyone may fetch it; otherwise only signed
+-- requests from the servers it went to (`audience`: their domains, one per line).
+CREATE TABLE sent_activities (
+    ap_id TEXT PRIMARY KEY,
+    json TEXT NOT NULL,
+    public BOOLEAN NOT NULL,
+    audience TEXT NOT NULL DEFAULT '',
+    created_at TIMESTAMP NOT NULL
+);
