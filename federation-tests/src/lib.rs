@@ -4,6 +4,9 @@
 //! Instances are named `localhost:PORT` (ActivityPub ids need a host name, not an IP address)
 //! and run in the insecure test mode, which allows http and loopback addresses.
 
+pub mod hostile;
+pub mod peers;
+
 use gilde::config::Config;
 use gilde::db::testing::TestDatabase;
 use gilde::RunningInstance;
@@ -34,6 +37,11 @@ impl Cluster {
 
     /// As `start`, changing each instance's configuration first.
     pub async fn start_with(names: &[&str], change: impl Fn(&str, &mut Config)) -> Cluster {
+        // The instances' logs, when RUST_LOG asks for them (shown for failing tests).
+        if std::env::var_os("RUST_LOG").is_some() {
+            let _ =
+                tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_test_writer().try_init();
+        }
         let mut nodes = Vec::new();
         for name in names {
             let database = TestDatabase::new();

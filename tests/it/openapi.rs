@@ -1,4 +1,4 @@
-//! Checks Gilde's JSON against the OpenAPI description of Mastodon's API (shared/data): every
+//! Checks Gilde's JSON against the OpenAPI description of Mastodon's API (tests/data, with its licence): every
 //! required field present, every field of the right type, enum values known.
 
 use std::sync::OnceLock;
@@ -8,7 +8,7 @@ use serde_json::Value;
 fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
     SPEC.get_or_init(|| {
-        let path = gilde::testing::manifest_dir().join("../shared/data/mastodon-openapi-4.7.json");
+        let path = gilde::testing::manifest_dir().join("tests/data/mastodon-openapi-4.7.json");
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         serde_json::from_str(&text).expect("valid OpenAPI JSON")
     })

@@ -1,0 +1,238 @@
+//! Gilde with real fediverse servers nobody here wrote: GoToSocial and snac from the folder
+//! named by `GILDE_PEERS_DIR` (`.ci/run` sets it). The verdict is what the peer shows its
+//! user: the post in their home timeline, the edit, the deletion. Each scenario runs its steps
+//! in order on one set of servers (starting them is the slow part).
+
+use federation_tests::peers::{self, GoToSocial, GtsUser, Snac};
+use federation_tests::{eventually, Cluster, Node};
+use serde_json::{json, Value};
+
+/// Waits longer than `eventually`: a peer works its queues in the background.
+async fn until<F, Fut>(what: &str, check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(45);
+    let mut check = check;
+    while std::time::Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+async fn create_group(node: &Node, token: &str, name: &str, scope: &str, visibility: &str) -> String {
+    let (status, body) = node
+        .post(
+            "/api/v1/groups",
+            token,
+            json!({ "name": name, "display_name": name, "note": "Over dit", "scope": scope, "visibility": visibility }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["id"].as_str().expect("group id").to_string()
+}
+
+async fn post(node: &Node, token: &str, body: Value) -> Value {
+    let (status, post) = node.post("/api/v1/statuses", token, body).await;
+    assert_eq!(status, 200, "{post}");
+    post
+}
+
+async fn member_accts(node: &Node, token: &str, group: &str) -> Vec<String> {
+    let (_, members) = node.get(&format!("/api/v1/groups/{group}/memberships"), token).await;
+    members.as_array().into_iter().flatten().filter_map(|m| m["account"]["acct"].as_str().map(str::to_string)).collect()
+}
+
+async fn group_texts(node: &Node, token: &str, group: &str) -> String {
+    node.get(&format!("/api/v1/timelines/group/{group}?limit=40"), token).await.1.to_string()
+}
+
+/// Deliveries `node` queued for `domain` that carry `text`.
+async fn deliveries_to(node: &Node, domain: &str, text: &str) -> usize {
+    node.deliveries()
+        .await
+        .iter()
+        .filter(|d| d["inbox"].as_str().is_some_and(|i| i.contains(domain)) && d["activity"].to_string().contains(text))
+        .count()
+}
+
+async fn joined(gts: &GtsUser, account: &str) -> bool {
+    gts.relationship(account).await["following"] == true
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gotosocial_follows_reads_replies_and_posts_in_gilde_groups() {
+    let Some(dir) = peers::peers_dir() else {
+        eprintln!("{} is not set: GoToSocial scenario skipped", peers::ENV);
+        return;
+    };
+    let gts = GoToSocial::start(&dir).await;
+    let cluster = Cluster::start(&["gemeente-a", "gemeente-b"]).await;
+    let (a, b) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"));
+    let (_, anna) = a.person("anna").await;
+    let (_, bert) = b.person("bert").await;
+    let public = create_group(a, &anna, "omgevingswet", "federated", "public").await;
+    let private = create_group(a, &anna, "partners", "federated", "private").await;
+    let internal = create_group(a, &anna, "intern", "internal", "public").await;
+    // A member on a second Gilde instance, to see that what GoToSocial sends reaches it too.
+    let (_, on_b) = b.get(&format!("/api/v1/groups/lookup?acct=omgevingswet@{}", a.domain), &bert).await;
+    let on_b = on_b["id"].as_str().expect("B's id of the group").to_string();
+    b.post(&format!("/api/v1/groups/{on_b}/join"), &bert, json!({})).await;
+    eventually("bert joined", || async { member_accts(a, &anna, &public).await.iter().any(|m| m.starts_with("bert@")) }).await;
+    let alice = gts.user("alice").await;
+
+    // a. Alice finds the public group by its address, follows it and is taken in.
+    let group = alice.find_account(&format!("omgevingswet@{}", a.domain)).await.unwrap_or_else(|| panic!("not found:\n{}", gts.log()));
+    alice.post(&format!("/api/v1/accounts/{group}/follow"), &[]).await;
+    until("GoToSocial shows alice following the group", || joined(&alice, &group)).await;
+    assert!(member_accts(a, &anna, &public).await.contains(&alice.acct), "alice is a member on A");
+
+    // b. A member's post shows in alice's home, by its author; then its edit; then its deletion.
+    let thread = post(a, &anna, json!({ "status": "Nieuwe regels voor **dakkapellen**", "group_id": public })).await;
+    until("the post is in alice's home", || async { alice.home_status("dakkapellen").await.is_some() }).await;
+    let shown = alice.home_status("dakkapellen").await.expect("shown");
+    assert_eq!(shown["shown"]["account"]["acct"], format!("anna@{}", a.domain), "by its author: {shown}");
+    assert_eq!(shown["outer"]["account"]["acct"], format!("omgevingswet@{}", a.domain), "boosted by the group: {shown}");
+    assert_eq!(shown["shown"]["visibility"], "public");
+    let thread_id = thread["id"].as_str().expect("id");
+    let (status, _) =
+        a.call_put(&format!("/api/v1/statuses/{thread_id}"), &anna, json!({ "status": "Nieuwe regels voor **dakramen**" })).await;
+    assert_eq!(status, 200);
+    until("the edit is in alice's home", || async { alice.home_status("dakramen").await.is_some() }).await;
+    let later = post(a, &anna, json!({ "status": "Wordt zo weer verwijderd: schuttingen", "group_id": public })).await;
+    until("the second post is in alice's home", || async { alice.home_status("schuttingen").await.is_some() }).await;
+    let (status, _) = a.call_delete(&format!("/api/v1/statuses/{}", later["id"].as_str().expect("id")), &anna).await;
+    assert_eq!(status, 200);
+    until("the deletion reached alice", || async { alice.home_status("schuttingen").await.is_none() }).await;
+
+    // c. Alice replies: the reply is in the thread on A and reaches bert's instance.
+    let in_home = alice.home_status("dakramen").await.expect("shown");
+    let parent = in_home["shown"]["id"].as_str().expect("id").to_string();
+    // As a Mastodon app fills in a reply: it starts with the author's address.
+    let reply = format!("@anna@{} Geldt dit ook voor monumenten?", a.domain);
+    alice.post("/api/v1/statuses", &[("status", &reply), ("in_reply_to_id", &parent), ("visibility", "public")]).await;
+    eventually("the reply is in the thread on A", || async {
+        a.get(&format!("/api/v1/statuses/{thread_id}/context"), &anna).await.1.to_string().contains("monumenten")
+    })
+    .await;
+    eventually("the reply reached B", || async { b.stored_posts_containing("monumenten").await == 1 }).await;
+
+    // d. Alice starts a thread by mentioning the group.
+    let mention = format!("@omgevingswet@{} Wie weet hoe het zit met zonnepanelen?", a.domain);
+    alice.post("/api/v1/statuses", &[("status", &mention), ("visibility", "public")]).await;
+    eventually("the thread is in the group on A", || async { group_texts(a, &anna, &public).await.contains("zonnepanelen") }).await;
+    eventually("and reached B", || async { b.stored_posts_containing("zonnepanelen").await == 1 }).await;
+
+    // e. A private group: following is a request; nothing arrives before approval; after it,
+    // posts arrive as followers-only posts, not direct messages.
+    let partners = alice.find_account(&format!("partners@{}", a.domain)).await.expect("the private group is found");
+    alice.post(&format!("/api/v1/accounts/{partners}/follow"), &[]).await;
+    until("the request is pending", || async { alice.relationship(&partners).await["requested"] == true }).await;
+    eventually("the request is on A", || async {
+        a.get(&format!("/api/v1/groups/{private}/membership_requests"), &anna).await.1.to_string().contains(&alice.acct)
+    })
+    .await;
+    let (_, requests) = a.get(&format!("/api/v1/groups/{private}/membership_requests"), &anna).await;
+    let request = requests.as_array().and_then(|r| r.iter().find(|x| x["acct"] == alice.acct.as_str())).cloned().expect("a request");
+    post(a, &anna, json!({ "status": "Vertrouwelijk: de begroting", "group_id": private })).await;
+    let (status, _) = a
+        .post(&format!("/api/v1/groups/{private}/membership_requests/{}/authorize", request["id"].as_str().expect("id")), &anna, json!({}))
+        .await;
+    assert_eq!(status, 200);
+    until("alice follows the private group", || joined(&alice, &partners)).await;
+    post(a, &anna, json!({ "status": "Vertrouwelijk: de planning", "group_id": private })).await;
+    until("the private post is in alice's home", || async { alice.home_status("de planning").await.is_some() }).await;
+    let shown = alice.home_status("de planning").await.expect("shown");
+    assert_eq!(shown["shown"]["visibility"], "private", "followers-only, not direct: {shown}");
+    assert!(shown["shown"]["content"].as_str().is_some_and(|c| c.contains(&format!("anna@{}", a.domain))), "names its author: {shown}");
+    assert!(alice.home_status("de begroting").await.is_none(), "nothing from before the approval");
+    assert_eq!(deliveries_to(a, &gts.domain, "de begroting").await, 0, "nothing was sent before the approval");
+
+    // f. An internal group: not discoverable, nothing delivered.
+    post(a, &anna, json!({ "status": "Alleen voor ons: de verhuizing", "group_id": internal })).await;
+    assert!(alice.find_account(&format!("intern@{}", a.domain)).await.is_none(), "an internal group is not found");
+    eventually("A's queue is empty", || async { a.instance.ctx.db.read(gilde::db::jobs::pending_count).await.expect("count") == 0 }).await;
+    assert_eq!(deliveries_to(a, &gts.domain, "de verhuizing").await, 0, "nothing of an internal group is delivered");
+
+    // h. Alice leaves the public group: she is no longer a member on A.
+    alice.post(&format!("/api/v1/accounts/{group}/unfollow"), &[]).await;
+    eventually("alice left on A", || async { !member_accts(a, &anna, &public).await.contains(&alice.acct) }).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn snac_follows_reads_and_replies_in_gilde_groups() {
+    let Some(dir) = peers::peers_dir() else {
+        eprintln!("{} is not set: snac scenario skipped", peers::ENV);
+        return;
+    };
+    let snac = Snac::start(&dir).await;
+    let cluster = Cluster::start(&["gemeente-a", "gemeente-b"]).await;
+    let (a, b) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"));
+    let (_, anna) = a.person("anna").await;
+    let (_, bert) = b.person("bert").await;
+    let public = create_group(a, &anna, "omgevingswet", "federated", "public").await;
+    let private = create_group(a, &anna, "partners", "federated", "private").await;
+    let internal = create_group(a, &anna, "intern", "internal", "public").await;
+    let (_, on_b) = b.get(&format!("/api/v1/groups/lookup?acct=omgevingswet@{}", a.domain), &bert).await;
+    b.post(&format!("/api/v1/groups/{}/join", on_b["id"].as_str().expect("id")), &bert, json!({})).await;
+    eventually("bert joined", || async { member_accts(a, &anna, &public).await.iter().any(|m| m.starts_with("bert@")) }).await;
+    let password = snac.user("sam");
+    let sam = format!("sam@{}", snac.domain);
+    let timeline = || async { snac.timeline("sam", &password).await };
+
+    // a. Sam follows the public group by its address and is taken in.
+    snac.cli("follow", &["sam", &format!("{}/groups/omgevingswet", a.base)]);
+    eventually("sam is a member on A", || async { member_accts(a, &anna, &public).await.contains(&sam) }).await;
+
+    // b. A member's post shows in sam's timeline; then its edit; then its deletion.
+    let thread = post(a, &anna, json!({ "status": "Snac leest over **bomenkap**", "group_id": public })).await;
+    until("the post is in sam's timeline", || async { timeline().await.contains("bomenkap") }).await;
+    let thread_id = thread["id"].as_str().expect("id");
+    a.call_put(&format!("/api/v1/statuses/{thread_id}"), &anna, json!({ "status": "Snac leest over **herplant**" })).await;
+    until("the edit is in sam's timeline", || async { timeline().await.contains("herplant") }).await;
+    let later = post(a, &anna, json!({ "status": "Verdwijnt straks: lantaarnpalen", "group_id": public })).await;
+    until("the second post is in sam's timeline", || async { timeline().await.contains("lantaarnpalen") }).await;
+    a.call_delete(&format!("/api/v1/statuses/{}", later["id"].as_str().expect("id")), &anna).await;
+    until("the deletion reached sam", || async { !timeline().await.contains("lantaarnpalen") }).await;
+
+    // c. Sam replies: the reply is in the thread on A and reaches bert's instance.
+    snac.cli("note", &["sam", "Geldt dit ook voor fruitbomen?", "-r", thread["uri"].as_str().expect("uri")]);
+    eventually("the reply is in the thread on A", || async {
+        a.get(&format!("/api/v1/statuses/{thread_id}/context"), &anna).await.1.to_string().contains("fruitbomen")
+    })
+    .await;
+    eventually("the reply reached B", || async { b.stored_posts_containing("fruitbomen").await == 1 }).await;
+    // (d: snac's mention parser reads no port in an address, so it cannot mention a group here.)
+
+    // e. A private group: a request; nothing before approval; the posts after it.
+    snac.cli("follow", &["sam", &format!("{}/groups/partners", a.base)]);
+    eventually("the request is on A", || async {
+        a.get(&format!("/api/v1/groups/{private}/membership_requests"), &anna).await.1.to_string().contains(&sam)
+    })
+    .await;
+    post(a, &anna, json!({ "status": "Vertrouwelijk: de begroting", "group_id": private })).await;
+    let (_, requests) = a.get(&format!("/api/v1/groups/{private}/membership_requests"), &anna).await;
+    let request = requests.as_array().and_then(|r| r.iter().find(|x| x["acct"] == sam.as_str())).cloned().expect("a request");
+    a.post(&format!("/api/v1/groups/{private}/membership_requests/{}/authorize", request["id"].as_str().expect("id")), &anna, json!({}))
+        .await;
+    eventually("sam is a member of the private group", || async { member_accts(a, &anna, &private).await.contains(&sam) }).await;
+    post(a, &anna, json!({ "status": "Vertrouwelijk: de planning", "group_id": private })).await;
+    until("the private post is in sam's timeline", || async { timeline().await.contains("de planning") }).await;
+    assert!(!timeline().await.contains("de begroting"), "nothing from before the approval");
+    assert_eq!(deliveries_to(a, &snac.domain, "de begroting").await, 0, "nothing was sent before the approval");
+
+    // f. An internal group: nothing delivered.
+    post(a, &anna, json!({ "status": "Alleen voor ons: de verhuizing", "group_id": internal })).await;
+    eventually("A's queue is empty", || async { a.instance.ctx.db.read(gilde::db::jobs::pending_count).await.expect("count") == 0 }).await;
+    assert_eq!(deliveries_to(a, &snac.domain, "de verhuizing").await, 0, "nothing of an internal group is delivered");
+    assert!(!timeline().await.contains("de verhuizing"));
+
+    // h. Sam leaves the public group.
+    snac.cli("unfollow", &["sam", &format!("{}/groups/omgevingswet", a.base)]);
+    eventually("sam left on A", || async { !member_accts(a, &anna, &public).await.contains(&sam) }).await;
+    drop(snac);
+}
