@@ -58,6 +58,11 @@ impl Hostile {
                 let key = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
                 let found = served.lock().expect("lock").get(&key).cloned();
                 match found {
+                    Some(answer) if answer.get("__status").is_some() => {
+                        let status = answer["__status"].as_u64().and_then(|s| u16::try_from(s).ok()).unwrap_or(500);
+                        let status = axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+                        (status, answer["__body"].as_str().unwrap_or("").to_string()).into_response_parts_ok()
+                    }
                     Some(doc) => {
                         ([(axum::http::header::CONTENT_TYPE, "application/activity+json")], doc.to_string()).into_response_parts_ok()
                     }
@@ -76,6 +81,11 @@ impl Hostile {
     /// Serves `doc` at `path` (with its query, if any).
     pub fn serve(&self, path: &str, doc: Value) {
         self.documents.lock().expect("lock").insert(path.to_string(), doc);
+    }
+
+    /// Answers every request to `path` (GET or POST) with this status and body.
+    pub fn answer(&self, path: &str, status: u16, body: &str) {
+        self.serve(path, json!({ "__status": status, "__body": body }));
     }
 
     /// Serves an actor of this server with this server's key (and its WebFinger).

@@ -198,6 +198,8 @@ diesel::table! {
         dead_since -> Nullable<Timestamp>,
         last_success_at -> Nullable<Timestamp>,
         software -> Nullable<Text>,
+        last_refusal -> Nullable<Text>,
+        last_refusal_at -> Nullable<Timestamp>,
     }
 }
 

@@ -62,6 +62,15 @@ pub fn complete(conn: &mut DbConn, id: i64) -> DbResult<()> {
     Ok(())
 }
 
+/// Done, but not as hoped (a delivery the receiver refused): kept with the reason.
+pub fn complete_with_note(conn: &mut DbConn, id: i64, note: &str) -> DbResult<()> {
+    let note: String = note.chars().take(2_000).collect();
+    diesel::update(jobs::table.find(id))
+        .set((jobs::last_error.eq(Some(note)), jobs::done_at.eq(Some(super::now())), jobs::locked_until.eq(None::<NaiveDateTime>)))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Records a failure; the job runs again at `retry_at`, or never (`None`: given up, kept for the admin).
 pub fn fail(conn: &mut DbConn, id: i64, error: &str, retry_at: Option<NaiveDateTime>) -> DbResult<()> {
     let error: String = error.chars().take(2_000).collect();

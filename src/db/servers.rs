@@ -16,6 +16,9 @@ pub struct Server {
     pub dead_since: Option<NaiveDateTime>,
     pub last_success_at: Option<NaiveDateTime>,
     pub software: Option<String>,
+    /// The last refusal of a delivery: status and the start of the answer.
+    pub last_refusal: Option<String>,
+    pub last_refusal_at: Option<NaiveDateTime>,
 }
 
 pub fn find(conn: &mut DbConn, domain: &str) -> DbResult<Option<Server>> {
@@ -77,6 +80,16 @@ pub fn software_of(conn: &mut DbConn, domains: &[String]) -> DbResult<Vec<(Strin
 pub fn set_software(conn: &mut DbConn, domain: &str, software: &str) -> DbResult<()> {
     ensure(conn, domain)?;
     diesel::update(servers::table.find(domain)).set(servers::software.eq(Some(software))).execute(conn)?;
+    Ok(())
+}
+
+/// `domain` refused a delivery (4xx): kept for the admin. It answered, so it is not failing.
+pub fn record_refusal(conn: &mut DbConn, domain: &str, refusal: &str, now: NaiveDateTime) -> DbResult<()> {
+    ensure(conn, domain)?;
+    let refusal: String = refusal.chars().take(500).collect();
+    diesel::update(servers::table.find(domain))
+        .set((servers::last_refusal.eq(Some(refusal)), servers::last_refusal_at.eq(Some(now))))
+        .execute(conn)?;
     Ok(())
 }
 

@@ -497,8 +497,23 @@ async fn send_as<A: Actor>(delivery: &Delivery, actor: &A, data: &Data<AppContex
     Ok(())
 }
 
-/// Signs and sends one delivery. An error means: try again later.
-pub async fn send(fed: &FedConfig, delivery: &Delivery) -> Result<()> {
+tokio::task_local! {
+    /// The refusal of the delivery being sent, noted by `setup::NoteRefusals`.
+    pub(crate) static REFUSAL: std::cell::RefCell<Option<String>>;
+}
+
+/// Signs and sends one delivery. An error means: try again later. `Some(reason)`: the receiver
+/// refused it for good (a 4xx answer, but 408 and 429): its status and the start of its answer.
+pub async fn send(fed: &FedConfig, delivery: &Delivery) -> Result<Option<String>> {
+    REFUSAL
+        .scope(std::cell::RefCell::new(None), async {
+            send_signed(fed, delivery).await?;
+            Ok(REFUSAL.with(|r| r.borrow_mut().take()))
+        })
+        .await
+}
+
+async fn send_signed(fed: &FedConfig, delivery: &Delivery) -> Result<()> {
     let ctx: &AppContext = fed;
     let data = fed.to_request_data();
     match delivery.signer {

@@ -6,13 +6,16 @@
 //! the limit, 202 for an activity Gilde does not handle; never a 5xx for something a sender
 //! can cause. A refusal is logged with its reason (at info, without the body).
 
-use activitypub_federation::axum::inbox::ActivityData;
+use activitypub_federation::fetch::object_id::ObjectId;
+use activitypub_federation::traits::{Activity, Actor};
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequest, State};
+use axum::extract::State;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Request, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, TimeDelta, Utc};
 
+use super::activities::InboxActivity;
+use super::objects::ApubActor;
 use super::setup::FedConfig;
 use crate::context::AppContext;
 use crate::error::{Error, ErrorKind, Result};
@@ -112,7 +115,7 @@ pub fn check_signature_scope(headers: &HeaderMap, has_body: bool, own_host: &str
 /// fault of this instance stays 500, so the sender tries again later.
 fn answer(e: Error) -> Error {
     match e.kind() {
-        ErrorKind::Unavailable if e.code().starts_with("remote_") => {
+        ErrorKind::Unavailable | ErrorKind::NotFound if e.code().starts_with("remote_") => {
             Error::unauthenticated("signature_unverifiable", "The signer's key could not be fetched from its server.")
                 .with_cause(e.to_string())
         }
@@ -146,15 +149,32 @@ async fn receive_checked(fed: &FedConfig, parts: Parts, body: Body) -> Result<()
     // Read before anything is fetched: what is no activity is refused at once.
     let json: serde_json::Value = serde_json::from_slice(&bytes)
         .map_err(|e| Error::new(ErrorKind::Malformed, "malformed_json", format!("The body is not JSON: {e}")))?;
-    serde_json::from_value::<super::activities::InboxActivity>(json)
+    let activity: InboxActivity = serde_json::from_value(json)
         .map_err(|e| Error::new(ErrorKind::Malformed, "malformed_activity", format!("The body is no activity Gilde can read: {e}")))?;
-    let request = Request::from_parts(parts, Body::from(bytes));
-    let activity = ActivityData::from_request(request, &()).await.map_err(|_| Error::internal("cannot read the request"))?;
+    check_id(ctx, &activity.id)?;
     let data = fed.to_request_data();
-    activitypub_federation::axum::inbox::receive_activity::<super::activities::InboxActivity, super::objects::ApubActor, AppContext>(
-        activity, &data,
-    )
-    .await
+    activity.verify(&data).await?;
+    // The signer, fetched from its server if unknown (signed by this instance's actor).
+    let signer = ObjectId::<ApubActor>::from(activity.actor.clone()).dereference(&data).await?;
+    let target = parts.uri.path_and_query().map_or(parts.uri.path(), |p| p.as_str());
+    super::signatures::verify_inbox_post(&parts.headers, &parts.method, target, &bytes, signer.public_key_pem())?;
+    activity.receive(&data).await
+}
+
+/// An activity's id: http(s) (plain http only in the insecure test mode), of a domain this
+/// instance federates with, and never one of this instance's own: nothing with an id here comes
+/// from outside.
+fn check_id(ctx: &AppContext, id: &url::Url) -> Result<()> {
+    let scheme_ok = id.scheme() == "https" || (id.scheme() == "http" && ctx.config.federation.insecure);
+    if !scheme_ok {
+        return Err(Error::new(ErrorKind::Malformed, "bad_id", "An activity's id must be an https address."));
+    }
+    let domain =
+        crate::service::actors::domain_of(id).ok_or_else(|| Error::new(ErrorKind::Malformed, "bad_id", "An activity's id has no host."))?;
+    if domain.eq_ignore_ascii_case(&ctx.config.domain) {
+        return Err(Error::invalid("local_id", "An activity with an id of this instance does not come from outside."));
+    }
+    crate::service::actors::check_domain_allowed(ctx, &domain)
 }
 
 #[cfg(test)]

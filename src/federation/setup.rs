@@ -43,6 +43,40 @@ pub fn http_client(ctx: &AppContext, timeout: Duration) -> Result<reqwest13::Cli
         .map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))
 }
 
+/// Notes what a server answered when it refused a delivery (4xx, but 408 and 429: those are
+/// tried again), for the delivery being sent (`deliver::REFUSAL`); the federation library
+/// itself counts such an answer as delivered and keeps nothing of it.
+struct NoteRefusals;
+
+#[async_trait::async_trait]
+impl reqwest_middleware::Middleware for NoteRefusals {
+    async fn handle(
+        &self,
+        req: reqwest13::Request,
+        extensions: &mut axum::http::Extensions,
+        next: reqwest_middleware::Next<'_>,
+    ) -> reqwest_middleware::Result<reqwest13::Response> {
+        let is_post = req.method() == reqwest13::Method::POST;
+        let response = next.run(req, extensions).await?;
+        let status = response.status();
+        let final_refusal = status.is_client_error() && status.as_u16() != 408 && status.as_u16() != 429;
+        if !is_post || !final_refusal || super::deliver::REFUSAL.try_with(|_| ()).is_err() {
+            return Ok(response);
+        }
+        let headers = response.headers().clone();
+        let body = response.bytes().await.unwrap_or_default();
+        let start: String = String::from_utf8_lossy(&body).chars().take(300).collect();
+        let reason = format!("{} {}", status.as_u16(), start.trim());
+        let _ = super::deliver::REFUSAL.try_with(|r| *r.borrow_mut() = Some(reason));
+        let mut rebuilt = axum::http::Response::builder().status(status);
+        if let Some(h) = rebuilt.headers_mut() {
+            *h = headers;
+        }
+        let rebuilt = rebuilt.body(body).map_err(|e| reqwest_middleware::Error::Middleware(e.into()))?;
+        Ok(reqwest13::Response::from(rebuilt))
+    }
+}
+
 pub async fn build(ctx: &AppContext) -> Result<FedConfig> {
     let settings = ctx.config.federation.clone();
     let client = http_client(ctx, Duration::from_secs(10))?;
@@ -53,7 +87,7 @@ pub async fn build(ctx: &AppContext) -> Result<FedConfig> {
         // The library's debug mode allows http, ports and local addresses: only in test mode.
         .debug(settings.insecure)
         .http_signature_compat(true)
-        .client(client.into())
+        .client(reqwest_middleware::ClientBuilder::new(client).with(NoteRefusals).build())
         .url_verifier(Box::new(DomainPolicy(settings)))
         .signed_fetch_actor(&instance)
         .build()

@@ -148,9 +148,19 @@ async fn run(fed: &FedConfig, job: ClaimedJob) -> Result<()> {
         }
         deliver::JOB_KIND => {
             let delivery: Delivery = serde_json::from_str(&job.payload).map_err(Error::internal)?;
-            deliver::send(fed, &delivery).await?;
+            let refused = deliver::send(fed, &delivery).await?;
             let id = job.id;
-            ctx.db.write(move |conn| -> Result<_> { Ok(db::jobs::complete(conn, id)?) }).await
+            let Some(reason) = refused else {
+                return ctx.db.write(move |conn| -> Result<_> { Ok(db::jobs::complete(conn, id)?) }).await;
+            };
+            let domain = crate::service::actors::domain_of(&delivery.inbox).unwrap_or_default();
+            tracing::info!(domain, inbox = %delivery.inbox, reason, "a server refused a delivery");
+            ctx.db
+                .write(move |conn| -> Result<_> {
+                    db::jobs::complete_with_note(conn, id, &format!("refused: {reason}"))?;
+                    Ok(db::servers::record_refusal(conn, &domain, &reason, db::now())?)
+                })
+                .await
         }
         other => Err(Error::internal(format!("unknown job kind {other}"))),
     }

@@ -127,6 +127,8 @@ pub struct ServerStatus {
     pub last_success_at: Option<chrono::NaiveDateTime>,
     /// Deliveries waiting for it.
     pub waiting: i64,
+    /// The last delivery it refused (status and the start of its answer), and when.
+    pub last_refusal: Option<(String, chrono::NaiveDateTime)>,
 }
 
 /// Known servers, those in trouble first (admins only).
@@ -142,6 +144,7 @@ pub async fn servers(ctx: &AppContext, actor: &Actor) -> Result<Vec<ServerStatus
             dead_since: s.dead_since,
             last_success_at: s.last_success_at,
             waiting,
+            last_refusal: s.last_refusal.zip(s.last_refusal_at),
         })
         .collect())
 }

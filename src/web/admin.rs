@@ -113,6 +113,8 @@ struct ServerItem {
     since: String,
     last_success: String,
     waiting: i64,
+    /// "2026-12-01 10:00: 403 {…}", or empty.
+    last_refusal: String,
 }
 
 async fn server_items(ctx: &AppContext, chrome: &Chrome, actor: &Actor) -> Result<Vec<ServerItem>, Error> {
@@ -133,6 +135,7 @@ async fn server_items(ctx: &AppContext, chrome: &Chrome, actor: &Actor) -> Resul
             last_success: when(s.last_success_at),
             software: s.software.unwrap_or_default(),
             waiting: s.waiting,
+            last_refusal: s.last_refusal.map(|(reason, at)| format!("{}: {reason}", lang.date_time(at))).unwrap_or_default(),
             domain: s.domain,
         })
         .collect())

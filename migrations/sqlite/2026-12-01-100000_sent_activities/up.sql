@@ -8,3 +8,7 @@ CREATE TABLE sent_activities (
     audience TEXT NOT NULL DEFAULT '',
     created_at TIMESTAMP NOT NULL
 );
+-- The last time a server refused a delivery (answered 4xx): the status and the start of its
+-- answer, for the admin (a refusal is final and is not retried).
+ALTER TABLE servers ADD COLUMN last_refusal TEXT;
+ALTER TABLE servers ADD COLUMN last_refusal_at TIMESTAMP;
