@@ -386,6 +386,14 @@ impl Snac {
         res.text().await.expect("snac page text")
     }
 
+    /// Does snac count `actor` among `name`'s followers? (It keeps one file per follower.)
+    pub fn has_follower(&self, name: &str, actor: &str) -> bool {
+        let dir = self.data.join("user").join(name).join("followers");
+        std::fs::read_dir(dir)
+            .map(|entries| entries.flatten().any(|e| std::fs::read_to_string(e.path()).is_ok_and(|text| text.contains(actor))))
+            .unwrap_or(false)
+    }
+
     /// snac's log so far (for failure messages).
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()

@@ -161,6 +161,41 @@ async fn gotosocial_follows_reads_replies_and_posts_in_gilde_groups() {
     // h. Alice leaves the public group: she is no longer a member on A.
     alice.post(&format!("/api/v1/accounts/{group}/unfollow"), &[]).await;
     eventually("alice left on A", || async { !member_accts(a, &anna, &public).await.contains(&alice.acct) }).await;
+
+    // g. People follow people across servers, both ways (alice is no member of the group now:
+    // what she gets of anna comes from following her).
+    let (status, on_a) = a.get(&format!("/api/v1/accounts/lookup?acct={}", alice.acct), &anna).await;
+    assert_eq!(status, 200, "{on_a}");
+    let alice_on_a = on_a["id"].as_str().expect("id").to_string();
+    let relationship =
+        |token: String, id: String| async move { a.get(&format!("/api/v1/accounts/relationships?id[]={id}"), &token).await.1[0].clone() };
+    a.post(&format!("/api/v1/accounts/{alice_on_a}/follow"), &anna, json!({})).await;
+    eventually("anna follows alice", || async { relationship(anna.clone(), alice_on_a.clone()).await["following"] == true }).await;
+    alice.post("/api/v1/statuses", &[("status", "Openbaar van alice: de nieuwe fietspaden"), ("visibility", "public")]).await;
+    eventually("alice's post is in anna's home", || async {
+        a.get("/api/v1/timelines/home", &anna).await.1.to_string().contains("de nieuwe fietspaden")
+    })
+    .await;
+    let anna_on_gts = alice.find_account(&format!("anna@{}", a.domain)).await.expect("anna is found");
+    alice.post(&format!("/api/v1/accounts/{anna_on_gts}/follow"), &[]).await;
+    until("alice follows anna", || joined(&alice, &anna_on_gts)).await;
+    post(a, &anna, json!({ "status": "Anna schrijft over parkeervergunningen", "group_id": public })).await;
+    until("anna's post is in alice's home", || async { alice.home_status("parkeervergunningen").await.is_some() }).await;
+    let shown = alice.home_status("parkeervergunningen").await.expect("shown");
+    assert_eq!(shown["outer"]["account"]["acct"], format!("anna@{}", a.domain), "from anna herself: {shown}");
+    // Unfollow, both ways (each side first shows the follow).
+    assert_eq!(alice.relationship(&anna_on_gts).await["followed_by"], true, "GoToSocial knows anna follows alice");
+    assert_eq!(relationship(anna.clone(), alice_on_a.clone()).await["followed_by"], true, "A knows alice follows anna");
+    a.post(&format!("/api/v1/accounts/{alice_on_a}/unfollow"), &anna, json!({})).await;
+    until("GoToSocial no longer counts anna as alice's follower", || async {
+        alice.relationship(&anna_on_gts).await["followed_by"] == false
+    })
+    .await;
+    alice.post(&format!("/api/v1/accounts/{anna_on_gts}/unfollow"), &[]).await;
+    eventually("A no longer counts alice as anna's follower", || async {
+        relationship(anna.clone(), alice_on_a.clone()).await["followed_by"] == false
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -234,5 +269,26 @@ async fn snac_follows_reads_and_replies_in_gilde_groups() {
     // h. Sam leaves the public group.
     snac.cli("unfollow", &["sam", &format!("{}/groups/omgevingswet", a.base)]);
     eventually("sam left on A", || async { !member_accts(a, &anna, &public).await.contains(&sam) }).await;
+
+    // g. People follow people across servers, both ways.
+    let (status, on_a) = a.get(&format!("/api/v1/accounts/lookup?acct={sam}"), &anna).await;
+    assert_eq!(status, 200, "{on_a}");
+    let sam_on_a = on_a["id"].as_str().expect("id").to_string();
+    let relationship = || async { a.get(&format!("/api/v1/accounts/relationships?id[]={sam_on_a}"), &anna).await.1[0].clone() };
+    a.post(&format!("/api/v1/accounts/{sam_on_a}/follow"), &anna, json!({})).await;
+    eventually("anna follows sam", || async { relationship().await["following"] == true }).await;
+    let anna_url = format!("{}/users/anna", a.base);
+    until("snac counts anna as sam's follower", || async { snac.has_follower("sam", &anna_url) }).await;
+    snac.cli("note", &["sam", "Snac voor volgers: de weekmarkt"]);
+    until("sam's post is in anna's home", || async { a.get("/api/v1/timelines/home", &anna).await.1.to_string().contains("de weekmarkt") })
+        .await;
+    snac.cli("follow", &["sam", &anna_url]);
+    eventually("A counts sam as anna's follower", || async { relationship().await["followed_by"] == true }).await;
+    post(a, &anna, json!({ "status": "Anna voor haar volgers: de kermis", "group_id": public })).await;
+    until("anna's post is in sam's timeline", || async { timeline().await.contains("de kermis") }).await;
+    a.post(&format!("/api/v1/accounts/{sam_on_a}/unfollow"), &anna, json!({})).await;
+    until("snac no longer counts anna as sam's follower", || async { !snac.has_follower("sam", &anna_url) }).await;
+    snac.cli("unfollow", &["sam", &anna_url]);
+    eventually("A no longer counts sam as anna's follower", || async { relationship().await["followed_by"] == false }).await;
     drop(snac);
 }

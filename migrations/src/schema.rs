@@ -45,6 +45,7 @@ diesel::table! {
         followed_id -> BigInt,
         accepted -> Bool,
         created_at -> Timestamp,
+        follow_ap_id -> Nullable<Text>,
     }
 }
 

@@ -14,7 +14,7 @@ use activitypub_federation::fetch::object_id::ObjectId;
 
 use super::objects::ApubPerson;
 use crate::service::posts::{self, RemoteChange, RemotePostInput};
-use crate::service::{actors, membership};
+use crate::service::{actors, membership, people};
 
 /// An activity as it arrives: its id and actor, and what kind it is.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -86,15 +86,16 @@ impl Activity for InboxActivity {
         }
         match self.kind {
             Kind::Follow { object } => {
-                let prefix = format!("{}/groups/", ctx.config.base_url());
-                let group = object
-                    .as_str()
-                    .strip_prefix(&prefix)
-                    .ok_or_else(|| Error::not_found("not_found", "Only groups can be followed here."))?;
-                let person = actors::person_by_ap_id(ctx, &self.actor)
+                let follower = actors::person_by_ap_id(ctx, &self.actor)
                     .await?
                     .ok_or_else(|| Error::invalid("unknown_actor", "The follower is unknown."))?;
-                membership::remote_follow(ctx, group, person.id, self.id.to_string()).await?;
+                match local_path(ctx, &object) {
+                    Some(("groups", group)) => {
+                        membership::remote_follow(ctx, group, follower.id, self.id.to_string()).await?;
+                    }
+                    Some(("users", name)) => people::remote_follow(ctx, name, follower.id, self.id.to_string()).await?,
+                    _ => return Err(Error::not_found("not_found", "Nothing is found at this address.")),
+                }
             }
             Kind::Accept { object } => answer(ctx, &self.actor, &object, true).await?,
             Kind::Create { object } => created(data, &self.actor, &object).await?,
@@ -111,8 +112,30 @@ impl Activity for InboxActivity {
     }
 }
 
+/// `users` or `groups` and the name, for an address of an actor of this instance.
+fn local_path<'a>(ctx: &AppContext, url: &'a Url) -> Option<(&'static str, &'a str)> {
+    let rest = url.as_str().strip_prefix(&format!("{}/", ctx.config.base_url()))?;
+    let (kind, name) = rest.split_once('/')?;
+    let kind = match kind {
+        "users" => "users",
+        "groups" => "groups",
+        _ => return None,
+    };
+    (!name.is_empty() && !name.contains('/')).then_some((kind, name))
+}
+
+/// A person of another instance answered a local person's Follow.
+async fn person_answer(ctx: &AppContext, actor: &Url, follow: &Value, accepted: bool) -> Result<()> {
+    let (Some(follower), Some(followed)) = (follower_of(follow), actors::person_by_ap_id(ctx, actor).await?) else { return Ok(()) };
+    if followed.domain.is_none() {
+        return Ok(());
+    }
+    let Some(follower) = actors::person_by_ap_id(ctx, &follower).await?.filter(|p| p.domain.is_none()) else { return Ok(()) };
+    people::remote_follow_answer(ctx, follower.id, followed.id, accepted).await
+}
+
 async fn answer(ctx: &AppContext, group_id: &Url, follow: &Value, accepted: bool) -> Result<()> {
-    let Some(group) = actors::group_by_ap_id(ctx, group_id).await? else { return Ok(()) };
+    let Some(group) = actors::group_by_ap_id(ctx, group_id).await? else { return person_answer(ctx, group_id, follow, accepted).await };
     if group.group.domain.is_none() {
         return Err(Error::invalid("not_remote", "A local group does not answer through the inbox."));
     }
@@ -145,18 +168,50 @@ fn is_public(note: &Value) -> bool {
     addressed(note).iter().any(|u| u.as_str() == "https://www.w3.org/ns/activitystreams#Public")
 }
 
+/// The kinds of object taken as posts: microblogs send `Note`s; link aggregators (Lemmy, Mbin,
+/// PieFed) send a thread as a `Page` with a title, some servers an `Article`.
+const POST_TYPES: &[&str] = &["Note", "Page", "Article"];
+
+/// A post's HTML: a `Page`'s or `Article`'s title as its first line (bold) and the link it
+/// shares (Lemmy's `attachment` of type `Link`) after its text. (Gilde's posts have no title of
+/// their own.)
+fn post_html(note: &Value) -> String {
+    let content = note.get("content").and_then(Value::as_str).unwrap_or("");
+    let title = note.get("name").and_then(Value::as_str).map(str::trim).filter(|t| !t.is_empty());
+    let link = match note.get("attachment") {
+        Some(Value::Array(items)) => items.iter().find(|a| a.get("type").and_then(Value::as_str) == Some("Link")).cloned(),
+        Some(one @ Value::Object(_)) if one.get("type").and_then(Value::as_str) == Some("Link") => Some(one.clone()),
+        _ => None,
+    }
+    .and_then(|l| url_field(&l, "href"));
+    let mut html = String::new();
+    if let Some(title) = title.filter(|_| note.get("type").and_then(Value::as_str) != Some("Note")) {
+        html.push_str(&format!("<p><strong>{}</strong></p>", crate::service::text::escape_html(title)));
+    }
+    html.push_str(content);
+    if let Some(link) = link {
+        let href = crate::service::text::escape_html(link.as_str());
+        html.push_str(&format!(r#"<p><a href="{href}">{href}</a></p>"#));
+    }
+    html
+}
+
 fn note_input(note: &Value, author: crate::db::PersonId, group: crate::db::GroupId) -> Result<RemotePostInput> {
-    if note.get("type").and_then(Value::as_str) != Some("Note") {
-        return Err(Error::invalid("unsupported_object", "Only notes are accepted in groups."));
+    let kind = note.get("type").and_then(Value::as_str).unwrap_or("");
+    if !POST_TYPES.contains(&kind) {
+        return Err(Error::invalid("unsupported_object", "Only notes, pages and articles are accepted in groups."));
     }
     let ap_id = url_field(note, "id").ok_or_else(|| Error::invalid("no_id", "The note has no id."))?;
+    let html = post_html(note);
+    let plain_note = kind == "Note" && html == note.get("content").and_then(Value::as_str).unwrap_or("");
     Ok(RemotePostInput {
         ap_id: ap_id.to_string(),
         author,
         group,
         in_reply_to: url_field(note, "inReplyTo").map(|u| u.to_string()),
-        content_html: note.get("content").and_then(Value::as_str).unwrap_or("").to_string(),
-        source: note.get("source").and_then(|s| s.get("content")).and_then(Value::as_str).map(str::to_string),
+        content_html: html,
+        // The source is the text only: with a title or a link added, the HTML is the source.
+        source: note.get("source").and_then(|s| s.get("content")).and_then(Value::as_str).filter(|_| plain_note).map(str::to_string),
         public: is_public(note),
         published: note
             .get("published")
@@ -205,7 +260,10 @@ async fn created(data: &Data<AppContext>, actor: &Url, note: &Value) -> Result<(
         },
         // Not for a group of this instance: a post in a group of the author's own server that
         // mentions someone here (that server is trusted for its own group, as when it announces).
-        (None, None) => return mentioned_here(data, actor, note).await,
+        // A post of a group of the author's own server that mentions someone here; or a
+        // person's own public post, sent to their followers.
+        (None, None) if note.get("audience").is_some() => return mentioned_here(data, actor, note).await,
+        (None, None) => return personal(ctx, actor, note).await,
     };
     let group = actors::local_group(ctx, group_name.trim_end_matches("/followers")).await?;
     let author = actors::person_by_ap_id(ctx, actor).await?.ok_or_else(|| Error::invalid("unknown_actor", "The author is unknown."))?;
@@ -218,6 +276,24 @@ async fn created(data: &Data<AppContext>, actor: &Url, note: &Value) -> Result<(
         input.source = None;
     }
     posts::receive_remote(ctx, input, true).await?;
+    Ok(())
+}
+
+/// A person's own public post outside any group (a Mastodon user's toot), kept for their
+/// followers here; anything not public is ignored.
+async fn personal(ctx: &AppContext, actor: &Url, note: &Value) -> Result<()> {
+    if !is_public(note) || !POST_TYPES.contains(&note.get("type").and_then(Value::as_str).unwrap_or("")) {
+        return Ok(());
+    }
+    let Some(author) = actors::person_by_ap_id(ctx, actor).await? else { return Ok(()) };
+    let Some(id) = url_field(note, "id") else { return Ok(()) };
+    let published = note
+        .get("published")
+        .and_then(Value::as_str)
+        .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
+        .map(|p| p.naive_utc().trunc_subsecs(6));
+    let html = post_html(note);
+    posts::receive_remote_personal(ctx, id.to_string(), author.id, html, published).await?;
     Ok(())
 }
 
@@ -352,10 +428,13 @@ async fn undone(ctx: &AppContext, actor: &Url, object: &Value) -> Result<()> {
     if url_field(object, "actor").as_ref() != Some(actor) {
         return Err(Error::invalid("wrong_actor", "Only the follower can undo a Follow."));
     }
-    let prefix = format!("{}/groups/", ctx.config.base_url());
-    let Some(group) = url_field(object, "object").and_then(|u| u.as_str().strip_prefix(&prefix).map(str::to_string)) else { return Ok(()) };
+    let Some(followed) = url_field(object, "object") else { return Ok(()) };
     let Some(person) = actors::person_by_ap_id(ctx, actor).await? else { return Ok(()) };
-    membership::remote_leave(ctx, &group, person.id).await
+    match local_path(ctx, &followed) {
+        Some(("groups", group)) => membership::remote_leave(ctx, group, person.id).await,
+        Some(("users", name)) => people::remote_unfollow(ctx, name, person.id).await,
+        _ => Ok(()),
+    }
 }
 
 /// The id of an object given by id or embedded.
@@ -414,6 +493,42 @@ async fn announced_like(data: &Data<AppContext>, group: crate::db::GroupId, acti
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fixture(name: &str) -> Value {
+        let path = crate::testing::manifest_dir().join("src/federation/fixtures").join(name);
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).expect("JSON")
+    }
+
+    #[test]
+    fn lemmys_documents_are_read() {
+        let pid = crate::db::PersonId(1);
+        let gid = crate::db::GroupId(1);
+        for name in ["create_page", "announce_create_page", "create_note", "like_note"] {
+            let doc = fixture(&format!("lemmy/{name}.json"));
+            let activity: InboxActivity = serde_json::from_value(doc.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(!matches!(activity.kind, Kind::Other), "{name} is an activity Gilde handles");
+        }
+        // A thread: the Page's title first, its text, then its link.
+        let page = fixture("lemmy/create_page.json")["object"].clone();
+        let input = note_input(&page, pid, gid).expect("a Page is taken");
+        assert_eq!(
+            input.content_html,
+            "<p><strong>test post</strong></p><p>test body</p>\n<p><a href=\"https://lemmy.ml/pictrs/image/xl8W7FZfk9.jpg\">https://lemmy.ml/pictrs/image/xl8W7FZfk9.jpg</a></p>"
+        );
+        assert_eq!(input.source, None, "with a title the HTML is the text");
+        assert!(input.public);
+        // A Page with a title only (as a community announces it).
+        let announced = fixture("lemmy/announce_create_page.json")["object"]["object"].clone();
+        assert_eq!(note_input(&announced, pid, gid).expect("taken").content_html, "<p><strong>post 4</strong></p>");
+        // A comment is a reply, with its markdown source.
+        let comment = fixture("lemmy/create_note.json")["object"].clone();
+        let input = note_input(&comment, pid, gid).expect("a comment is taken");
+        assert_eq!(input.in_reply_to.as_deref(), Some("http://ds9.lemmy.ml/post/1"));
+        assert_eq!(input.source.as_deref(), Some("hello"));
+        // Anything else is refused with a reason.
+        let question = serde_json::json!({ "type": "Question", "id": "https://x.example/q/1" });
+        assert!(note_input(&question, pid, gid).is_err());
+    }
 
     #[test]
     fn a_mention_tagged_twice_counts_once() {

@@ -76,6 +76,9 @@ pub async fn expand_effect(ctx: &AppContext, job_id: i64, effect: Effect) -> Res
         .read(move |conn| match effect {
             Effect::PostChanged { post, change } => post_changed(conn, &ctx2, post, change),
             Effect::Liked { post, person, like } => liked(conn, &ctx2, post, person, like),
+            follow @ (Effect::FollowPerson { .. } | Effect::UnfollowPerson { .. } | Effect::AcceptFollower { .. }) => {
+                person_follow(conn, &ctx2, follow)
+            }
             membership => membership_answer(conn, &ctx2, membership),
         })
         .await?;
@@ -137,7 +140,12 @@ fn membership_answer(conn: &mut db::DbConn, ctx: &AppContext, effect: Effect) ->
         | Effect::RejectMember { group, person, .. }
         | Effect::LeaveGroup { person, group, .. }
         | Effect::InviteMember { group, person, .. } => (*group, *person),
-        Effect::PostChanged { .. } | Effect::Liked { .. } | Effect::FetchHistory { .. } => return Ok(Vec::new()),
+        Effect::PostChanged { .. }
+        | Effect::Liked { .. }
+        | Effect::FetchHistory { .. }
+        | Effect::FollowPerson { .. }
+        | Effect::UnfollowPerson { .. }
+        | Effect::AcceptFollower { .. } => return Ok(Vec::new()),
     };
     let group = db::groups::find(conn, group_id)?.ok_or_else(|| Error::internal("effect for a missing group"))?;
     let person = db::people::get(conn, person_id)?;
@@ -212,7 +220,69 @@ fn membership_answer(conn: &mut db::DbConn, ctx: &AppContext, effect: Effect) ->
                 "to": [person_id_url],
             }),
         }],
-        Effect::PostChanged { .. } | Effect::Liked { .. } | Effect::FetchHistory { .. } => Vec::new(),
+        Effect::PostChanged { .. }
+        | Effect::Liked { .. }
+        | Effect::FetchHistory { .. }
+        | Effect::FollowPerson { .. }
+        | Effect::UnfollowPerson { .. }
+        | Effect::AcceptFollower { .. } => Vec::new(),
+    })
+}
+
+/// The id of a local person's Follow of a person of another instance: derived from when they
+/// followed, so that unfollowing can name it in the Undo.
+fn person_follow_id(ctx: &AppContext, follower: PersonId, followed: PersonId, since: chrono::NaiveDateTime) -> String {
+    format!("{}/activities/follow/person-{followed}-{follower}-{}", ctx.config.base_url(), since.and_utc().timestamp_micros())
+}
+
+/// People following people across servers: Follow, its Undo, and the Accept of a remote
+/// follower's Follow.
+fn person_follow(conn: &mut db::DbConn, ctx: &AppContext, effect: Effect) -> Result<Vec<Delivery>> {
+    let context = json!("https://www.w3.org/ns/activitystreams");
+    Ok(match effect {
+        Effect::FollowPerson { follower, followed } => {
+            let Some((_, since, _)) = db::follows::find(conn, follower, followed)? else { return Ok(Vec::new()) };
+            let (me, them) = (db::people::get(conn, follower)?, db::people::get(conn, followed)?);
+            vec![Delivery {
+                inbox: inbox_of(&them.inbox_url, &None)?,
+                signer: Signer::Person(follower),
+                activity: json!({
+                    "@context": context, "type": "Follow",
+                    "id": person_follow_id(ctx, follower, followed, since),
+                    "actor": person_ap_id(ctx, &me), "object": person_ap_id(ctx, &them), "to": [person_ap_id(ctx, &them)],
+                }),
+            }]
+        }
+        Effect::UnfollowPerson { follower, followed, since } => {
+            let (me, them) = (db::people::get(conn, follower)?, db::people::get(conn, followed)?);
+            let follow = json!({
+                "type": "Follow", "id": person_follow_id(ctx, follower, followed, since),
+                "actor": person_ap_id(ctx, &me), "object": person_ap_id(ctx, &them),
+            });
+            vec![Delivery {
+                inbox: inbox_of(&them.inbox_url, &None)?,
+                signer: Signer::Person(follower),
+                activity: json!({
+                    "@context": context, "type": "Undo", "id": new_activity_id(ctx, "undo"),
+                    "actor": person_ap_id(ctx, &me), "object": follow, "to": [person_ap_id(ctx, &them)],
+                }),
+            }]
+        }
+        Effect::AcceptFollower { person, follower } => {
+            let Some((_, _, Some(follow_id))) = db::follows::find(conn, follower, person)? else { return Ok(Vec::new()) };
+            let (me, them) = (db::people::get(conn, person)?, db::people::get(conn, follower)?);
+            vec![Delivery {
+                inbox: inbox_of(&them.inbox_url, &them.shared_inbox_url)?,
+                signer: Signer::Person(person),
+                activity: json!({
+                    "@context": context, "type": "Accept", "id": new_activity_id(ctx, "accept"),
+                    "actor": person_ap_id(ctx, &me),
+                    "object": { "type": "Follow", "id": follow_id, "actor": person_ap_id(ctx, &them), "object": person_ap_id(ctx, &me) },
+                    "to": [person_ap_id(ctx, &them)],
+                }),
+            }]
+        }
+        _ => Vec::new(),
     })
 }
 
@@ -358,6 +428,18 @@ fn post_changed(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId, ch
     } else {
         return Ok(Vec::new());
     };
+    // A local author's public threads go to their followers on other servers too, from the
+    // author (as Mastodon sends a person's posts to their followers).
+    let by_author = activity["actor"].as_str() != Some(group_ap_id(ctx, &group).as_str());
+    if post.visibility == "public" && post.ap_id.is_none() && post.in_reply_to_id.is_none() && by_author {
+        for inbox in db::follows::remote_follower_inboxes(conn, post.author_id)? {
+            let inbox = Url::parse(&inbox).map_err(|e| Error::internal(format!("bad inbox {inbox}: {e}")))?;
+            let allowed = actors::domain_of(&inbox).is_some_and(|d| actors::group_federates_with(&group, &d));
+            if allowed && !deliveries.iter().any(|d| d.inbox == inbox) {
+                deliveries.push(Delivery { inbox, signer: Signer::Person(post.author_id), activity: activity.clone() });
+            }
+        }
+    }
     // People of other instances mentioned in a public post get it from its author (as Mastodon
     // sends mentions); in a private group only members do, through the group.
     if post.visibility == "public" && post.ap_id.is_none() {

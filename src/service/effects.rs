@@ -26,6 +26,12 @@ pub enum Effect {
     Liked { post: PostId, person: PersonId, like: bool },
     /// A moderator of a local group invited a person of another instance: send them an Invite.
     InviteMember { group: GroupId, person: PersonId, inviter: PersonId },
+    /// A local person asked to follow a person of another instance: send them a Follow.
+    FollowPerson { follower: PersonId, followed: PersonId },
+    /// A local person stopped following a person of another instance: undo the Follow.
+    UnfollowPerson { follower: PersonId, followed: PersonId, since: chrono::NaiveDateTime },
+    /// A person of another instance follows a local person: send an Accept of their Follow.
+    AcceptFollower { person: PersonId, follower: PersonId },
     /// A local person was taken into a group of another instance: fetch its recent history
     /// from its outbox.
     FetchHistory { group: GroupId },

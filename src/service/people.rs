@@ -3,6 +3,7 @@
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
+use super::effects::Effect;
 use super::{check_length, person_not_found, valid_name, views, Actor, PersonView};
 use crate::context::AppContext;
 use crate::db::people::{DirectoryFilter, LocalAccount, NewLocalAccount, NewPerson, Person, ProfileChanges};
@@ -248,31 +249,74 @@ fn normalise_tags(tags: &[String]) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// Follows a person. A person of another instance is asked (a Follow is sent); until their server
+/// accepts, the follow is a request.
 pub async fn follow(ctx: &AppContext, actor: &Actor, target: PersonId) -> Result<()> {
     if target == actor.person_id {
         return Err(Error::invalid("cannot_follow_self", "You cannot follow yourself."));
     }
     let me = actor.person_id;
     ctx.db
-        .write(move |conn| {
-            db::people::find(conn, target)?.ok_or_else(person_not_found)?;
-            if db::follows::follow(conn, me, target, true)? {
-                super::notifications::notify(conn, target, "follow", me, None, None)?;
+        .write(move |conn| -> Result<()> {
+            let person = db::people::find(conn, target)?.ok_or_else(person_not_found)?;
+            let remote = person.domain.is_some();
+            if db::follows::follow(conn, me, target, !remote)? {
+                if remote {
+                    super::effects::record(conn, &Effect::FollowPerson { follower: me, followed: target })?;
+                } else {
+                    super::notifications::notify(conn, target, "follow", me, None, None)?;
+                }
             }
             Ok(())
         })
-        .await
+        .await?;
+    ctx.jobs_wake.notify_one();
+    Ok(())
 }
 
 pub async fn unfollow(ctx: &AppContext, actor: &Actor, target: PersonId) -> Result<()> {
     let me = actor.person_id;
     ctx.db
-        .write(move |conn| {
-            db::people::find(conn, target)?.ok_or_else(person_not_found)?;
+        .write(move |conn| -> Result<()> {
+            let person = db::people::find(conn, target)?.ok_or_else(person_not_found)?;
+            let existing = db::follows::find(conn, me, target)?;
             db::follows::unfollow(conn, me, target)?;
+            if let (Some((_, since, _)), Some(_)) = (existing, person.domain) {
+                super::effects::record(conn, &Effect::UnfollowPerson { follower: me, followed: target, since })?;
+            }
             Ok(())
         })
-        .await
+        .await?;
+    ctx.jobs_wake.notify_one();
+    Ok(())
+}
+
+/// A person of another instance follows a local person (`Follow`, id `follow_ap_id`): taken at
+/// once, and answered with an Accept.
+pub async fn remote_follow(ctx: &AppContext, name: &str, follower: PersonId, follow_ap_id: String) -> Result<()> {
+    let person = super::actors::local_person(ctx, name).await?;
+    ctx.db
+        .write(move |conn| -> Result<()> {
+            if db::follows::follow(conn, follower, person.id, true)? {
+                super::notifications::notify(conn, person.id, "follow", follower, None, None)?;
+            }
+            db::follows::set_follow_ap_id(conn, follower, person.id, &follow_ap_id)?;
+            super::effects::record(conn, &Effect::AcceptFollower { person: person.id, follower })
+        })
+        .await?;
+    ctx.jobs_wake.notify_one();
+    Ok(())
+}
+
+/// A person of another instance stops following a local person (an `Undo` of their Follow).
+pub async fn remote_unfollow(ctx: &AppContext, name: &str, follower: PersonId) -> Result<()> {
+    let person = super::actors::local_person(ctx, name).await?;
+    ctx.db.write(move |conn| -> Result<_> { Ok(db::follows::unfollow(conn, follower, person.id).map(|_| ())?) }).await
+}
+
+/// A person of another instance answered a local person's Follow.
+pub async fn remote_follow_answer(ctx: &AppContext, follower: PersonId, followed: PersonId, accepted: bool) -> Result<()> {
+    ctx.db.write(move |conn| -> Result<_> { Ok(db::follows::answer(conn, follower, followed, accepted).map(|_| ())?) }).await
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -280,6 +324,8 @@ pub struct Relationship {
     pub id: PersonId,
     pub following: bool,
     pub followed_by: bool,
+    /// Asked to follow a person of another instance, not answered yet.
+    pub requested: bool,
 }
 
 pub async fn relationships(ctx: &AppContext, actor: &Actor, ids: Vec<PersonId>) -> Result<Vec<Relationship>> {
@@ -288,9 +334,15 @@ pub async fn relationships(ctx: &AppContext, actor: &Actor, ids: Vec<PersonId>) 
         .read(move |conn| -> Result<_> {
             let following = db::follows::following_among(conn, me, &ids)?;
             let followers = db::follows::followers_among(conn, me, &ids)?;
+            let requested = db::follows::requested_among(conn, me, &ids)?;
             Ok(ids
                 .iter()
-                .map(|id| Relationship { id: *id, following: following.contains(id), followed_by: followers.contains(id) })
+                .map(|id| Relationship {
+                    id: *id,
+                    following: following.contains(id),
+                    followed_by: followers.contains(id),
+                    requested: requested.contains(id),
+                })
                 .collect())
         })
         .await

@@ -605,6 +605,44 @@ pub async fn receive_remote(ctx: &AppContext, input: RemotePostInput, hosted_her
     Ok(stored)
 }
 
+/// A public post of a person of another instance, outside any group, as their server sends it to
+/// their followers: kept when someone here follows them (it shows in their home), ignored
+/// otherwise.
+pub async fn receive_remote_personal(
+    ctx: &AppContext,
+    ap_id: String,
+    author: PersonId,
+    content_html: String,
+    published: Option<chrono::NaiveDateTime>,
+) -> Result<Option<PostId>> {
+    let config = ctx.config.clone();
+    ctx.db
+        .write(move |conn| {
+            if post_by_ap_id(conn, &config, &ap_id)?.is_some() || !db::follows::has_local_follower(conn, author)? {
+                return Ok(None);
+            }
+            let html = text::sanitize(&content_html);
+            let source = strip_tags(&html);
+            check_length(&source, config.max_post_chars.max(20_000), "content")?;
+            let post = db::posts::insert_remote(
+                conn,
+                &NewPost {
+                    author_id: author,
+                    group_id: None,
+                    in_reply_to_id: None,
+                    root_id: None,
+                    visibility: "public",
+                    source: &source,
+                    content_html: &html,
+                    created_at: published.filter(|p| *p <= db::now()).unwrap_or_else(db::now),
+                },
+                &ap_id,
+            )?;
+            Ok(Some(post.id))
+        })
+        .await
+}
+
 /// Plain text of sanitised HTML, for search and editing.
 fn strip_tags(html: &str) -> String {
     let mut out = String::with_capacity(html.len());

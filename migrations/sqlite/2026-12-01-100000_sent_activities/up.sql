@@ -12,3 +12,6 @@ CREATE TABLE sent_activities (
 -- answer, for the admin (a refusal is final and is not retried).
 ALTER TABLE servers ADD COLUMN last_refusal TEXT;
 ALTER TABLE servers ADD COLUMN last_refusal_at TIMESTAMP;
+-- People follow people across servers: the id of a remote follower's Follow, to answer it
+-- (Accept) and to recognise its Undo.
+ALTER TABLE follows ADD COLUMN follow_ap_id TEXT;

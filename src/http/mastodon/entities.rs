@@ -456,7 +456,7 @@ pub fn relationship(r: &RelationshipView) -> Relationship {
         blocked_by: false,
         muting: false,
         muting_notifications: false,
-        requested: false,
+        requested: r.requested,
         requested_by: false,
         domain_blocking: false,
         endorsed: false,
