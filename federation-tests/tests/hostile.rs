@@ -133,3 +133,90 @@ async fn a_refused_delivery_is_recorded_with_its_reason() {
     .await;
     assert_eq!(a.instance.ctx.db.read(gilde::db::jobs::pending_count).await.expect("count"), 0, "a refusal is final, not retried");
 }
+
+/// A hostile server's group that anna on A looked up and asked to join, so A takes announces
+/// from it (the precondition of every attack below).
+async fn hostile_group_known_to(a: &Node, anna: &str, hostile: &Hostile) -> String {
+    let group = hostile.serve_actor("evil", "Group");
+    let (status, found) = a.get(&format!("/api/v1/groups/lookup?acct=evil@{}", hostile.domain), anna).await;
+    assert_eq!(status, 200, "{found}");
+    a.post(&format!("/api/v1/groups/{}/join", found["id"].as_str().expect("id")), anna, json!({})).await;
+    group
+}
+
+fn announce(hostile: &Hostile, group: &str, n: u32, object: serde_json::Value) -> Vec<u8> {
+    json!({
+        "@context": "https://www.w3.org/ns/activitystreams", "type": "Announce",
+        "id": format!("{}/announces/{n}", hostile.base), "actor": group, "object": object,
+        "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [format!("{group}/followers")]
+    })
+    .to_string()
+    .into_bytes()
+}
+
+fn create(id: &str, author: &str, group: &str, text: &str) -> serde_json::Value {
+    json!({
+        "type": "Create", "id": format!("{id}#create"), "actor": author,
+        "object": {
+            "type": "Note", "id": id, "attributedTo": author, "content": text, "audience": group,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [group]
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hostile_group_can_neither_forge_nor_squat_nor_rewrite_posts() {
+    let cluster = Cluster::start(&["gemeente-a", "gemeente-b"]).await;
+    let (a, b) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"));
+    let (anna, own_group) = public_group(a).await;
+    let hostile = Hostile::start().await;
+    let evil = hostile_group_known_to(a, &anna, &hostile).await;
+    let inbox = format!("{}/inbox", a.base);
+    let signed = Signing::default();
+
+    // The announce path works for the hostile group's own people (so the refusals below are
+    // the origin rule, not a group A ignores).
+    let mallory = hostile.actor("mallory");
+    let own = create(&format!("{}/notes/1", hostile.base), &mallory, &evil, "Mallory's eigen bericht");
+    let (status, body) = hostile.post(&inbox, &evil, &announce(&hostile, &evil, 1, own), &signed).await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(a.stored_posts_containing("Mallory's eigen bericht").await, 1);
+
+    // 1. A note attributed to a person of another server (B): not stored as theirs.
+    let (_, bert) = b.person("bert").await;
+    let bert_url = format!("{}/users/bert", b.base);
+    let forged = create(&format!("{}/notes/2", hostile.base), &bert_url, &evil, "Bert zou dit gezegd hebben");
+    let (status, body) = hostile.post(&inbox, &evil, &announce(&hostile, &evil, 2, forged), &signed).await;
+    assert!((400..500).contains(&status), "refused: {status} {body}");
+    // The same with a note id on B's domain: A asks B, which has no such post.
+    let forged = create(&format!("{}/posts/4242", b.base), &bert_url, &evil, "Bert zou dit ook gezegd hebben");
+    let (status, body) = hostile.post(&inbox, &evil, &announce(&hostile, &evil, 3, forged), &signed).await;
+    assert!((400..500).contains(&status), "refused: {status} {body}");
+    assert_eq!(a.stored_posts_containing("gezegd hebben").await, 0, "nothing forged is stored");
+
+    // 2. Squatting: a fake text under the id of B's real post is not taken; B's real text is
+    // what A would store, and only from B (here: it is not the hostile group's post at all).
+    let (_, group_b) = b.post("/api/v1/groups", &bert, json!({ "name": "wonen", "display_name": "Wonen", "scope": "federated" })).await;
+    let (_, real) = b.post("/api/v1/statuses", &bert, json!({ "status": "Het echte bericht van bert", "group_id": group_b["id"] })).await;
+    let real_id = real["uri"].as_str().expect("uri").to_string();
+    let squat = create(&real_id, &bert_url, &evil, "Een vervalste tekst");
+    let (status, body) = hostile.post(&inbox, &evil, &announce(&hostile, &evil, 4, squat), &signed).await;
+    assert!((400..500).contains(&status), "refused: {status} {body}");
+    assert_eq!(a.stored_posts_containing("vervalste").await, 0);
+    assert_eq!(a.stored_posts_containing("Het echte bericht").await, 0, "nor stored under the hostile group");
+
+    // 3. Rewriting a post of this instance: refused, the text unchanged.
+    let (_, post) = a.post("/api/v1/statuses", &anna, json!({ "status": "Anna's eigen tekst", "group_id": own_group })).await;
+    let update = json!({
+        "type": "Update", "id": format!("{}/updates/1", hostile.base), "actor": evil, "audience": evil,
+        "object": { "type": "Note", "id": post["uri"], "attributedTo": format!("{}/users/anna", a.base), "content": "Overgenomen!", "audience": evil }
+    });
+    let (status, body) = hostile.post(&inbox, &evil, &announce(&hostile, &evil, 5, update), &signed).await;
+    assert!((400..500).contains(&status), "refused: {status} {body}");
+    let (_, after) = a.get(&format!("/api/v1/statuses/{}", post["id"].as_str().expect("id")), &anna).await;
+    assert!(after["content"].as_str().is_some_and(|c| c.contains("Anna's eigen tekst")), "{after}");
+    // Nothing with an id of this instance comes from outside, as an activity either.
+    let local_id = json!({ "@context": "https://www.w3.org/ns/activitystreams", "type": "Like", "id": format!("{}/activities/like/x", a.base), "actor": mallory, "object": post["uri"] });
+    let (status, body) = hostile.post(&inbox, &mallory, local_id.to_string().as_bytes(), &signed).await;
+    assert!((400..500).contains(&status), "refused: {status} {body}");
+}

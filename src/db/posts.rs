@@ -68,8 +68,13 @@ pub fn get_many(conn: &mut DbConn, ids: &[PostId]) -> DbResult<Vec<Post>> {
 }
 
 pub fn edit(conn: &mut DbConn, id: PostId, source: &str, html: &str) -> DbResult<Post> {
+    edit_at(conn, id, source, html, super::now())
+}
+
+/// An edit made at `at` (a remote post's `updated`).
+pub fn edit_at(conn: &mut DbConn, id: PostId, source: &str, html: &str, at: chrono::NaiveDateTime) -> DbResult<Post> {
     Ok(diesel::update(posts::table.find(id))
-        .set((posts::source.eq(source), posts::content_html.eq(html), posts::edited_at.eq(Some(super::now()))))
+        .set((posts::source.eq(source), posts::content_html.eq(html), posts::edited_at.eq(Some(at))))
         .returning(posts::all_columns)
         .get_result(conn)?)
 }

@@ -363,26 +363,63 @@ pub(crate) async fn announced(data: &Data<AppContext>, group_url: &Url, object: 
     if matches!(inner, "Like" | "Undo") {
         return announced_like(data, group.group.id, object, inner == "Like").await;
     }
+    let local = |u: &Url| u.as_str().starts_with(&format!("{}/", ctx.config.base_url()));
     if matches!(inner, "Update" | "Delete") {
         // The change must be about this group (a Tombstone names no audience: the activity does).
         if url_field(object, "audience").as_ref() != Some(group_url) && url_field(&note, "audience").as_ref() != Some(group_url) {
             return Err(Error::invalid("wrong_audience", "A group announces only its own posts."));
         }
         let Some(ap_id) = object_id(&note) else { return Ok(()) };
-        let change = if inner == "Delete" { RemoteChange::Deleted } else { edit_of(&note) };
+        // A deletion the group announces removes the post from the group (its moderators'
+        // right, for any post in it). An edit counts only as its origin states it: another
+        // server's post is read there; a post of this instance is never changed from outside.
+        let change = match (inner, same_origin(&ap_id, group_url)) {
+            ("Delete", _) => RemoteChange::Deleted,
+            _ if local(&ap_id) => return Err(Error::forbidden("local_object", "A post of this instance is not changed from outside.")),
+            (_, true) => edit_of(&note),
+            (_, false) => edit_of(&checked_note(&fetch_from_origin(data, &ap_id).await?, &ap_id)?),
+        };
         return posts::receive_remote_change(ctx, ap_id.to_string(), None, group.group.id, change, false).await;
     }
-    if url_field(&note, "audience").as_ref() != Some(group_url) && !addressed(&note).contains(group_url) {
+    let note_id = object_id(&note).ok_or_else(|| Error::invalid("no_id", "The note has no id."))?;
+    // A post of this instance coming back: it is here already (and never taken from outside).
+    if local(&note_id) {
+        return Ok(());
+    }
+    // Another server's post is taken from that server, not from the group's copy of it.
+    let note = if same_origin(&note_id, group_url) {
+        checked_note(&note, &note_id)?
+    } else {
+        checked_note(&fetch_from_origin(data, &note_id).await?, &note_id)?
+    };
+    // A thread names the group; a reply may name only the post it answers (as Mastodon's do),
+    // which must then be in this group (`posts::receive_remote` checks).
+    let names_group = url_field(&note, "audience").as_ref() == Some(group_url) || addressed(&note).contains(group_url);
+    if !names_group && url_field(&note, "inReplyTo").is_none() {
         return Err(Error::invalid("wrong_audience", "A group announces only its own posts."));
     }
     let author_url = url_field(&note, "attributedTo").ok_or_else(|| Error::invalid("no_author", "The note has no author."))?;
-    // A post of this instance coming back: it is here already.
-    if author_url.as_str().starts_with(&format!("{}/", ctx.config.base_url())) {
-        return Ok(());
-    }
     let author: ApubPerson = ObjectId::<ApubPerson>::from(author_url).dereference(data).await?;
     posts::receive_remote(ctx, note_input(&note, author.row.id, group.group.id)?, false).await?;
     Ok(())
+}
+
+/// Are both addresses of one server (the same host and port)?
+fn same_origin(a: &Url, b: &Url) -> bool {
+    actors::domain_of(a).is_some_and(|d| Some(d) == actors::domain_of(b))
+}
+
+/// A note as its origin states it: its id is the one expected and its author is of the same
+/// server (a server speaks only for its own people).
+fn checked_note(note: &Value, id: &Url) -> Result<Value> {
+    if object_id(note).as_ref() != Some(id) {
+        return Err(Error::invalid("wrong_id", "The object has another id than the one announced."));
+    }
+    let author = url_field(note, "attributedTo").ok_or_else(|| Error::invalid("no_author", "The note has no author."))?;
+    if !same_origin(&author, id) {
+        return Err(Error::invalid("wrong_origin", "A note's author is of another server than the note."));
+    }
+    Ok(note.clone())
 }
 
 /// Fetches an object from its own server (signed by this instance), and checks that what came
@@ -445,10 +482,19 @@ fn object_id(object: &Value) -> Option<Url> {
     }
 }
 
+fn time_field(value: &Value, key: &str) -> Option<chrono::NaiveDateTime> {
+    value
+        .get(key)
+        .and_then(Value::as_str)
+        .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
+        .map(|p| p.naive_utc().trunc_subsecs(6))
+}
+
 fn edit_of(note: &Value) -> RemoteChange {
     RemoteChange::Edited {
-        content_html: note.get("content").and_then(Value::as_str).unwrap_or("").to_string(),
+        content_html: post_html(note),
         source: note.get("source").and_then(|s| s.get("content")).and_then(Value::as_str).map(str::to_string),
+        updated: time_field(note, "updated"),
     }
 }
 

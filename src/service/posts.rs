@@ -661,7 +661,12 @@ fn strip_tags(html: &str) -> String {
 /// What another server changed about a post it sent earlier.
 #[derive(Debug, Clone)]
 pub enum RemoteChange {
-    Edited { content_html: String, source: Option<String> },
+    /// `updated`: when it was edited, as its origin says; an older edit never replaces a newer.
+    Edited {
+        content_html: String,
+        source: Option<String>,
+        updated: Option<chrono::NaiveDateTime>,
+    },
     Deleted,
 }
 
@@ -680,6 +685,12 @@ pub async fn receive_remote_change(
     let config = ctx.config.clone();
     ctx.db
         .write(move |conn| {
+            // A post of this instance is never edited from outside (a group of another instance
+            // may remove it from the group: `Deleted`).
+            let local = ap_id.starts_with(&format!("{}/", config.base_url()));
+            if local && matches!(change, RemoteChange::Edited { .. }) {
+                return Err(Error::forbidden("local_object", "A post of this instance is not changed from outside."));
+            }
             let Some(post) = post_by_ap_id(conn, &config, &ap_id)? else { return Ok(()) };
             // A deleted post stays deleted: a late edit does not bring its text back.
             if post.deleted_at.is_some() {
@@ -692,11 +703,15 @@ pub async fn receive_remote_change(
                 return Err(Error::forbidden("not_author", "Only the author changes a post this way."));
             }
             let kind = match change {
-                RemoteChange::Edited { content_html, source } => {
+                RemoteChange::Edited { content_html, source, updated } => {
+                    let at = updated.filter(|u| *u <= db::now()).unwrap_or_else(db::now);
+                    if post.edited_at.is_some_and(|known| known >= at) {
+                        return Ok(());
+                    }
                     let html = text::sanitize(&content_html);
                     let source = source.unwrap_or_else(|| strip_tags(&html));
                     check_length(&source, config.max_post_chars.max(20_000), "content")?;
-                    db::posts::edit(conn, post.id, &source, &html)?;
+                    db::posts::edit_at(conn, post.id, &source, &html, at)?;
                     super::effects::PostChange::Updated
                 }
                 RemoteChange::Deleted => {
