@@ -931,3 +931,34 @@ async fn a_mastodon_app_on_b_joins_and_posts_in_a_group_of_a_with_plain_calls() 
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_private_group_across_three_instances_reaches_every_member() {
+    let cluster = Cluster::start(&["gemeente-a", "gemeente-b", "bedrijf-c"]).await;
+    let (a, b, c) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"), cluster.node("bedrijf-c"));
+    let (anna, bert, group_a, _) = joined_group(a, b, "private").await;
+    // carla on C asks too and is approved.
+    let (_, carla) = c.person("carla").await;
+    let (_, on_c) = c.get(&format!("/api/v1/groups/lookup?acct=omgevingswet@{}", a.domain), &carla).await;
+    let group_c = on_c["id"].as_str().expect("id").to_string();
+    c.post(&format!("/api/v1/groups/{group_c}/join"), &carla, json!({})).await;
+    let path = format!("/api/v1/groups/{group_a}/membership_requests");
+    eventually("carla's request reaches A", || async { a.get(&path, &anna).await.1.as_array().map(Vec::len) == Some(1) }).await;
+    let request = a.get(&path, &anna).await.1[0]["id"].as_str().expect("id").to_string();
+    a.post(&format!("{path}/{request}/authorize"), &anna, json!({})).await;
+    eventually("carla is a member on C", || async { membership_state(c, &carla, &group_c).await.as_deref() == Some("active") }).await;
+
+    // bert on B writes in A's private group: C takes it from B, its origin, which serves it to C
+    // because A lists C among the servers with members.
+    let (_, on_b) = b.get(&format!("/api/v1/groups/lookup?acct=omgevingswet@{}", a.domain), &bert).await;
+    b.post("/api/v1/statuses", &bert, json!({ "status": "Van bert, voor alle partners", "group_id": on_b["id"] })).await;
+    eventually("bert's post reaches C", || async {
+        timeline_texts(c, &carla, &group_c).await.iter().any(|t| t.contains("voor alle partners"))
+    })
+    .await;
+    // A server without members is not served it, signed or not.
+    let (_, post_on_b) = b.get(&format!("/api/v1/timelines/group/{}", on_b["id"].as_str().expect("id")), &bert).await;
+    let uri = post_on_b[0]["uri"].as_str().expect("uri").to_string();
+    let unsigned = reqwest::Client::new().get(&uri).header("accept", "application/activity+json").send().await.expect("GET");
+    assert_eq!(unsigned.status().as_u16(), 404, "not for anyone unsigned");
+}

@@ -172,6 +172,21 @@ pub fn remote_member_inboxes(conn: &mut DbConn, group: GroupId) -> DbResult<Vec<
     Ok(inboxes)
 }
 
+/// The other servers with active members in the group (their domains, sorted).
+pub fn member_servers(conn: &mut DbConn, group: GroupId) -> DbResult<Vec<String>> {
+    use super::schema::people;
+    let mut domains: Vec<String> = memberships::table
+        .inner_join(people::table.on(people::id.eq(memberships::person_id)))
+        .filter(memberships::group_id.eq(group))
+        .filter(memberships::state.eq("active"))
+        .filter(people::domain.is_not_null())
+        .select(people::domain.assume_not_null())
+        .distinct()
+        .load(conn)?;
+    domains.sort();
+    Ok(domains)
+}
+
 /// Whether a person of `domain` is in the group in one of `states` (e.g. active members, or
 /// invitees too): such a server may see what the group shows its members.
 pub fn has_member_on(conn: &mut DbConn, group: GroupId, domain: &str, states: &[&str]) -> DbResult<bool> {

@@ -56,7 +56,17 @@ pub struct PageQuery {
 /// A post of this instance as a `Note`.
 pub async fn post(State(fed): State<FedConfig>, SignedBy(requester): SignedBy, Path(id): Path<i64>) -> ApiResult<Response> {
     let ctx: &AppContext = &fed;
-    let (post, group) = actors::served_post(ctx, PostId(id), &requester).await?;
+    let (post, group) = match actors::served_post(ctx, PostId(id), &requester).await {
+        Ok(found) => found,
+        // A local member's post in a private group of another instance: for the servers that
+        // group's server says have members (other members' servers check it here, at its origin).
+        Err(e) if e.kind() == crate::ErrorKind::NotFound && matches!(requester, Requester::Server(_)) => {
+            let Some(group_url) = actors::remote_private_group_of(ctx, PostId(id)).await? else { return Err(e.into()) };
+            let servers = member_servers(&fed, &group_url).await;
+            actors::served_post_to_member_server(ctx, PostId(id), &requester, &servers).await?
+        }
+        Err(e) => return Err(e.into()),
+    };
     let ctx2 = ctx.clone();
     let mut note = ctx.db.read(move |conn| notes::note(conn, &ctx2, &post, &group)).await?;
     note["@context"] = notes::context();
@@ -81,6 +91,20 @@ pub async fn activity(State(fed): State<FedConfig>, SignedBy(requester): SignedB
     let mut response = json.into_response();
     response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(ACTIVITY_JSON));
     Ok(response)
+}
+
+/// The servers with members in a group of another Gilde instance, as its followers collection
+/// tells this instance (a member's server); none when it cannot be read.
+async fn member_servers(fed: &FedConfig, group_url: &str) -> Vec<String> {
+    let Ok(url) = url::Url::parse(&format!("{group_url}/followers")) else { return Vec::new() };
+    let data = fed.to_request_data();
+    match activitypub_federation::fetch::fetch_object_http::<AppContext, OrderedCollection>(&url, &data).await {
+        Ok(fetched) => fetched.object.member_servers.unwrap_or_default(),
+        Err(e) => {
+            tracing::debug!(group = group_url, error = %e, "could not read a group's member servers");
+            Vec::new()
+        }
+    }
 }
 
 /// A group's outbox: its posts (threads and replies) as the `Announce`s of their `Create`s,
@@ -173,9 +197,14 @@ fn page(outbox: &str, before: Option<i64>, total: i64, items: Vec<Value>) -> Ord
 /// A group's followers (its members): how many, for whoever may read the group's content.
 pub async fn group_followers(State(fed): State<FedConfig>, SignedBy(requester): SignedBy, Path(name): Path<String>) -> ApiResult<Response> {
     let ctx: &AppContext = &fed;
-    let count = actors::group_member_count(ctx, &name, &requester).await?;
+    let (count, servers) = actors::group_member_count(ctx, &name, &requester).await?;
     let id = format!("{}/followers", urls::group_id(&ctx.config, &name.to_ascii_lowercase()));
-    Ok(activity_json(&OrderedCollection::count_only(id, count)))
+    let mut collection = OrderedCollection::count_only(id, count);
+    if servers.is_some() {
+        collection.context = super::protocol::member_servers_context();
+        collection.member_servers = servers;
+    }
+    Ok(activity_json(&collection))
 }
 
 /// A group's featured posts: Gilde has no pinned posts yet, so the collection is empty (for

@@ -186,22 +186,66 @@ pub async fn group_history(ctx: &AppContext, name: &str, requester: &Requester, 
 }
 
 /// How many active members a local group has, for `requester` (its followers collection).
-pub async fn group_member_count(ctx: &AppContext, name: &str, requester: &Requester) -> Result<i64> {
+/// A group's member count and, for a signed request of a server that may read its content, the
+/// servers with members (this one first): a member's server asks, to know to whom it may serve
+/// its own people's posts in the group.
+pub async fn group_member_count(ctx: &AppContext, name: &str, requester: &Requester) -> Result<(i64, Option<Vec<String>>)> {
     let name = name.to_ascii_lowercase();
     let requester = requester.clone();
+    let own = ctx.config.domain.clone();
     ctx.db
         .read(move |conn| {
             let group = load_federated_group(conn, &name)?;
             check_group_content(conn, &group, &requester)?;
-            Ok(db::memberships::member_counts(conn, &[group.id])?.first().map_or(0, |(_, n)| *n))
+            let count = db::memberships::member_counts(conn, &[group.id])?.first().map_or(0, |(_, n)| *n);
+            let servers = match requester {
+                Requester::Server(_) => Some(std::iter::once(own).chain(db::memberships::member_servers(conn, group.id)?).collect()),
+                Requester::Anonymous => None,
+            };
+            Ok((count, servers))
         })
         .await
 }
 
-/// A post of this instance as `requester` may fetch it, with its group. A post in a local group
-/// follows the group's rules; a local member's post in a group of another instance is public
-/// if the group is, and otherwise only for that group's server. Posts outside groups, and
-/// everything of internal groups, are not served.
+/// The group (its id) of a post of this instance in a private or secret group of another
+/// instance; `None` for any other post.
+pub async fn remote_private_group_of(ctx: &AppContext, id: PostId) -> Result<Option<String>> {
+    ctx.db
+        .read(move |conn| -> Result<_> {
+            let Some(post) = db::posts::find(conn, id)?.filter(|p| p.ap_id.is_none() && p.visibility != "public") else { return Ok(None) };
+            let Some(group) = post.group_id.map(|g| db::groups::find(conn, g)).transpose()?.flatten() else { return Ok(None) };
+            Ok(if group.domain.is_some() { group.ap_id } else { None })
+        })
+        .await
+}
+
+/// A post of this instance in a private group of another instance, for a server that group's
+/// server lists among those with members (`member_servers`, as it answered this instance).
+pub async fn served_post_to_member_server(
+    ctx: &AppContext,
+    id: PostId,
+    requester: &Requester,
+    member_servers: &[String],
+) -> Result<(Post, Group)> {
+    let listed = match requester {
+        Requester::Server(domain) => member_servers.iter().any(|s| s.eq_ignore_ascii_case(domain)),
+        Requester::Anonymous => false,
+    };
+    if !listed {
+        return Err(post_not_found());
+    }
+    ctx.db
+        .read(move |conn| {
+            let post = db::posts::find(conn, id)?.filter(|p| p.ap_id.is_none()).ok_or_else(post_not_found)?;
+            let group = post.group_id.map(|g| db::groups::find(conn, g)).transpose()?.flatten().ok_or_else(post_not_found)?;
+            if group.domain.is_none() {
+                return Err(post_not_found());
+            }
+            Ok((post, group))
+        })
+        .await
+}
+
 /// An activity this instance sent, for a requester that may have it: anyone for a public
 /// one, else a signed request from a server it went to. Anything else is not found, exactly as
 /// an id that never existed.
@@ -217,6 +261,10 @@ pub async fn sent_activity(ctx: &AppContext, ap_id: String, requester: &Requeste
         .ok_or_else(|| Error::not_found("not_found", "Nothing is found at this address."))
 }
 
+/// A post of this instance as `requester` may fetch it, with its group. A post in a local group
+/// follows the group's rules; a local member's post in a group of another instance is public
+/// if the group is, and otherwise only for that group's server. Posts outside groups, and
+/// everything of internal groups, are not served.
 pub async fn served_post(ctx: &AppContext, id: PostId, requester: &Requester) -> Result<(Post, Group)> {
     let requester = requester.clone();
     ctx.db

@@ -143,6 +143,14 @@ pub struct OrderedCollection {
     pub first: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ordered_items: Option<Vec<Value>>,
+    /// A Gilde group's followers collection, to a member's server: the servers with members.
+    #[serde(rename = "memberServers", default, skip_serializing_if = "Option::is_none")]
+    pub member_servers: Option<Vec<String>>,
+}
+
+/// The JSON-LD context of a group's followers collection with Gilde's `memberServers`.
+pub fn member_servers_context() -> Value {
+    json!(["https://www.w3.org/ns/activitystreams", { "memberServers": concat!(env!("CARGO_PKG_REPOSITORY"), "/ns#memberServers") }])
 }
 
 impl OrderedCollection {
@@ -154,6 +162,7 @@ impl OrderedCollection {
             total_items,
             first: Some(first),
             ordered_items: None,
+            member_servers: None,
         }
     }
 
@@ -175,6 +184,7 @@ impl OrderedCollection {
             total_items: items.len() as i64,
             first: None,
             ordered_items: Some(items),
+            member_servers: None,
         }
     }
 }
