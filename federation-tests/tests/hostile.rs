@@ -220,3 +220,103 @@ async fn a_hostile_group_can_neither_forge_nor_squat_nor_rewrite_posts() {
     let (status, body) = hostile.post(&inbox, &mallory, local_id.to_string().as_bytes(), &signed).await;
     assert!((400..500).contains(&status), "refused: {status} {body}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn secret_and_internal_things_answer_exactly_as_nothing_does() {
+    let cluster = Cluster::start(&["gemeente-a"]).await;
+    let a = cluster.node("gemeente-a");
+    let (_, anna) = a.person("anna").await;
+    let mut posts = Vec::new();
+    for (name, scope, visibility) in [("geheim", "federated", "secret"), ("intern", "internal", "private")] {
+        let (status, group) =
+            a.post("/api/v1/groups", &anna, json!({ "name": name, "display_name": name, "scope": scope, "visibility": visibility })).await;
+        assert_eq!(status, 200, "{group}");
+        let (_, post) = a.post("/api/v1/statuses", &anna, json!({ "status": format!("In {name}"), "group_id": group["id"] })).await;
+        posts.push(post["uri"].as_str().expect("uri").to_string());
+    }
+    let hostile = Hostile::start().await;
+    let mallory = hostile.actor("mallory");
+    let signed = Signing::default();
+    let http = reqwest::Client::new();
+    let get = |url: String| {
+        let http = http.clone();
+        async move {
+            let res = http.get(&url).header("accept", "application/activity+json").send().await.expect("GET");
+            (res.status().as_u16(), res.text().await.unwrap_or_default())
+        }
+    };
+    // What a group and a post that never existed answer.
+    let missing_post = format!("{}/posts/999999", a.base);
+    for suffix in ["", "/outbox", "/outbox?page=true", "/followers", "/featured"] {
+        let nothing = get(format!("{}/groups/nietbestaand{suffix}", a.base)).await;
+        for name in ["geheim", "intern"] {
+            assert_eq!(get(format!("{}/groups/{name}{suffix}", a.base)).await, nothing, "GET /groups/{name}{suffix}");
+        }
+    }
+    let nothing = get(missing_post.clone()).await;
+    for post in &posts {
+        assert_eq!(get(post.clone()).await, nothing, "GET {post}");
+    }
+    let webfinger = |name: &str| get(format!("{}/.well-known/webfinger?resource=acct:{name}@{}", a.base, a.domain));
+    let nothing = webfinger("nietbestaand").await;
+    assert_eq!(webfinger("geheim").await, nothing);
+    assert_eq!(webfinger("intern").await, nothing);
+
+    // At the inbox: following, replying to, liking.
+    let inbox = format!("{}/inbox", a.base);
+    let mut n = 0;
+    let mut send = |kind: &str, object: serde_json::Value| {
+        n += 1;
+        json!({ "@context": "https://www.w3.org/ns/activitystreams", "type": kind, "id": format!("{}/x/{n}", hostile.base), "actor": mallory, "object": object })
+            .to_string()
+    };
+    let follow_nothing = send("Follow", json!(format!("{}/groups/nietbestaand", a.base)));
+    let nothing = hostile.post(&inbox, &mallory, follow_nothing.as_bytes(), &signed).await;
+    for name in ["geheim", "intern"] {
+        let follow = send("Follow", json!(format!("{}/groups/{name}", a.base)));
+        assert_eq!(hostile.post(&inbox, &mallory, follow.as_bytes(), &signed).await, nothing, "Follow of {name}");
+    }
+    let like_nothing = send("Like", json!(missing_post));
+    let nothing = hostile.post(&inbox, &mallory, like_nothing.as_bytes(), &signed).await;
+    for post in &posts {
+        let like = send("Like", json!(post));
+        assert_eq!(hostile.post(&inbox, &mallory, like.as_bytes(), &signed).await, nothing, "Like of {post}");
+    }
+    let reply = |n: u32, parent: &str| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams", "type": "Create", "id": format!("{}/replies/{n}/create", hostile.base),
+            "actor": mallory, "object": { "type": "Note", "id": format!("{}/replies/{n}", hostile.base), "attributedTo": mallory,
+            "content": "Ik weet dat dit bestaat", "inReplyTo": parent, "to": ["https://www.w3.org/ns/activitystreams#Public"] }
+        })
+        .to_string()
+    };
+    let nothing = hostile.post(&inbox, &mallory, reply(0, &missing_post).as_bytes(), &signed).await;
+    for (i, post) in posts.iter().enumerate() {
+        assert_eq!(hostile.post(&inbox, &mallory, reply(i as u32 + 1, post).as_bytes(), &signed).await, nothing, "reply to {post}");
+    }
+    assert_eq!(a.stored_posts_containing("Ik weet dat dit bestaat").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_post_to_a_secret_group_answers_as_one_to_no_group() {
+    let cluster = Cluster::start(&["gemeente-a"]).await;
+    let a = cluster.node("gemeente-a");
+    let (_, anna) = a.person("anna").await;
+    a.post("/api/v1/groups", &anna, json!({ "name": "geheim", "display_name": "Geheim", "scope": "federated", "visibility": "secret" }))
+        .await;
+    let hostile = Hostile::start().await;
+    let mallory = hostile.actor("mallory");
+    let thread = |n: u32, group: &str| {
+        let group = format!("{}/groups/{group}", a.base);
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams", "type": "Create", "id": format!("{}/t/{n}/create", hostile.base),
+            "actor": mallory, "object": { "type": "Note", "id": format!("{}/t/{n}", hostile.base), "attributedTo": mallory,
+            "content": "Hallo groep", "audience": group, "to": [group] }
+        })
+        .to_string()
+    };
+    let inbox = format!("{}/inbox", a.base);
+    let nothing = hostile.post(&inbox, &mallory, thread(1, "nietbestaand").as_bytes(), &Signing::default()).await;
+    assert_eq!(hostile.post(&inbox, &mallory, thread(2, "geheim").as_bytes(), &Signing::default()).await, nothing);
+    assert_eq!(a.stored_posts_containing("Hallo groep").await, 0);
+}

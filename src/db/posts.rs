@@ -408,8 +408,18 @@ pub fn is_mentioned(conn: &mut DbConn, post: PostId, person: PersonId) -> DbResu
     Ok(diesel::select(diesel::dsl::exists(mentions::table.find((post, person)))).get_result(conn)?)
 }
 
-pub fn count_local(conn: &mut DbConn) -> DbResult<i64> {
-    Ok(posts::table.filter(posts::ap_id.is_null()).filter(posts::deleted_at.is_null()).count().get_result(conn)?)
+/// This instance's posts that anyone may read (public posts in federated groups), for the
+/// public counts (NodeInfo, the instance document): private, secret and internal ones are not
+/// counted.
+pub fn count_local_public(conn: &mut DbConn) -> DbResult<i64> {
+    let public_groups = groups::table.filter(groups::scope.eq("federated")).filter(groups::domain.is_null()).select(groups::id.nullable());
+    Ok(posts::table
+        .filter(posts::ap_id.is_null())
+        .filter(posts::deleted_at.is_null())
+        .filter(posts::visibility.eq("public"))
+        .filter(posts::group_id.eq_any(public_groups))
+        .count()
+        .get_result(conn)?)
 }
 
 /// (post, author) for the given posts, deleted ones included.

@@ -250,6 +250,7 @@ async fn created(data: &Data<AppContext>, actor: &Url, note: &Value) -> Result<(
     }
     let prefix = format!("{}/groups/", ctx.config.base_url());
     let named = addressed(note).iter().find_map(|u| u.as_str().strip_prefix(&prefix).map(str::to_string));
+    let named_group = named.is_some();
     let group_name = match (named, url_field(note, "inReplyTo")) {
         (Some(name), _) => name,
         // A reply that names only the post it answers (Mastodon sends replies so): it belongs
@@ -265,7 +266,13 @@ async fn created(data: &Data<AppContext>, actor: &Url, note: &Value) -> Result<(
         (None, None) if note.get("audience").is_some() => return mentioned_here(data, actor, note).await,
         (None, None) => return personal(ctx, actor, note).await,
     };
-    let group = actors::local_group(ctx, group_name.trim_end_matches("/followers")).await?;
+    let group = match actors::local_group(ctx, group_name.trim_end_matches("/followers")).await {
+        Ok(group) => group,
+        // A reply to a post of a group that is not shown to other servers (internal): as if
+        // the post did not exist.
+        Err(e) if e.kind() == crate::ErrorKind::NotFound && !named_group => return Ok(()),
+        Err(e) => return Err(e),
+    };
     let author = actors::person_by_ap_id(ctx, actor).await?.ok_or_else(|| Error::invalid("unknown_actor", "The author is unknown."))?;
     let mut input = note_input(note, author.id, group.group.id)?;
     // A Mastodon-style post starts with a mention of the group: that mention is not the text.
@@ -275,8 +282,12 @@ async fn created(data: &Data<AppContext>, actor: &Url, note: &Value) -> Result<(
         input.content_html = stripped;
         input.source = None;
     }
-    posts::receive_remote(ctx, input, true).await?;
-    Ok(())
+    match posts::receive_remote(ctx, input, true).await {
+        Ok(_) => Ok(()),
+        // A reply to a post that is not there for this sender: as if the post did not exist.
+        Err(e) if e.kind() == crate::ErrorKind::NotFound && !named_group => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// A person's own public post outside any group (a Mastodon user's toot), kept for their

@@ -432,16 +432,57 @@ pub fn check_domain_allowed_for(config: &crate::config::Config, domain: &str) ->
     }
 }
 
-/// Trims what another server sent to the sizes Gilde keeps, and sanitises its HTML.
+/// Trims what another server sent to the sizes Gilde keeps, and sanitises its HTML: a name is
+/// plain text (no markup, no control characters), a description sanitised HTML.
 fn clean_remote_text(name: &str, html: &str) -> (String, String) {
-    let name: String = name.trim().chars().take(super::people::MAX_DISPLAY_NAME).collect();
+    let mut plain = String::with_capacity(name.len());
+    let mut in_tag = false;
+    for c in name.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if in_tag || c.is_control() => {}
+            c => plain.push(c),
+        }
+    }
+    let name: String = plain.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(super::people::MAX_DISPLAY_NAME).collect();
     let html: String = super::text::sanitize(html).chars().take(super::groups::MAX_NOTE).collect();
     (name, html)
+}
+
+/// A remote actor's username as Mastodon accepts one: 1 to 100 characters, letters, digits and
+/// `_`, with `.` and `-` inside (no markup ever reaches an address).
+pub fn valid_remote_username(name: &str) -> bool {
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let inner = |c: char| ok_char(c) || c == '.' || c == '-';
+    !name.is_empty()
+        && name.len() <= 100
+        && name.chars().all(inner)
+        && name.chars().next().is_some_and(ok_char)
+        && name.chars().last().is_some_and(ok_char)
+}
+
+/// Checks what a remote actor document names: its username, and that its inboxes are http(s)
+/// addresses on the actor's own server (an actor cannot send this instance's deliveries
+/// elsewhere).
+fn check_remote_actor(username: &str, domain: &str, inboxes: &[Option<&str>]) -> Result<()> {
+    if !valid_remote_username(username) {
+        return Err(Error::invalid("invalid_remote_actor", "The other server's actor has no valid username."));
+    }
+    for inbox in inboxes.iter().flatten() {
+        let url = url::Url::parse(inbox).map_err(|_| Error::invalid("invalid_remote_actor", "The actor's inbox is not an address."))?;
+        let same_server = domain_of(&url).is_some_and(|d| d.eq_ignore_ascii_case(domain));
+        if !matches!(url.scheme(), "http" | "https") || !same_server {
+            return Err(Error::invalid("invalid_remote_actor", "The actor's inbox is not on its own server."));
+        }
+    }
+    Ok(())
 }
 
 /// Stores (or updates) a person another server described.
 pub async fn store_remote_person(ctx: &AppContext, mut remote: db::people::RemotePerson) -> Result<Person> {
     check_domain_allowed(ctx, &remote.domain)?;
+    check_remote_actor(&remote.username, &remote.domain, &[Some(&remote.inbox_url), remote.shared_inbox_url.as_deref()])?;
     remote.username = remote.username.to_ascii_lowercase();
     (remote.display_name, remote.bio_html) = clean_remote_text(&remote.display_name, &remote.bio_html);
     if remote.display_name.is_empty() {
@@ -453,6 +494,7 @@ pub async fn store_remote_person(ctx: &AppContext, mut remote: db::people::Remot
 /// Stores (or updates) a group another server described.
 pub async fn store_remote_group(ctx: &AppContext, mut remote: db::groups::RemoteGroup) -> Result<Group> {
     check_domain_allowed(ctx, &remote.domain)?;
+    check_remote_actor(&remote.name, &remote.domain, &[Some(&remote.inbox_url), remote.shared_inbox_url.as_deref()])?;
     remote.name = remote.name.to_ascii_lowercase();
     (remote.display_name, remote.note_html) = clean_remote_text(&remote.display_name, &remote.note_html);
     if remote.display_name.is_empty() {
@@ -494,4 +536,35 @@ pub async fn group_by_ap_id(ctx: &AppContext, id: &url::Url) -> Result<Option<Fe
             }))
         })
         .await
+}
+
+#[cfg(test)]
+mod remote_data_tests {
+    use super::*;
+
+    #[test]
+    fn remote_usernames_are_addresses_not_markup() {
+        for good in ["anna", "Anna_B", "j.de-vries", "x1"] {
+            assert!(valid_remote_username(good), "{good}");
+        }
+        for bad in ["", "<b>anna</b>", "an na", "anna@b.nl", ".anna", "anna-", "ánna", &"a".repeat(101)] {
+            assert!(!valid_remote_username(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn remote_inboxes_are_on_the_actors_own_server() {
+        assert!(check_remote_actor("anna", "b.nl", &[Some("https://b.nl/users/anna/inbox"), Some("https://b.nl/inbox")]).is_ok());
+        assert!(check_remote_actor("anna", "b.nl", &[Some("https://c.nl/inbox")]).is_err(), "another server");
+        assert!(check_remote_actor("anna", "b.nl", &[Some("ftp://b.nl/inbox")]).is_err(), "not http");
+        assert!(check_remote_actor("<i>x</i>", "b.nl", &[]).is_err(), "markup in the name");
+    }
+
+    #[test]
+    fn remote_names_are_plain_text_within_limits() {
+        let (name, _) = clean_remote_text("  Anna <script>alert(1)</script>de\u{0007} Vries ", "");
+        assert_eq!(name, "Anna alert(1)de Vries");
+        let (long, _) = clean_remote_text(&"x".repeat(5_000), "");
+        assert_eq!(long.chars().count(), super::super::people::MAX_DISPLAY_NAME);
+    }
 }

@@ -29,7 +29,7 @@ pub async fn stats(ctx: &AppContext) -> Result<Stats> {
     }
     let stats = ctx
         .db
-        .read(|conn| -> Result<_> { Ok(Stats { people: db::people::count_accounts(conn)?, posts: db::posts::count_local(conn)? }) })
+        .read(|conn| -> Result<_> { Ok(Stats { people: db::people::count_accounts(conn)?, posts: db::posts::count_local_public(conn)? }) })
         .await?;
     *cached = Some((Instant::now(), stats));
     Ok(stats)

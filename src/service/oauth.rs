@@ -87,6 +87,28 @@ pub struct NewAppInput {
     pub website: Option<String>,
 }
 
+/// How many redirect URIs an app may register, and how long each (and its website) may be.
+const MAX_REDIRECT_URIS: usize = 10;
+const MAX_URI_CHARS: usize = 2_000;
+
+/// A redirect URI an app may register: `urn:ietf:wg:oauth:2.0:oob`, an http(s) address, or an
+/// app's own scheme (`nl.gemeente.app:/oauth`); never a scheme a browser would run or read
+/// (`javascript:`, `data:`, `file:`, ...).
+fn check_redirect_uri(uri: &str) -> Result<()> {
+    if uri == OOB_REDIRECT {
+        return Ok(());
+    }
+    let refused =
+        || Error::invalid("invalid_redirect_uri", format!("{uri:?} is no redirect URI an app may use.")).with_field("redirect_uris");
+    let url = url::Url::parse(uri).map_err(|_| refused())?;
+    const BROWSER_SCHEMES: &[&str] =
+        &["javascript", "data", "file", "vbscript", "blob", "about", "filesystem", "view-source", "ftp", "ws", "wss"];
+    if BROWSER_SCHEMES.contains(&url.scheme()) {
+        return Err(refused());
+    }
+    Ok(())
+}
+
 pub async fn register_app(ctx: &AppContext, input: NewAppInput) -> Result<App> {
     let name = input.name.trim().to_string();
     if name.is_empty() {
@@ -97,13 +119,23 @@ pub async fn register_app(ctx: &AppContext, input: NewAppInput) -> Result<App> {
     if uris.is_empty() {
         return Err(Error::invalid("redirect_uris_missing", "An app needs at least one redirect URI.").with_field("redirect_uris"));
     }
+    if uris.len() > MAX_REDIRECT_URIS {
+        return Err(Error::invalid("too_many_redirect_uris", format!("An app may register at most {MAX_REDIRECT_URIS} redirect URIs."))
+            .with_field("redirect_uris"));
+    }
     for uri in &uris {
-        if uri != OOB_REDIRECT && url::Url::parse(uri).is_err() {
-            return Err(Error::invalid("invalid_redirect_uri", format!("{uri:?} is not an absolute URI.")).with_field("redirect_uris"));
-        }
+        super::check_length(uri, MAX_URI_CHARS, "redirect_uris")?;
+        check_redirect_uri(uri)?;
     }
     let scopes = Scopes::parse(&input.scopes)?;
-    let website = input.website.filter(|w| !w.trim().is_empty());
+    let website = input.website.map(|w| w.trim().to_string()).filter(|w| !w.is_empty());
+    if let Some(website) = &website {
+        super::check_length(website, MAX_URI_CHARS, "website")?;
+        let is_web = url::Url::parse(website).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+        if !is_web {
+            return Err(Error::invalid("invalid_website", "An app's website is an http(s) address.").with_field("website"));
+        }
+    }
     ctx.db
         .write(move |conn| -> Result<_> {
             let client_id = random_token();
@@ -379,5 +411,22 @@ mod tests {
         assert!(!s.allows("write:favourites"));
         assert!(!s.allows("write"));
         assert!(Scopes::parse("read nonsense").is_err());
+    }
+}
+
+#[cfg(test)]
+mod redirect_tests {
+    use super::check_redirect_uri;
+
+    #[test]
+    fn app_schemes_and_web_addresses_are_allowed_browser_schemes_not() {
+        for ok in
+            ["urn:ietf:wg:oauth:2.0:oob", "https://app.example/cb", "http://localhost:4000/cb", "nl.gemeente.app:/oauth", "elk://oauth"]
+        {
+            assert!(check_redirect_uri(ok).is_ok(), "{ok}");
+        }
+        for bad in ["javascript:alert(1)", "JavaScript:alert(1)", "data:text/html,x", "file:///etc/passwd", "vbscript:x", "niet een uri"] {
+            assert!(check_redirect_uri(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -362,6 +362,12 @@ pub async fn receive_remote_like(
                 if group_access(&group, membership.as_ref()) != GroupAccess::Full
                     || membership.as_ref().is_some_and(|m| m.state == "banned")
                 {
+                    // Of a group others may not know of (internal, secret), the post is not
+                    // there for them: the same answer as for a post that does not exist.
+                    let hidden = group.scope != "federated" || group.visibility == "secret";
+                    if hidden && membership.is_none() {
+                        return Ok(());
+                    }
                     return Err(Error::forbidden("not_a_member", "Only members like posts in this group."));
                 }
             }
@@ -551,6 +557,11 @@ pub async fn receive_remote(ctx: &AppContext, input: RemotePostInput, hosted_her
                 let author = db::people::get(conn, input.author)?;
                 super::actors::check_partner(&group, author.domain.as_deref().unwrap_or(""))?;
                 let membership = db::memberships::find(conn, group.id, input.author)?;
+                // Of a group others may not know of (secret), a stranger's post gets the same
+                // answer as one to a group that does not exist.
+                if membership.is_none() && group.visibility == "secret" {
+                    return Err(super::group_not_found());
+                }
                 match membership.as_ref().map(|m| m.state.as_str()) {
                     Some("active") => {}
                     Some("banned") => return Err(Error::forbidden("banned", "This person may not post in this group.")),

@@ -380,3 +380,27 @@ async fn writes_are_limited_per_credential_and_reads_and_inboxes_are_not() {
         assert_ne!(res.status().as_u16(), 429);
     }
 }
+
+#[tokio::test]
+async fn app_registration_has_limits_and_refuses_browser_schemes() {
+    let s = Server::start().await;
+    let register = |body: serde_json::Value| s.call(Method::POST, "/api/v1/apps", None, Some(body));
+    let many: Vec<String> = (0..10_000).map(|i| format!("https://app.example/cb{i}")).collect();
+    let (status, body) = register(json!({ "client_name": "T", "redirect_uris": many.join("\n") })).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("too_many_redirect_uris")), "{body}");
+    let big = format!("https://app.example/{}", "x".repeat(500_000));
+    let (status, body) = register(json!({ "client_name": "T", "redirect_uris": "https://app.example/cb", "website": big })).await;
+    assert!(status == 422 || status == 413, "{status} {body}");
+    for bad in ["javascript:alert(1)", "data:text/html,<script>x</script>", "file:///etc/passwd"] {
+        let (status, body) = register(json!({ "client_name": "T", "redirect_uris": bad })).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("invalid_redirect_uri")), "{bad}: {body}");
+    }
+    let (status, body) =
+        register(json!({ "client_name": "T", "redirect_uris": "https://app.example/cb", "website": "javascript:x" })).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("invalid_website")), "{body}");
+    // What apps use is fine: an app's own scheme, the out-of-band URN, a web address.
+    for good in ["nl.gemeente.app:/oauth", "urn:ietf:wg:oauth:2.0:oob", "https://app.example/cb"] {
+        let (status, body) = register(json!({ "client_name": "T", "redirect_uris": good, "website": "https://app.example" })).await;
+        assert_eq!(status, 200, "{good}: {body}");
+    }
+}

@@ -3,7 +3,8 @@
 
 use gilde::service::groups::NewGroupInput;
 use gilde::service::{self, Scope, Visibility};
-use serde_json::Value;
+use reqwest::Method;
+use serde_json::{json, Value};
 
 use crate::common::Server;
 
@@ -146,4 +147,34 @@ async fn nodeinfo_and_host_meta() {
     assert_eq!(status, 200);
     assert!(content_type.starts_with("application/xrd+xml"));
     assert!(xml.as_str().is_some_and(|x| x.contains(&format!("{}/.well-known/webfinger?resource={{uri}}", s.base))), "{xml}");
+}
+
+#[tokio::test]
+async fn public_counts_count_only_what_anyone_may_read() {
+    let s = Server::start().await;
+    let (_, token) = s.person("anna").await;
+    for (name, scope, visibility) in [
+        ("open", "federated", "public"),
+        ("dicht", "federated", "private"),
+        ("geheim", "federated", "secret"),
+        ("intern", "internal", "public"),
+    ] {
+        let (status, group) = s
+            .call(
+                Method::POST,
+                "/api/v1/groups",
+                Some(&token),
+                Some(json!({ "name": name, "display_name": name, "scope": scope, "visibility": visibility })),
+            )
+            .await;
+        assert_eq!(status, 200, "{group}");
+        for n in 0..2 {
+            let body = json!({ "status": format!("{name} {n}"), "group_id": group["id"] });
+            assert_eq!(s.call(Method::POST, "/api/v1/statuses", Some(&token), Some(body)).await.0, 200);
+        }
+    }
+    let (_, nodeinfo) = s.call(Method::GET, "/nodeinfo/2.1", None, None).await;
+    assert_eq!(nodeinfo["usage"]["localPosts"], 2, "only the public federated group's posts: {nodeinfo}");
+    let (_, instance) = s.call(Method::GET, "/api/v1/instance", None, None).await;
+    assert_eq!(instance["stats"]["status_count"], 2, "{instance}");
 }
