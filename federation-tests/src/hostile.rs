@@ -112,6 +112,36 @@ impl Hostile {
         format!("{}/users/{name}", self.base)
     }
 
+    /// GETs `url` as `signer` (an actor of this server), signed as Mastodon signs fetches.
+    pub async fn get(&self, url: &str, signer: &str) -> (u16, String) {
+        let url = url::Url::parse(url).expect("url");
+        let host = match url.port() {
+            Some(port) => format!("{}:{port}", url.host_str().unwrap_or("")),
+            None => url.host_str().unwrap_or("").to_string(),
+        };
+        let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+        let target = match url.query() {
+            Some(q) => format!("get {}?{q}", url.path()),
+            None => format!("get {}", url.path()),
+        };
+        let text = format!("(request-target): {target}\nhost: {host}\ndate: {date}");
+        let signed = SigningKey::<Sha256>::new(self.key.clone()).sign(text.as_bytes());
+        let header = format!(
+            r#"keyId="{signer}#main-key",algorithm="rsa-sha256",headers="(request-target) host date",signature="{}""#,
+            base64::engine::general_purpose::STANDARD.encode(signed.to_bytes())
+        );
+        let res = reqwest::Client::new()
+            .get(url)
+            .header("host", host)
+            .header("date", date)
+            .header("accept", "application/activity+json")
+            .header("signature", header)
+            .send()
+            .await
+            .expect("GET");
+        (res.status().as_u16(), res.text().await.unwrap_or_default())
+    }
+
     /// POSTs `body` to `url`, signed as `signer` (an actor of this server) the way `how` says.
     pub async fn post(&self, url: &str, signer: &str, body: &[u8], how: &Signing) -> (u16, Value) {
         let url = url::Url::parse(url).expect("url");

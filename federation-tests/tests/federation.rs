@@ -962,3 +962,37 @@ async fn a_private_group_across_three_instances_reaches_every_member() {
     let unsigned = reqwest::Client::new().get(&uri).header("accept", "application/activity+json").send().await.expect("GET");
     assert_eq!(unsigned.status().as_u16(), 404, "not for anyone unsigned");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_group_of_another_instance_is_not_reconfigured_or_moderated_here() {
+    let cluster = Cluster::start(&["gemeente-a", "gemeente-b"]).await;
+    let (a, b) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"));
+    let (_, bert, _, group_b) = joined_group(a, b, "private").await;
+    // Even B's admin: the group is A's.
+    let ctx = &b.instance.ctx;
+    let admin = gilde::service::people::create_account(
+        ctx,
+        gilde::service::people::NewAccount {
+            username: "beheer".into(),
+            password: "correct horse battery".into(),
+            display_name: None,
+            is_admin: true,
+        },
+    )
+    .await
+    .expect("admin");
+    let admin_token = gilde::service::oauth::token_for_person(ctx, admin.id).await.expect("token");
+    let (_, bert_account) = b.get("/api/v1/accounts/verify_credentials", &bert).await;
+    for token in [&admin_token, &bert] {
+        let (status, body) = b.call_put(&format!("/api/v1/groups/{group_b}"), token, json!({ "display_name": "Overgenomen" })).await;
+        assert_eq!(status, 403, "{body}");
+        assert!(body["code"] == "remote_group" || body["code"] == "moderator_only", "{body}");
+    }
+    let (status, body) = b.call_put(&format!("/api/v1/groups/{group_b}"), &admin_token, json!({ "visibility": "public" })).await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("remote_group")), "{body}");
+    let (status, body) =
+        b.post(&format!("/api/v1/groups/{group_b}/kick"), &admin_token, json!({ "account_ids": [bert_account["id"]] })).await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("remote_group")), "{body}");
+    let (_, group) = b.get(&format!("/api/v1/groups/{group_b}"), &bert).await;
+    assert_eq!(group["display_name"], "Omgevingswet", "unchanged: {group}");
+}

@@ -320,3 +320,80 @@ async fn a_post_to_a_secret_group_answers_as_one_to_no_group() {
     assert_eq!(hostile.post(&inbox, &mallory, thread(2, "geheim").as_bytes(), &Signing::default()).await, nothing);
     assert_eq!(a.stored_posts_containing("Hallo groep").await, 0);
 }
+
+/// Whether a JSON value holds a `null` anywhere.
+fn has_null(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Null => true,
+        serde_json::Value::Array(items) => items.iter().any(has_null),
+        serde_json::Value::Object(map) => map.values().any(has_null),
+        _ => false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_activity_sent_can_be_fetched_by_whom_it_went_to_and_holds_no_null() {
+    let cluster = Cluster::start(&["gemeente-a"]).await;
+    let a = cluster.node("gemeente-a");
+    let (anna, public) = public_group(a).await;
+    let (_, private) = a
+        .post(
+            "/api/v1/groups",
+            &anna,
+            json!({ "name": "partners", "display_name": "Partners", "scope": "federated", "visibility": "private" }),
+        )
+        .await;
+    let private = private["id"].as_str().expect("id").to_string();
+    let hostile = Hostile::start().await;
+    let mallory = hostile.actor("mallory");
+    hostile.answer("/users/mallory/inbox", 202, "");
+    // mallory joins both groups (the private one approved), follows anna; anna posts, edits,
+    // deletes, likes and replies in both.
+    for (n, group) in [(1, "omgevingswet"), (2, "partners")] {
+        let follow = json!({ "@context": "https://www.w3.org/ns/activitystreams", "type": "Follow", "id": format!("{}/follows/{n}", hostile.base), "actor": mallory, "object": format!("{}/groups/{group}", a.base) });
+        let (status, body) = hostile.post(&format!("{}/inbox", a.base), &mallory, follow.to_string().as_bytes(), &Signing::default()).await;
+        assert_eq!(status, 202, "{body}");
+    }
+    let path = format!("/api/v1/groups/{private}/membership_requests");
+    eventually("the request reaches A", || async { a.get(&path, &anna).await.1.as_array().map(Vec::len) == Some(1) }).await;
+    let request = a.get(&path, &anna).await.1[0]["id"].as_str().expect("id").to_string();
+    a.post(&format!("{path}/{request}/authorize"), &anna, json!({})).await;
+    let follow_anna = json!({ "@context": "https://www.w3.org/ns/activitystreams", "type": "Follow", "id": format!("{}/follows/3", hostile.base), "actor": mallory, "object": format!("{}/users/anna", a.base) });
+    hostile.post(&format!("{}/inbox", a.base), &mallory, follow_anna.to_string().as_bytes(), &Signing::default()).await;
+    let mut deleted = Vec::new();
+    for group in [&public, &private] {
+        let (_, post) = a.post("/api/v1/statuses", &anna, json!({ "status": "Een draad", "group_id": group })).await;
+        deleted.push(post["uri"].as_str().expect("uri").to_string());
+        let id = post["id"].as_str().expect("id").to_string();
+        a.call_put(&format!("/api/v1/statuses/{id}"), &anna, json!({ "status": "Een bewerkte draad" })).await;
+        a.post(&format!("/api/v1/statuses/{id}/favourite"), &anna, json!({})).await;
+        a.post("/api/v1/statuses", &anna, json!({ "status": "Een antwoord", "in_reply_to_id": id })).await;
+        a.call_delete(&format!("/api/v1/statuses/{id}"), &anna).await;
+    }
+    eventually("A sent everything", || async { a.instance.ctx.db.read(gilde::db::jobs::pending_count).await.expect("count") == 0 }).await;
+
+    let deliveries = a.deliveries().await;
+    assert!(deliveries.len() >= 8, "the flows above made deliveries: {}", deliveries.len());
+    let http = reqwest::Client::new();
+    for delivery in &deliveries {
+        let activity = &delivery["activity"];
+        assert!(!has_null(activity), "no null in what is sent: {activity}");
+        let id = activity["id"].as_str().expect("an id").to_string();
+        // Whom it went to fetches it, signed, and gets that activity.
+        let (status, body) = hostile.get(&id, &mallory).await;
+        assert_eq!(status, 200, "{id}: {body}");
+        let fetched: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        assert_eq!(fetched["id"], activity["id"], "{id}");
+        assert_eq!(fetched["type"], activity["type"], "{id}");
+        // Unsigned, only what is public.
+        let public = ["to", "cc"].iter().any(|k| activity[k].to_string().contains("https://www.w3.org/ns/activitystreams#Public"));
+        let unsigned = http.get(&id).header("accept", "application/activity+json").send().await.expect("GET").status().as_u16();
+        assert_eq!(unsigned, if public { 200 } else { 404 }, "{id} unsigned (public: {public})");
+        // An embedded object of this instance can be fetched too (but the threads deleted above).
+        if let Some(inner) = activity["object"]["id"].as_str().filter(|i| i.starts_with(&a.base)) {
+            let (status, body) = hostile.get(inner, &mallory).await;
+            let gone = deleted.iter().any(|d| inner.starts_with(d.as_str()));
+            assert!(status == 200 || (status == 404 && gone), "{inner}: {status} {body}");
+        }
+    }
+}

@@ -588,6 +588,42 @@ mod tests {
     }
 
     #[test]
+    fn what_gotosocial_and_snac_send_is_read() {
+        let expected = [
+            ("follow", "Follow"),
+            ("undo_follow", "Undo"),
+            ("accept_follow", "Accept"),
+            ("create_reply", "Create"),
+            ("create_personal_post", "Create"),
+            ("create_thread_by_mention", "Create"),
+        ];
+        let mut read = 0;
+        for peer in ["gotosocial", "snac"] {
+            for (name, kind) in expected {
+                let path = crate::testing::manifest_dir().join(format!("src/federation/fixtures/{peer}/{name}.json"));
+                if !path.exists() {
+                    assert!(peer == "snac" && name == "create_thread_by_mention", "{peer}/{name} is missing");
+                    continue;
+                }
+                let doc = fixture(&format!("{peer}/{name}.json"));
+                let activity: InboxActivity = serde_json::from_value(doc.clone()).unwrap_or_else(|e| panic!("{peer}/{name}: {e}"));
+                let got = serde_json::to_value(&activity.kind).expect("JSON")["type"].clone();
+                assert_eq!(got, kind, "{peer}/{name}");
+                if kind == "Create" {
+                    let note = &doc["object"];
+                    let input =
+                        note_input(note, crate::db::PersonId(1), crate::db::GroupId(1)).unwrap_or_else(|e| panic!("{peer}/{name}: {e:?}"));
+                    assert!(!input.content_html.is_empty(), "{peer}/{name}");
+                    assert!(input.public, "{peer}/{name} is public");
+                    assert_eq!(input.in_reply_to.is_some(), name == "create_reply", "{peer}/{name}");
+                }
+                read += 1;
+            }
+        }
+        assert_eq!(read, 11);
+    }
+
+    #[test]
     fn a_mention_tagged_twice_counts_once() {
         let note = serde_json::json!({ "tag": [
             { "type": "Mention", "href": "https://a.example/users/anna" },

@@ -363,7 +363,12 @@ fn for_microblogs(
             PostChange::Updated => ("Update", notes::group_copy(conn, ctx, post, group)?),
             PostChange::Deleted => ("Delete", json!({ "type": "Tombstone", "id": copy_id })),
         };
-        let id = if change == PostChange::Created { format!("{copy_id}/create") } else { new_activity_id(ctx, &kind.to_ascii_lowercase()) };
+        // Served at its id, as every activity sent (`GET /activities/...`).
+        let id = if change == PostChange::Created {
+            format!("{}/activities/create/group-copy-{}", ctx.config.base_url(), post.id)
+        } else {
+            new_activity_id(ctx, &kind.to_ascii_lowercase())
+        };
         let activity = json!({
             "@context": notes::context(),
             "type": kind,

@@ -191,16 +191,8 @@ pub async fn update(ctx: &AppContext, actor: &Actor, id: GroupId, update: GroupU
     let config = ctx.config.clone();
     ctx.db
         .write(move |conn| {
-            let (_, membership, _) = load(conn, &actor, id)?;
-            let role = active_role(membership.as_ref());
-            let allowed = actor.is_admin || if sensitive { role == Some(Role::Owner) } else { role.is_some_and(Role::moderates) };
-            if !allowed {
-                return Err(if sensitive {
-                    Error::forbidden("owner_only", "Only the group's owners can change who can see and join it.")
-                } else {
-                    Error::forbidden("moderator_only", "Only the group's moderators can change its settings.")
-                });
-            }
+            let (group, membership, _) = load(conn, &actor, id)?;
+            super::policy::may_configure(&group, active_role(membership.as_ref()), &actor, sensitive)?;
             if let Some(note) = note {
                 let (html, _) = super::posts::render_with_mentions(conn, &note, &config)?;
                 changes.note_html = Some(html);

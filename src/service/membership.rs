@@ -100,11 +100,8 @@ pub async fn leave(ctx: &AppContext, actor: &Actor, group_id: GroupId) -> Result
 fn require_moderator(conn: &mut DbConn, actor: &Actor, group_id: GroupId) -> Result<(db::groups::Group, Option<Role>)> {
     let (group, membership, _) = load(conn, actor, group_id)?;
     let role = active_role(membership.as_ref());
-    if role.is_some_and(Role::moderates) || actor.is_admin {
-        Ok((group, role))
-    } else {
-        Err(Error::forbidden("moderator_only", "Only the group's moderators can do this."))
-    }
+    super::policy::may_moderate(&group, role, actor)?;
+    Ok((group, role))
 }
 
 #[derive(Debug, Clone)]

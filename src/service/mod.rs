@@ -10,6 +10,7 @@ pub mod membership;
 pub mod notifications;
 pub mod oauth;
 pub mod people;
+pub mod policy;
 pub mod posts;
 pub mod search;
 pub mod text;
