@@ -64,13 +64,18 @@ async fn joined(gts: &GtsUser, account: &str) -> bool {
     gts.relationship(account).await["following"] == true
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn gotosocial_follows_reads_replies_and_posts_in_gilde_groups() {
-    let Some(dir) = peers::peers_dir() else {
-        eprintln!("{} is not set: GoToSocial scenario skipped", peers::ENV);
-        return;
-    };
-    let gts = GoToSocial::start(&dir).await;
+/// The Gilde side of a peer scenario: instances A and B; anna on A with a public, a private
+/// and an internal group; bert on B a member of the public one (to see that what the peer
+/// sends reaches a second Gilde instance too).
+struct GildeSide {
+    cluster: Cluster,
+    anna: String,
+    public: String,
+    private: String,
+    internal: String,
+}
+
+async fn gilde_side() -> GildeSide {
     let cluster = Cluster::start(&["gemeente-a", "gemeente-b"]).await;
     let (a, b) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"));
     let (_, anna) = a.person("anna").await;
@@ -78,11 +83,21 @@ async fn gotosocial_follows_reads_replies_and_posts_in_gilde_groups() {
     let public = create_group(a, &anna, "omgevingswet", "federated", "public").await;
     let private = create_group(a, &anna, "partners", "federated", "private").await;
     let internal = create_group(a, &anna, "intern", "internal", "public").await;
-    // A member on a second Gilde instance, to see that what GoToSocial sends reaches it too.
     let (_, on_b) = b.get(&format!("/api/v1/groups/lookup?acct=omgevingswet@{}", a.domain), &bert).await;
-    let on_b = on_b["id"].as_str().expect("B's id of the group").to_string();
-    b.post(&format!("/api/v1/groups/{on_b}/join"), &bert, json!({})).await;
+    b.post(&format!("/api/v1/groups/{}/join", on_b["id"].as_str().expect("B's id of the group")), &bert, json!({})).await;
     eventually("bert joined", || async { member_accts(a, &anna, &public).await.iter().any(|m| m.starts_with("bert@")) }).await;
+    GildeSide { cluster, anna, public, private, internal }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gotosocial_follows_reads_replies_and_posts_in_gilde_groups() {
+    let Some(dir) = peers::peers_dir() else {
+        eprintln!("{} is not set: GoToSocial scenario skipped", peers::ENV);
+        return;
+    };
+    let gts = GoToSocial::start(&dir).await;
+    let GildeSide { cluster, anna, public, private, internal } = gilde_side().await;
+    let (a, b) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"));
     let alice = gts.user("alice").await;
 
     // a. Alice finds the public group by its address, follows it and is taken in.
@@ -207,16 +222,8 @@ async fn snac_follows_reads_and_replies_in_gilde_groups() {
         return;
     };
     let snac = Snac::start(&dir).await;
-    let cluster = Cluster::start(&["gemeente-a", "gemeente-b"]).await;
+    let GildeSide { cluster, anna, public, private, internal } = gilde_side().await;
     let (a, b) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"));
-    let (_, anna) = a.person("anna").await;
-    let (_, bert) = b.person("bert").await;
-    let public = create_group(a, &anna, "omgevingswet", "federated", "public").await;
-    let private = create_group(a, &anna, "partners", "federated", "private").await;
-    let internal = create_group(a, &anna, "intern", "internal", "public").await;
-    let (_, on_b) = b.get(&format!("/api/v1/groups/lookup?acct=omgevingswet@{}", a.domain), &bert).await;
-    b.post(&format!("/api/v1/groups/{}/join", on_b["id"].as_str().expect("id")), &bert, json!({})).await;
-    eventually("bert joined", || async { member_accts(a, &anna, &public).await.iter().any(|m| m.starts_with("bert@")) }).await;
     let password = snac.user("sam");
     let sam = format!("sam@{}", snac.domain);
     let timeline = || async { snac.timeline("sam", &password).await };

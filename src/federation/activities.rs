@@ -3,7 +3,6 @@
 use activitypub_federation::config::Data;
 use activitypub_federation::protocol::verification::verify_domains_match;
 use activitypub_federation::traits::Activity;
-use chrono::SubsecRound;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
@@ -13,6 +12,7 @@ use crate::error::{Error, Result};
 use activitypub_federation::fetch::object_id::ObjectId;
 
 use super::objects::ApubPerson;
+use super::protocol::post::PostObject;
 use crate::service::posts::{self, RemoteChange, RemotePostInput};
 use crate::service::{actors, membership, people};
 
@@ -151,107 +151,46 @@ fn url_field(value: &Value, key: &str) -> Option<Url> {
     value.get(key).and_then(Value::as_str).and_then(|s| Url::parse(s).ok())
 }
 
-/// The ids named in a note's `audience`, `to` and `cc`.
-fn addressed(note: &Value) -> Vec<Url> {
-    let mut out = Vec::new();
-    for key in ["audience", "to", "cc"] {
-        match note.get(key) {
-            Some(Value::String(s)) => out.extend(Url::parse(s).ok()),
-            Some(Value::Array(list)) => out.extend(list.iter().filter_map(Value::as_str).filter_map(|s| Url::parse(s).ok())),
-            _ => {}
-        }
-    }
-    out
+/// Reads a post (`Note`, `Page`, `Article`), or says why it is none Gilde takes.
+fn read_post(object: &Value) -> Result<PostObject> {
+    PostObject::parse(object)
+        .map_err(|reason| Error::invalid("unsupported_object", "Only notes, pages and articles are accepted as posts.").with_cause(reason))
 }
 
-fn is_public(note: &Value) -> bool {
-    addressed(note).iter().any(|u| u.as_str() == "https://www.w3.org/ns/activitystreams#Public")
-}
-
-/// The kinds of object taken as posts: microblogs send `Note`s; link aggregators (Lemmy, Mbin,
-/// PieFed) send a thread as a `Page` with a title, some servers an `Article`.
-const POST_TYPES: &[&str] = &["Note", "Page", "Article"];
-
-/// A post's HTML: a `Page`'s or `Article`'s title as its first line (bold) and the link it
-/// shares (Lemmy's `attachment` of type `Link`) after its text. (Gilde's posts have no title of
-/// their own.)
-fn post_html(note: &Value) -> String {
-    let content = note.get("content").and_then(Value::as_str).unwrap_or("");
-    let title = note.get("name").and_then(Value::as_str).map(str::trim).filter(|t| !t.is_empty());
-    let link = match note.get("attachment") {
-        Some(Value::Array(items)) => items.iter().find(|a| a.get("type").and_then(Value::as_str) == Some("Link")).cloned(),
-        Some(one @ Value::Object(_)) if one.get("type").and_then(Value::as_str) == Some("Link") => Some(one.clone()),
-        _ => None,
-    }
-    .and_then(|l| url_field(&l, "href"));
-    let mut html = String::new();
-    if let Some(title) = title.filter(|_| note.get("type").and_then(Value::as_str) != Some("Note")) {
-        html.push_str(&format!("<p><strong>{}</strong></p>", crate::service::text::escape_html(title)));
-    }
-    html.push_str(content);
-    if let Some(link) = link {
-        let href = crate::service::text::escape_html(link.as_str());
-        html.push_str(&format!(r#"<p><a href="{href}">{href}</a></p>"#));
-    }
-    html
-}
-
-fn note_input(note: &Value, author: crate::db::PersonId, group: crate::db::GroupId) -> Result<RemotePostInput> {
-    let kind = note.get("type").and_then(Value::as_str).unwrap_or("");
-    if !POST_TYPES.contains(&kind) {
-        return Err(Error::invalid("unsupported_object", "Only notes, pages and articles are accepted in groups."));
-    }
-    let ap_id = url_field(note, "id").ok_or_else(|| Error::invalid("no_id", "The note has no id."))?;
-    let html = post_html(note);
-    let plain_note = kind == "Note" && html == note.get("content").and_then(Value::as_str).unwrap_or("");
-    Ok(RemotePostInput {
-        ap_id: ap_id.to_string(),
+fn note_input(note: &PostObject, author: crate::db::PersonId, group: crate::db::GroupId) -> RemotePostInput {
+    RemotePostInput {
+        ap_id: note.id.to_string(),
         author,
         group,
-        in_reply_to: url_field(note, "inReplyTo").map(|u| u.to_string()),
-        content_html: html,
-        // The source is the text only: with a title or a link added, the HTML is the source.
-        source: note.get("source").and_then(|s| s.get("content")).and_then(Value::as_str).filter(|_| plain_note).map(str::to_string),
-        public: is_public(note),
-        published: note
-            .get("published")
-            .and_then(Value::as_str)
-            .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
-            .map(|p| p.naive_utc().trunc_subsecs(6)),
-        mentions: mentions_in(note),
-    })
-}
-
-/// The people a note mentions (its `Mention` tags), each once: a tag repeated is no error.
-fn mentions_in(note: &Value) -> Vec<String> {
-    let mut hrefs: Vec<String> = Vec::new();
-    let tags = match note.get("tag") {
-        Some(Value::Array(tags)) => tags.clone(),
-        Some(one @ Value::Object(_)) => vec![one.clone()],
-        _ => Vec::new(),
-    };
-    for tag in tags.iter().filter(|t| t.get("type").and_then(Value::as_str) == Some("Mention")) {
-        if let Some(href) = tag.get("href").and_then(Value::as_str) {
-            if !hrefs.iter().any(|h| h == href) {
-                hrefs.push(href.to_string());
-            }
-        }
+        in_reply_to: note.in_reply_to.as_ref().map(Url::to_string),
+        content_html: note.html(),
+        source: note.source_text(),
+        public: note.is_public(),
+        published: note.published,
+        mentions: note.mentions(),
     }
-    hrefs
 }
 
 /// A member of another instance posted to a group hosted here (signed by the author).
-async fn created(data: &Data<AppContext>, actor: &Url, note: &Value) -> Result<()> {
+async fn created(data: &Data<AppContext>, actor: &Url, object: &Value) -> Result<()> {
     let ctx: &AppContext = data;
-    let note_id = url_field(note, "id").ok_or_else(|| Error::invalid("no_id", "The note has no id."))?;
-    verify_domains_match(&note_id, actor).map_err(|e| Error::invalid("wrong_domain", e.to_string()))?;
-    if url_field(note, "attributedTo").as_ref() != Some(actor) {
+    let prefix = format!("{}/groups/", ctx.config.base_url());
+    let note = match read_post(object) {
+        Ok(note) => note,
+        // Something else a server sends its followers (a poll, say): not for Gilde, ignored;
+        // refused only when it is meant for a group here.
+        Err(e) => {
+            let for_a_group_here = ["audience", "to", "cc"].iter().any(|k| object.get(*k).is_some_and(|v| v.to_string().contains(&prefix)));
+            return if for_a_group_here { Err(e) } else { Ok(()) };
+        }
+    };
+    verify_domains_match(&note.id, actor).map_err(|e| Error::invalid("wrong_domain", e.to_string()))?;
+    if note.attributed_to.as_ref() != Some(actor) {
         return Err(Error::invalid("wrong_author", "The note is not by the actor who sent it."));
     }
-    let prefix = format!("{}/groups/", ctx.config.base_url());
-    let named = addressed(note).iter().find_map(|u| u.as_str().strip_prefix(&prefix).map(str::to_string));
+    let named = note.addressed().find_map(|u| u.as_str().strip_prefix(&prefix).map(str::to_string));
     let named_group = named.is_some();
-    let group_name = match (named, url_field(note, "inReplyTo")) {
+    let group_name = match (named, &note.in_reply_to) {
         (Some(name), _) => name,
         // A reply that names only the post it answers (Mastodon sends replies so): it belongs
         // to that post's group.
@@ -259,12 +198,10 @@ async fn created(data: &Data<AppContext>, actor: &Url, note: &Value) -> Result<(
             Some(name) => name,
             None => return Ok(()),
         },
-        // Not for a group of this instance: a post in a group of the author's own server that
-        // mentions someone here (that server is trusted for its own group, as when it announces).
         // A post of a group of the author's own server that mentions someone here; or a
         // person's own public post, sent to their followers.
-        (None, None) if note.get("audience").is_some() => return mentioned_here(data, actor, note).await,
-        (None, None) => return personal(ctx, actor, note).await,
+        (None, None) if note.audience.is_some() => return mentioned_here(data, actor, object, &note).await,
+        (None, None) => return personal(ctx, actor, &note).await,
     };
     let group = match actors::local_group(ctx, group_name.trim_end_matches("/followers")).await {
         Ok(group) => group,
@@ -274,7 +211,7 @@ async fn created(data: &Data<AppContext>, actor: &Url, note: &Value) -> Result<(
         Err(e) => return Err(e),
     };
     let author = actors::person_by_ap_id(ctx, actor).await?.ok_or_else(|| Error::invalid("unknown_actor", "The author is unknown."))?;
-    let mut input = note_input(note, author.id, group.group.id)?;
+    let mut input = note_input(&note, author.id, group.group.id);
     // A Mastodon-style post starts with a mention of the group: that mention is not the text.
     let group_url = format!("{prefix}{}", group.group.name);
     let stripped = strip_group_mention(&input.content_html, &group_url);
@@ -292,40 +229,29 @@ async fn created(data: &Data<AppContext>, actor: &Url, note: &Value) -> Result<(
 
 /// A person's own public post outside any group (a Mastodon user's toot), kept for their
 /// followers here; anything not public is ignored.
-async fn personal(ctx: &AppContext, actor: &Url, note: &Value) -> Result<()> {
-    if !is_public(note) || !POST_TYPES.contains(&note.get("type").and_then(Value::as_str).unwrap_or("")) {
+async fn personal(ctx: &AppContext, actor: &Url, note: &PostObject) -> Result<()> {
+    if !note.is_public() {
         return Ok(());
     }
     let Some(author) = actors::person_by_ap_id(ctx, actor).await? else { return Ok(()) };
-    let Some(id) = url_field(note, "id") else { return Ok(()) };
-    let published = note
-        .get("published")
-        .and_then(Value::as_str)
-        .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
-        .map(|p| p.naive_utc().trunc_subsecs(6));
-    let html = post_html(note);
-    posts::receive_remote_personal(ctx, id.to_string(), author.id, html, published).await?;
+    posts::receive_remote_personal(ctx, note.id.to_string(), author.id, note.html(), note.published).await?;
     Ok(())
 }
 
 /// A post of another instance's group that mentions a person of this one: stored in that
 /// group (as the group would announce it), the person told. Only for a group of the author's own
 /// server; anything else is ignored.
-async fn mentioned_here(data: &Data<AppContext>, actor: &Url, note: &Value) -> Result<()> {
-    let Some(group_url) = url_field(note, "audience") else { return Ok(()) };
+async fn mentioned_here(data: &Data<AppContext>, actor: &Url, object: &Value, note: &PostObject) -> Result<()> {
+    let Some(group_url) = note.audience.clone() else { return Ok(()) };
     if verify_domains_match(&group_url, actor).is_err() {
         return Ok(());
     }
     let person_prefix = format!("{}/users/", data.config.base_url());
-    let mentions_someone_here = note
-        .get("tag")
-        .and_then(Value::as_array)
-        .is_some_and(|tags| tags.iter().any(|t| t.get("href").and_then(Value::as_str).is_some_and(|h| h.starts_with(&person_prefix))));
-    if !mentions_someone_here {
+    if !note.mentions().iter().any(|m| m.starts_with(&person_prefix)) {
         return Ok(());
     }
     ObjectId::<super::objects::ApubGroup>::from(group_url.clone()).dereference(data).await?;
-    announced(data, &group_url, note).await
+    announced(data, &group_url, object).await
 }
 
 /// Removes the first link to the group (Mastodon's `<span class="h-card"><a href=…>@<span>group</span></a></span>`)
@@ -387,7 +313,7 @@ pub(crate) async fn announced(data: &Data<AppContext>, group_url: &Url, object: 
         let change = match (inner, same_origin(&ap_id, group_url)) {
             ("Delete", _) => RemoteChange::Deleted,
             _ if local(&ap_id) => return Err(Error::forbidden("local_object", "A post of this instance is not changed from outside.")),
-            (_, true) => edit_of(&note),
+            (_, true) => edit_of(&checked_note(&note, &ap_id)?),
             (_, false) => edit_of(&checked_note(&fetch_from_origin(data, &ap_id).await?, &ap_id)?),
         };
         return posts::receive_remote_change(ctx, ap_id.to_string(), None, group.group.id, change, false).await;
@@ -405,13 +331,12 @@ pub(crate) async fn announced(data: &Data<AppContext>, group_url: &Url, object: 
     };
     // A thread names the group; a reply may name only the post it answers (as Mastodon's do),
     // which must then be in this group (`posts::receive_remote` checks).
-    let names_group = url_field(&note, "audience").as_ref() == Some(group_url) || addressed(&note).contains(group_url);
-    if !names_group && url_field(&note, "inReplyTo").is_none() {
+    if !note.names(group_url) && note.in_reply_to.is_none() {
         return Err(Error::invalid("wrong_audience", "A group announces only its own posts."));
     }
-    let author_url = url_field(&note, "attributedTo").ok_or_else(|| Error::invalid("no_author", "The note has no author."))?;
+    let author_url = note.attributed_to.clone().ok_or_else(|| Error::invalid("no_author", "The note has no author."))?;
     let author: ApubPerson = ObjectId::<ApubPerson>::from(author_url).dereference(data).await?;
-    posts::receive_remote(ctx, note_input(&note, author.row.id, group.group.id)?, false).await?;
+    posts::receive_remote(ctx, note_input(&note, author.row.id, group.group.id), false).await?;
     Ok(())
 }
 
@@ -422,15 +347,16 @@ fn same_origin(a: &Url, b: &Url) -> bool {
 
 /// A note as its origin states it: its id is the one expected and its author is of the same
 /// server (a server speaks only for its own people).
-fn checked_note(note: &Value, id: &Url) -> Result<Value> {
-    if object_id(note).as_ref() != Some(id) {
+fn checked_note(object: &Value, id: &Url) -> Result<PostObject> {
+    let note = read_post(object)?;
+    if &note.id != id {
         return Err(Error::invalid("wrong_id", "The object has another id than the one announced."));
     }
-    let author = url_field(note, "attributedTo").ok_or_else(|| Error::invalid("no_author", "The note has no author."))?;
-    if !same_origin(&author, id) {
+    let author = note.attributed_to.as_ref().ok_or_else(|| Error::invalid("no_author", "The note has no author."))?;
+    if !same_origin(author, id) {
         return Err(Error::invalid("wrong_origin", "A note's author is of another server than the note."));
     }
-    Ok(note.clone())
+    Ok(note)
 }
 
 /// Fetches an object from its own server (signed by this instance), and checks that what came
@@ -493,20 +419,8 @@ fn object_id(object: &Value) -> Option<Url> {
     }
 }
 
-fn time_field(value: &Value, key: &str) -> Option<chrono::NaiveDateTime> {
-    value
-        .get(key)
-        .and_then(Value::as_str)
-        .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
-        .map(|p| p.naive_utc().trunc_subsecs(6))
-}
-
-fn edit_of(note: &Value) -> RemoteChange {
-    RemoteChange::Edited {
-        content_html: post_html(note),
-        source: note.get("source").and_then(|s| s.get("content")).and_then(Value::as_str).map(str::to_string),
-        updated: time_field(note, "updated"),
-    }
+fn edit_of(note: &PostObject) -> RemoteChange {
+    RemoteChange::Edited { content_html: note.html(), source: note.source_text(), updated: note.updated }
 }
 
 /// An author edits or deletes their post in a group hosted here; the group passes it on.
@@ -517,7 +431,7 @@ async fn changed_here(ctx: &AppContext, actor: &Url, object: &Value, delete: boo
     let key = ap_id.to_string();
     let group = ctx.db.read(move |conn| -> Result<_> { Ok(crate::db::posts::find_by_ap_id(conn, &key)?.and_then(|p| p.group_id)) }).await?;
     let Some(group) = group else { return Ok(()) };
-    let change = if delete { RemoteChange::Deleted } else { edit_of(object) };
+    let change = if delete { RemoteChange::Deleted } else { edit_of(&read_post(object)?) };
     posts::receive_remote_change(ctx, ap_id.to_string(), Some(author.id), group, change, true).await
 }
 
@@ -567,7 +481,7 @@ mod tests {
         }
         // A thread: the Page's title first, its text, then its link.
         let page = fixture("lemmy/create_page.json")["object"].clone();
-        let input = note_input(&page, pid, gid).expect("a Page is taken");
+        let input = note_input(&read_post(&page).expect("a Page is taken"), pid, gid);
         assert_eq!(
             input.content_html,
             "<p><strong>test post</strong></p><p>test body</p>\n<p><a href=\"https://lemmy.ml/pictrs/image/xl8W7FZfk9.jpg\">https://lemmy.ml/pictrs/image/xl8W7FZfk9.jpg</a></p>"
@@ -576,15 +490,15 @@ mod tests {
         assert!(input.public);
         // A Page with a title only (as a community announces it).
         let announced = fixture("lemmy/announce_create_page.json")["object"]["object"].clone();
-        assert_eq!(note_input(&announced, pid, gid).expect("taken").content_html, "<p><strong>post 4</strong></p>");
+        assert_eq!(note_input(&read_post(&announced).expect("taken"), pid, gid).content_html, "<p><strong>post 4</strong></p>");
         // A comment is a reply, with its markdown source.
         let comment = fixture("lemmy/create_note.json")["object"].clone();
-        let input = note_input(&comment, pid, gid).expect("a comment is taken");
+        let input = note_input(&read_post(&comment).expect("a comment is taken"), pid, gid);
         assert_eq!(input.in_reply_to.as_deref(), Some("http://ds9.lemmy.ml/post/1"));
         assert_eq!(input.source.as_deref(), Some("hello"));
         // Anything else is refused with a reason.
         let question = serde_json::json!({ "type": "Question", "id": "https://x.example/q/1" });
-        assert!(note_input(&question, pid, gid).is_err());
+        assert!(read_post(&question).is_err());
     }
 
     #[test]
@@ -611,8 +525,8 @@ mod tests {
                 assert_eq!(got, kind, "{peer}/{name}");
                 if kind == "Create" {
                     let note = &doc["object"];
-                    let input =
-                        note_input(note, crate::db::PersonId(1), crate::db::GroupId(1)).unwrap_or_else(|e| panic!("{peer}/{name}: {e:?}"));
+                    let post = read_post(note).unwrap_or_else(|e| panic!("{peer}/{name}: {e:?}"));
+                    let input = note_input(&post, crate::db::PersonId(1), crate::db::GroupId(1));
                     assert!(!input.content_html.is_empty(), "{peer}/{name}");
                     assert!(input.public, "{peer}/{name} is public");
                     assert_eq!(input.in_reply_to.is_some(), name == "create_reply", "{peer}/{name}");
@@ -631,9 +545,13 @@ mod tests {
             { "type": "Mention", "href": "https://a.example/users/anna" },
             { "type": "Mention", "href": "https://a.example/users/bert" }
         ]});
-        assert_eq!(mentions_in(&note), vec!["https://a.example/users/anna", "https://a.example/users/bert"]);
-        let single = serde_json::json!({ "tag": { "type": "Mention", "href": "https://a.example/users/anna" } });
-        assert_eq!(mentions_in(&single), vec!["https://a.example/users/anna"]);
+        let with = |tags: Value| serde_json::json!({ "type": "Note", "id": "https://a.example/n/1", "tag": tags });
+        assert_eq!(
+            read_post(&with(note["tag"].clone())).expect("note").mentions(),
+            vec!["https://a.example/users/anna", "https://a.example/users/bert"]
+        );
+        let single = with(serde_json::json!({ "type": "Mention", "href": "https://a.example/users/anna" }));
+        assert_eq!(read_post(&single).expect("note").mentions(), vec!["https://a.example/users/anna"]);
     }
 
     #[test]

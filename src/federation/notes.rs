@@ -183,17 +183,11 @@ pub fn announce(id: String, group_url: &str, activity: Value, public: bool) -> V
 
 /// The group boosts a post, as microblog servers (Mastodon, GoToSocial, snac) read it: an
 /// `Announce` of the note by its own id, which they fetch from its origin (as Lemmy sends to
-/// Mastodon).
+/// Mastodon); no `audience` (they know no groups).
 pub fn boost(id: String, group_url: &str, note_id: &str, public: bool) -> Value {
-    let (to, cc) = group_addressing(group_url, public);
-    json!({
-        "@context": context(),
-        "type": "Announce",
-        "id": id,
-        "actor": group_url,
-        "object": note_id,
-        "published": crate::http::mastodon::entities::time(db::now()),
-        "to": to,
-        "cc": cc,
-    })
+    let mut boost = announce(id, group_url, json!(note_id), public);
+    if let Some(fields) = boost.as_object_mut() {
+        fields.remove("audience");
+    }
+    boost
 }

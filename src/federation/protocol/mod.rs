@@ -1,5 +1,7 @@
 //! ActivityPub wire types (JSON-LD as other servers read it), kept apart from database rows.
 
+pub mod post;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use url::Url;
