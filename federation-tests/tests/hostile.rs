@@ -397,3 +397,49 @@ async fn every_activity_sent_can_be_fetched_by_whom_it_went_to_and_holds_no_null
         }
     }
 }
+
+/// Everything the instances in this test binary log at info (and above), for tests that read
+/// the log. Installed once, for the whole binary.
+fn captured_log() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    static LOG: std::sync::OnceLock<std::sync::Arc<std::sync::Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+    LOG.get_or_init(|| {
+        let log: std::sync::Arc<std::sync::Mutex<Vec<u8>>> = std::sync::Arc::default();
+        let sink = log.clone();
+        let writer = move || Capture(sink.clone());
+        let _ = tracing_subscriber::fmt().with_env_filter("gilde=info").with_ansi(false).with_writer(writer).try_init();
+        log
+    })
+    .clone()
+}
+
+struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_activity_is_logged_with_its_reason_and_without_its_body() {
+    let log = captured_log();
+    let cluster = Cluster::start(&["gemeente-a"]).await;
+    let a = cluster.node("gemeente-a");
+    let hostile = Hostile::start().await;
+    let mallory = hostile.actor("mallory");
+    let body = br#"{ "geheime-inhoud-7f3a": niet json"#;
+    let (status, _) = hostile.post(&format!("{}/inbox", a.base), &mallory, body, &Signing::default()).await;
+    assert_eq!(status, 400);
+    let stale = Signing { date_offset: -3 * 3600, ..Signing::default() };
+    let (status, _) = hostile.post(&format!("{}/inbox", a.base), &mallory, &follow(&hostile, a, 9), &stale).await;
+    assert_eq!(status, 401);
+    let text = String::from_utf8_lossy(&log.lock().expect("lock")).to_string();
+    let refusals: Vec<&str> = text.lines().filter(|l| l.contains("inbox refused an activity") && l.contains(&a.domain)).collect();
+    assert!(refusals.iter().any(|l| l.contains("INFO") && l.contains("malformed_json")), "{text}");
+    assert!(refusals.iter().any(|l| l.contains("signature_invalid") && l.contains("expired")), "{text}");
+    assert!(!text.contains("geheime-inhoud-7f3a"), "the body is never logged: {text}");
+}

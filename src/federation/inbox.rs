@@ -132,7 +132,15 @@ pub async fn receive(State(fed): State<FedConfig>, parts: Parts, body: Body) -> 
         Err(e) => {
             let e = answer(e);
             if e.kind() != ErrorKind::Internal {
-                tracing::info!(code = e.code(), reason = %e, domain = ctx.config.domain.as_str(), "inbox refused an activity");
+                // The reason, never the body (a cause is cut short: a parser's message may quote a value).
+                let cause: String = e.cause().map(|c| c.to_string()).unwrap_or_default().chars().take(300).collect();
+                tracing::info!(
+                    code = e.code(),
+                    reason = e.message(),
+                    cause,
+                    domain = ctx.config.domain.as_str(),
+                    "inbox refused an activity"
+                );
             }
             Err(ApiError(e))
         }
