@@ -443,3 +443,68 @@ async fn a_refused_activity_is_logged_with_its_reason_and_without_its_body() {
     assert!(refusals.iter().any(|l| l.contains("signature_invalid") && l.contains("expired")), "{text}");
     assert!(!text.contains("geheime-inhoud-7f3a"), "the body is never logged: {text}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lemmy_style_pages_are_taken_with_their_title_and_public_likes_are_public() {
+    let cluster = Cluster::start(&["gemeente-a"]).await;
+    let a = cluster.node("gemeente-a");
+    let (anna, group) = public_group(a).await;
+    let hostile = Hostile::start().await;
+    // It says it runs Lemmy (a group-aware server: it gets announces of likes).
+    hostile.serve(
+        "/.well-known/nodeinfo",
+        json!({ "links": [{ "rel": "http://nodeinfo.diaspora.software/ns/schema/2.1", "href": format!("{}/nodeinfo/2.1", hostile.base) }] }),
+    );
+    hostile.serve("/nodeinfo/2.1", json!({ "version": "2.1", "software": { "name": "lemmy", "version": "0.19.5" } }));
+    let community = hostile_group_known_to(a, &anna, &hostile).await;
+    let mallory = hostile.actor("mallory");
+    let signed = Signing::default();
+    let public = "https://www.w3.org/ns/activitystreams#Public";
+
+    // A community of a link aggregator (shaped as Lemmy's documents) announces a thread of its
+    // own server: a Page with a title and a link.
+    let page = json!({
+        "type": "Page", "id": format!("{}/post/1", hostile.base), "attributedTo": mallory, "to": [community, public],
+        "audience": community, "name": "Nieuwe fietsroute", "content": "<p>Wat vinden jullie?</p>",
+        "attachment": [{ "type": "Link", "href": "https://fiets.example/route" }], "published": "2026-11-30T10:00:00Z"
+    });
+    let create = json!({ "type": "Create", "id": format!("{}/activities/create/1", hostile.base), "actor": mallory, "to": [public], "cc": [community], "object": page });
+    let (status, body) = hostile.post(&format!("{}/inbox", a.base), &community, &announce(&hostile, &community, 1, create), &signed).await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(a.stored_posts_containing("Nieuwe fietsroute").await, 1, "the title is kept");
+    assert_eq!(a.stored_posts_containing("fiets.example/route").await, 1, "and the link");
+
+    // A user of such a server starts a thread in a Gilde group with a Page.
+    let follow = follow(&hostile, a, 1);
+    assert_eq!(hostile.post(&format!("{}/inbox", a.base), &mallory, &follow, &signed).await.0, 202);
+    eventually("mallory joined", || async { members(a, &anna, &group).await == 2 }).await;
+    let group_url = format!("{}/groups/omgevingswet", a.base);
+    let thread = json!({
+        "@context": "https://www.w3.org/ns/activitystreams", "type": "Create", "id": format!("{}/activities/create/2", hostile.base),
+        "actor": mallory, "to": [public], "cc": [group_url], "audience": group_url,
+        "object": { "type": "Page", "id": format!("{}/post/2", hostile.base), "attributedTo": mallory, "to": [group_url, public],
+                    "audience": group_url, "name": "Vraag over parkeren", "content": "<p>Hoe zit het?</p>" }
+    });
+    let (status, body) = hostile.post(&format!("{}/inbox", a.base), &mallory, thread.to_string().as_bytes(), &signed).await;
+    assert_eq!(status, 202, "{body}");
+    let (_, timeline) = a.get(&format!("/api/v1/timelines/group/{group}"), &anna).await;
+    let shown = timeline
+        .as_array()
+        .and_then(|l| l.iter().find(|s| s["content"].as_str().is_some_and(|c| c.contains("Vraag over parkeren"))))
+        .cloned();
+    let shown = shown.unwrap_or_else(|| panic!("the thread is in the group: {timeline}"));
+    assert!(
+        shown["content"].as_str().is_some_and(|c| c.contains("<strong>Vraag over parkeren</strong>") && c.contains("Hoe zit het?")),
+        "{shown}"
+    );
+
+    // anna likes it: the group's announce of the like is public, as Lemmy requires.
+    a.post(&format!("/api/v1/statuses/{}/favourite", shown["id"].as_str().expect("id")), &anna, json!({})).await;
+    eventually("the like is announced", || async {
+        a.deliveries().await.iter().any(|d| d["activity"]["type"] == "Announce" && d["activity"]["object"]["type"] == "Like")
+    })
+    .await;
+    let deliveries = a.deliveries().await;
+    let like = deliveries.iter().find(|d| d["activity"]["object"]["type"] == "Like").expect("the like");
+    assert!(like["activity"]["to"].to_string().contains(public), "addressed to Public: {like}");
+}
