@@ -4,13 +4,14 @@
 
 use activitypub_federation::activity_sending::SendActivityTask;
 use activitypub_federation::config::Data;
-use activitypub_federation::traits::{Activity, Actor};
+use activitypub_federation::traits::{Activity as LibraryActivity, Actor};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use url::Url;
 
 use super::notes::{self, group_ap_id, person_ap_id, post_ap_id};
 use super::objects::{ApubGroup, ApubPerson};
+use super::protocol::activity::{Activity, ActivityKind, Object, Tombstone, AS_CONTEXT};
 use super::setup::FedConfig;
 use crate::context::AppContext;
 use crate::db::{self, GroupId, PersonId};
@@ -151,75 +152,52 @@ fn membership_answer(conn: &mut db::DbConn, ctx: &AppContext, effect: Effect) ->
     let person = db::people::get(conn, person_id)?;
     let group_id_url = group_ap_id(ctx, &group);
     let person_id_url = person_ap_id(ctx, &person);
+    let to_group = |signer: Signer, activity: Activity| -> Result<Delivery> {
+        Ok(Delivery { inbox: inbox_of(&group.inbox_url, &group.shared_inbox_url)?, signer, activity: activity.to_value() })
+    };
+    let to_person = |signer: Signer, activity: Activity| -> Result<Delivery> {
+        Ok(Delivery { inbox: inbox_of(&person.inbox_url, &person.shared_inbox_url)?, signer, activity: activity.to_value() })
+    };
     Ok(match effect {
         Effect::FollowGroup { person, .. } => {
             let joined_at = db::memberships::find(conn, group_id, person)?.map_or_else(db::now, |m| m.created_at);
-            vec![Delivery {
-                inbox: inbox_of(&group.inbox_url, &group.shared_inbox_url)?,
-                signer: Signer::Person(person),
-                activity: json!({
-                    "@context": "https://www.w3.org/ns/activitystreams",
-                    "type": "Follow",
-                    "id": follow_id(ctx, group_id, person, joined_at),
-                    "actor": person_id_url,
-                    "object": group_id_url,
-                    "to": [group_id_url],
-                }),
-            }]
+            let id = follow_id(ctx, group_id, person, joined_at);
+            let follow = Activity::to_one(ActivityKind::Follow, id, person_id_url, Object::Id(group_id_url.clone()), group_id_url);
+            vec![to_group(Signer::Person(person), follow)?]
         }
-        Effect::LeaveGroup { person, joined_at, .. } => vec![Delivery {
-            inbox: inbox_of(&group.inbox_url, &group.shared_inbox_url)?,
-            signer: Signer::Person(person),
-            activity: json!({
-                "@context": "https://www.w3.org/ns/activitystreams",
-                "type": "Undo",
-                "id": new_activity_id(ctx, "undo"),
-                "actor": person_id_url,
-                "object": { "type": "Follow", "id": follow_id(ctx, group_id, person, joined_at), "actor": person_id_url, "object": group_id_url },
-                "to": [group_id_url],
-            }),
-        }],
-        Effect::InviteMember { inviter, .. } => vec![Delivery {
-            inbox: inbox_of(&person.inbox_url, &person.shared_inbox_url)?,
-            signer: Signer::Person(inviter),
-            activity: json!({
-                "@context": "https://www.w3.org/ns/activitystreams",
-                "type": "Invite",
-                "id": new_activity_id(ctx, "invite"),
-                "actor": person_ap_id(ctx, &db::people::get(conn, inviter)?),
-                "object": group_id_url,
-                "target": person_id_url,
-                "to": [person_id_url],
-            }),
-        }],
+        Effect::LeaveGroup { person, joined_at, .. } => {
+            let follow = Activity::follow(follow_id(ctx, group_id, person, joined_at), person_id_url.clone(), group_id_url.clone());
+            let undo = Activity::to_one(ActivityKind::Undo, new_activity_id(ctx, "undo"), person_id_url, follow, group_id_url);
+            vec![to_group(Signer::Person(person), undo)?]
+        }
+        Effect::InviteMember { inviter, .. } => {
+            let inviter_url = person_ap_id(ctx, &db::people::get(conn, inviter)?);
+            let mut invite = Activity::to_one(
+                ActivityKind::Invite,
+                new_activity_id(ctx, "invite"),
+                inviter_url,
+                Object::Id(group_id_url),
+                person_id_url.clone(),
+            );
+            invite.target = Some(person_id_url);
+            vec![to_person(Signer::Person(inviter), invite)?]
+        }
         Effect::AcceptMember { group: gid, .. } => {
             let membership = db::memberships::find(conn, gid, person_id)?;
             let follow_id = membership.and_then(|m| m.follow_ap_id).unwrap_or_default();
-            vec![Delivery {
-                inbox: inbox_of(&person.inbox_url, &person.shared_inbox_url)?,
-                signer: Signer::Group(gid),
-                activity: json!({
-                    "@context": "https://www.w3.org/ns/activitystreams",
-                    "type": "Accept",
-                    "id": new_activity_id(ctx, "accept"),
-                    "actor": group_id_url,
-                    "object": { "type": "Follow", "id": follow_id, "actor": person_id_url, "object": group_id_url },
-                    "to": [person_id_url],
-                }),
-            }]
+            let follow = Activity::follow(follow_id, person_id_url.clone(), group_id_url.clone());
+            vec![to_person(
+                Signer::Group(gid),
+                Activity::to_one(ActivityKind::Accept, new_activity_id(ctx, "accept"), group_id_url, follow, person_id_url),
+            )?]
         }
-        Effect::RejectMember { group: gid, follow_ap_id, .. } => vec![Delivery {
-            inbox: inbox_of(&person.inbox_url, &person.shared_inbox_url)?,
-            signer: Signer::Group(gid),
-            activity: json!({
-                "@context": "https://www.w3.org/ns/activitystreams",
-                "type": "Reject",
-                "id": new_activity_id(ctx, "reject"),
-                "actor": group_id_url,
-                "object": { "type": "Follow", "id": follow_ap_id, "actor": person_id_url, "object": group_id_url },
-                "to": [person_id_url],
-            }),
-        }],
+        Effect::RejectMember { group: gid, follow_ap_id, .. } => {
+            let follow = Activity::follow(follow_ap_id, person_id_url.clone(), group_id_url.clone());
+            vec![to_person(
+                Signer::Group(gid),
+                Activity::to_one(ActivityKind::Reject, new_activity_id(ctx, "reject"), group_id_url, follow, person_id_url),
+            )?]
+        }
         Effect::PostChanged { .. }
         | Effect::Liked { .. }
         | Effect::FetchHistory { .. }
@@ -238,49 +216,30 @@ fn person_follow_id(ctx: &AppContext, follower: PersonId, followed: PersonId, si
 /// People following people across servers: Follow, its Undo, and the Accept of a remote
 /// follower's Follow.
 fn person_follow(conn: &mut db::DbConn, ctx: &AppContext, effect: Effect) -> Result<Vec<Delivery>> {
-    let context = json!("https://www.w3.org/ns/activitystreams");
+    let delivery = |inbox: Url, signer: Signer, activity: Activity| Delivery { inbox, signer, activity: activity.to_value() };
     Ok(match effect {
         Effect::FollowPerson { follower, followed } => {
             let Some((_, since, _)) = db::follows::find(conn, follower, followed)? else { return Ok(Vec::new()) };
             let (me, them) = (db::people::get(conn, follower)?, db::people::get(conn, followed)?);
-            vec![Delivery {
-                inbox: inbox_of(&them.inbox_url, &None)?,
-                signer: Signer::Person(follower),
-                activity: json!({
-                    "@context": context, "type": "Follow",
-                    "id": person_follow_id(ctx, follower, followed, since),
-                    "actor": person_ap_id(ctx, &me), "object": person_ap_id(ctx, &them), "to": [person_ap_id(ctx, &them)],
-                }),
-            }]
+            let (me_url, them_url) = (person_ap_id(ctx, &me), person_ap_id(ctx, &them));
+            let id = person_follow_id(ctx, follower, followed, since);
+            let follow = Activity::to_one(ActivityKind::Follow, id, me_url, Object::Id(them_url.clone()), them_url);
+            vec![delivery(inbox_of(&them.inbox_url, &None)?, Signer::Person(follower), follow)]
         }
         Effect::UnfollowPerson { follower, followed, since } => {
             let (me, them) = (db::people::get(conn, follower)?, db::people::get(conn, followed)?);
-            let follow = json!({
-                "type": "Follow", "id": person_follow_id(ctx, follower, followed, since),
-                "actor": person_ap_id(ctx, &me), "object": person_ap_id(ctx, &them),
-            });
-            vec![Delivery {
-                inbox: inbox_of(&them.inbox_url, &None)?,
-                signer: Signer::Person(follower),
-                activity: json!({
-                    "@context": context, "type": "Undo", "id": new_activity_id(ctx, "undo"),
-                    "actor": person_ap_id(ctx, &me), "object": follow, "to": [person_ap_id(ctx, &them)],
-                }),
-            }]
+            let (me_url, them_url) = (person_ap_id(ctx, &me), person_ap_id(ctx, &them));
+            let follow = Activity::follow(person_follow_id(ctx, follower, followed, since), me_url.clone(), them_url.clone());
+            let undo = Activity::to_one(ActivityKind::Undo, new_activity_id(ctx, "undo"), me_url, follow, them_url);
+            vec![delivery(inbox_of(&them.inbox_url, &None)?, Signer::Person(follower), undo)]
         }
         Effect::AcceptFollower { person, follower } => {
             let Some((_, _, Some(follow_id))) = db::follows::find(conn, follower, person)? else { return Ok(Vec::new()) };
             let (me, them) = (db::people::get(conn, person)?, db::people::get(conn, follower)?);
-            vec![Delivery {
-                inbox: inbox_of(&them.inbox_url, &them.shared_inbox_url)?,
-                signer: Signer::Person(person),
-                activity: json!({
-                    "@context": context, "type": "Accept", "id": new_activity_id(ctx, "accept"),
-                    "actor": person_ap_id(ctx, &me),
-                    "object": { "type": "Follow", "id": follow_id, "actor": person_ap_id(ctx, &them), "object": person_ap_id(ctx, &me) },
-                    "to": [person_ap_id(ctx, &them)],
-                }),
-            }]
+            let (me_url, them_url) = (person_ap_id(ctx, &me), person_ap_id(ctx, &them));
+            let follow = Activity::follow(follow_id, them_url.clone(), me_url.clone());
+            let accept = Activity::to_one(ActivityKind::Accept, new_activity_id(ctx, "accept"), me_url, follow, them_url);
+            vec![delivery(inbox_of(&them.inbox_url, &them.shared_inbox_url)?, Signer::Person(person), accept)]
         }
         _ => Vec::new(),
     })
@@ -293,7 +252,7 @@ fn post_activity(
     ctx: &AppContext,
     post_id: db::PostId,
     change: PostChange,
-) -> Result<(db::posts::Post, db::groups::Group, Value)> {
+) -> Result<(db::posts::Post, db::groups::Group, Activity)> {
     let post = db::posts::find_any(conn, post_id)?.ok_or_else(|| Error::internal("effect for a missing post"))?;
     let group_id = post.group_id.ok_or_else(|| Error::internal("a group post without a group"))?;
     let group = db::groups::find(conn, group_id)?.ok_or_else(|| Error::internal("effect for a missing group"))?;
@@ -301,30 +260,30 @@ fn post_activity(
     let note_id = post_ap_id(ctx, &post);
     if change == PostChange::Deleted {
         let author = db::people::get(conn, post.author_id)?;
-        let (to, cc) = notes::addressing(&post, &group_url, notes::local_followers(ctx, &author));
         // Deleting is the author's act, or (for a post in a local group) the group's.
         let actor = if group.domain.is_none() && post.ap_id.is_some() { group_url.clone() } else { person_ap_id(ctx, &author) };
-        let activity = json!({
-            "@context": notes::context(),
-            "type": "Delete",
-            "id": new_activity_id(ctx, "delete"),
-            "actor": actor,
-            "object": { "type": "Tombstone", "id": note_id },
-            "audience": group_url,
-            "published": crate::http::mastodon::entities::time(db::now()),
-            "to": to,
-            "cc": cc,
-        });
-        return Ok((post, group, activity));
+        let mut delete =
+            Activity::new(ActivityKind::Delete, new_activity_id(ctx, "delete"), actor, Object::Tombstone(Tombstone::of(note_id)));
+        delete.context = Some(notes::context());
+        delete.published = Some(now_text());
+        (delete.to, delete.cc) = notes::addressing(&post, &group_url, notes::local_followers(ctx, &author));
+        delete.audience = Some(group_url);
+        return Ok((post, group, delete));
     }
     let note = notes::note(conn, ctx, &post, &group)?;
     let kind = if change == PostChange::Updated { "update" } else { "create" };
     let mut activity = notes::create(new_activity_id(ctx, kind), note);
     if change == PostChange::Updated {
-        activity["type"] = json!("Update");
-        activity["published"] = activity["object"]["updated"].clone();
+        activity.kind = ActivityKind::Update;
+        if let Object::Note(note) = &activity.object {
+            activity.published = note.updated.clone();
+        }
     }
     Ok((post, group, activity))
+}
+
+fn now_text() -> String {
+    crate::http::mastodon::entities::time(db::now())
 }
 
 /// The id of a group's boost of a post (the form microblog servers get): one per post, so that
@@ -348,38 +307,31 @@ fn for_microblogs(
     post: &db::posts::Post,
     group: &db::groups::Group,
     change: PostChange,
-    activity: &Value,
-) -> Result<Option<(Signer, Value)>> {
+    activity: &Activity,
+) -> Result<Option<(Signer, Activity)>> {
     if post.in_reply_to_id.is_some() {
         return Ok(None);
     }
     let group_url = group_ap_id(ctx, group);
     let as_group = Signer::Group(group.id);
-    let now = crate::http::mastodon::entities::time(db::now());
     if post.visibility != "public" {
         let copy_id = notes::group_copy_id(ctx, post);
         let (kind, object) = match change {
-            PostChange::Created => ("Create", notes::group_copy(conn, ctx, post, group)?),
-            PostChange::Updated => ("Update", notes::group_copy(conn, ctx, post, group)?),
-            PostChange::Deleted => ("Delete", json!({ "type": "Tombstone", "id": copy_id })),
+            PostChange::Created => (ActivityKind::Create, Object::Note(Box::new(notes::group_copy(conn, ctx, post, group)?))),
+            PostChange::Updated => (ActivityKind::Update, Object::Note(Box::new(notes::group_copy(conn, ctx, post, group)?))),
+            PostChange::Deleted => (ActivityKind::Delete, Object::Tombstone(Tombstone::of(copy_id))),
         };
         // Served at its id, as every activity sent (`GET /activities/...`).
-        let id = if change == PostChange::Created {
-            format!("{}/activities/create/group-copy-{}", ctx.config.base_url(), post.id)
-        } else {
-            new_activity_id(ctx, &kind.to_ascii_lowercase())
+        let id = match change {
+            PostChange::Created => format!("{}/activities/create/group-copy-{}", ctx.config.base_url(), post.id),
+            PostChange::Updated => new_activity_id(ctx, "update"),
+            PostChange::Deleted => new_activity_id(ctx, "delete"),
         };
-        let activity = json!({
-            "@context": notes::context(),
-            "type": kind,
-            "id": id,
-            "actor": group_url,
-            "published": now,
-            "to": [format!("{group_url}/followers")],
-            "cc": [],
-            "object": object,
-        });
-        return Ok(Some((as_group, activity)));
+        let mut copy = Activity::new(kind, id, group_url.clone(), object);
+        copy.context = Some(notes::context());
+        copy.published = Some(now_text());
+        copy.to = vec![format!("{group_url}/followers")];
+        return Ok(Some((as_group, copy)));
     }
     let local_author = post.ap_id.is_none();
     let boost = || notes::boost(boost_id(ctx, post), &group_url, &post_ap_id(ctx, post), true);
@@ -387,28 +339,16 @@ fn for_microblogs(
         PostChange::Created => Some((as_group, boost())),
         PostChange::Updated if local_author => Some((Signer::Person(post.author_id), activity.clone())),
         PostChange::Updated => None,
-        PostChange::Deleted if local_author && activity["actor"] != json!(group_url) => {
-            Some((Signer::Person(post.author_id), activity.clone()))
-        }
+        PostChange::Deleted if local_author && activity.actor != group_url => Some((Signer::Person(post.author_id), activity.clone())),
         PostChange::Deleted => {
             let mut boost = boost();
-            let (to, cc) = (boost["to"].clone(), boost["cc"].clone());
-            if let Some(o) = boost.as_object_mut() {
-                o.remove("@context");
-            }
-            Some((
-                as_group,
-                json!({
-                    "@context": notes::context(),
-                    "type": "Undo",
-                    "id": format!("{}/undo", boost_id(ctx, post)),
-                    "actor": group_url,
-                    "object": boost,
-                    "published": now,
-                    "to": to,
-                    "cc": cc,
-                }),
-            ))
+            boost.context = None;
+            let mut undo = Activity::new(ActivityKind::Undo, format!("{}/undo", boost_id(ctx, post)), group_url, Object::Id(String::new()));
+            undo.context = Some(notes::context());
+            undo.published = Some(now_text());
+            (undo.to, undo.cc) = (boost.to.clone(), boost.cc.clone());
+            undo.object = Object::Activity(Box::new(boost));
+            Some((as_group, undo))
         }
     })
 }
@@ -418,6 +358,7 @@ fn for_microblogs(
 /// members' servers, and to nobody else. An internal group never gets here.
 fn post_changed(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId, change: PostChange) -> Result<Vec<Delivery>> {
     let (post, group, activity) = post_activity(conn, ctx, post_id, change)?;
+    let sent = activity.to_value();
     let mut deliveries = if group.domain.is_some() {
         if post.ap_id.is_some() {
             return Ok(Vec::new());
@@ -425,7 +366,7 @@ fn post_changed(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId, ch
         vec![Delivery {
             inbox: inbox_of(&group.inbox_url, &group.shared_inbox_url)?,
             signer: Signer::Person(post.author_id),
-            activity: activity.clone(),
+            activity: sent.clone(),
         }]
     } else if group.scope == "federated" {
         let microblog = for_microblogs(conn, ctx, &post, &group, change, &activity)?;
@@ -435,13 +376,13 @@ fn post_changed(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId, ch
     };
     // A local author's public threads go to their followers on other servers too, from the
     // author (as Mastodon sends a person's posts to their followers).
-    let by_author = activity["actor"].as_str() != Some(group_ap_id(ctx, &group).as_str());
+    let by_author = activity.actor != group_ap_id(ctx, &group);
     if post.visibility == "public" && post.ap_id.is_none() && post.in_reply_to_id.is_none() && by_author {
         for inbox in db::follows::remote_follower_inboxes(conn, post.author_id)? {
             let inbox = Url::parse(&inbox).map_err(|e| Error::internal(format!("bad inbox {inbox}: {e}")))?;
             let allowed = actors::domain_of(&inbox).is_some_and(|d| actors::group_federates_with(&group, &d));
             if allowed && !deliveries.iter().any(|d| d.inbox == inbox) {
-                deliveries.push(Delivery { inbox, signer: Signer::Person(post.author_id), activity: activity.clone() });
+                deliveries.push(Delivery { inbox, signer: Signer::Person(post.author_id), activity: sent.clone() });
             }
         }
     }
@@ -456,7 +397,7 @@ fn post_changed(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId, ch
             }
             let inbox = inbox_of(&person.inbox_url, &person.shared_inbox_url)?;
             if !deliveries.iter().any(|d| d.inbox == inbox) {
-                deliveries.push(Delivery { inbox, signer: Signer::Person(post.author_id), activity: activity.clone() });
+                deliveries.push(Delivery { inbox, signer: Signer::Person(post.author_id), activity: sent.clone() });
             }
         }
     }
@@ -471,11 +412,12 @@ fn announce_to_members(
     conn: &mut db::DbConn,
     ctx: &AppContext,
     group: &db::groups::Group,
-    activity: Value,
+    activity: Activity,
     public: bool,
-    microblog: Option<(Signer, Value)>,
+    microblog: Option<(Signer, Activity)>,
 ) -> Result<Vec<Delivery>> {
-    let announce = notes::announce(new_activity_id(ctx, "announce"), &group_ap_id(ctx, group), activity, public);
+    let announce = notes::announce(new_activity_id(ctx, "announce"), &group_ap_id(ctx, group), activity, public).to_value();
+    let microblog = microblog.map(|(signer, activity)| (signer, activity.to_value()));
     let mut deliveries = Vec::new();
     let inboxes = db::memberships::remote_member_inboxes(conn, group.id)?;
     let domains: Vec<String> = inboxes.iter().filter_map(|i| Url::parse(i).ok()).filter_map(|u| actors::domain_of(&u)).collect();
@@ -506,23 +448,24 @@ fn liked(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId, person_id
     let liker_url = person_ap_id(ctx, &liker);
     let note_id = post_ap_id(ctx, &post);
     let like_id = format!("{}/activities/like/{}-{}", ctx.config.base_url(), post.id, person_id);
-    let like_activity = json!({ "type": "Like", "id": like_id, "actor": liker_url, "object": note_id });
+    let like_activity = Activity::new(ActivityKind::Like, like_id.clone(), liker_url.clone(), Object::Id(note_id));
     let mut activity = if like {
         like_activity
     } else {
-        json!({ "type": "Undo", "id": format!("{like_id}/undo/{}", db::now().and_utc().timestamp_micros()), "actor": liker_url, "object": like_activity })
+        let undo_id = format!("{like_id}/undo/{}", db::now().and_utc().timestamp_micros());
+        Activity::new(ActivityKind::Undo, undo_id, liker_url, Object::Activity(Box::new(like_activity)))
     };
-    activity["@context"] = json!("https://www.w3.org/ns/activitystreams");
+    activity.context = Some(Value::String(AS_CONTEXT.to_string()));
     let group_url = group_ap_id(ctx, &group);
     if group.domain.is_some() {
         if liker.domain.is_some() {
             return Ok(Vec::new());
         }
-        activity["to"] = json!([group_url]);
+        activity.to = vec![group_url];
         return Ok(vec![Delivery {
             inbox: inbox_of(&group.inbox_url, &group.shared_inbox_url)?,
             signer: Signer::Person(person_id),
-            activity,
+            activity: activity.to_value(),
         }]);
     }
     if group.scope != "federated" {
@@ -548,7 +491,7 @@ impl Serialize for StoredActivity {
 }
 
 #[async_trait::async_trait]
-impl Activity for StoredActivity {
+impl LibraryActivity for StoredActivity {
     type DataType = AppContext;
     type Error = Error;
     fn id(&self) -> &Url {

@@ -4,6 +4,8 @@
 
 use serde_json::{json, Value};
 
+use super::protocol::activity::{Activity, ActivityKind, Object};
+use super::protocol::activity::{Mention, MentionKind, Note, NoteKind, Source};
 use crate::context::AppContext;
 use crate::db::{self, DbConn};
 use crate::error::Result;
@@ -42,13 +44,13 @@ pub fn is_public(object: &Value) -> bool {
 /// author is a person of this instance, their followers collection is named too: Mastodon-like
 /// servers take a post addressed to its author's followers as followers-only (otherwise they
 /// would show it as a direct message).
-pub fn addressing(post: &db::posts::Post, group_url: &str, author_followers: Option<String>) -> (Value, Value) {
+pub fn addressing(post: &db::posts::Post, group_url: &str, author_followers: Option<String>) -> (Vec<String>, Vec<String>) {
     if post.visibility == "public" {
-        (json!([PUBLIC]), json!([group_url]))
+        (vec![PUBLIC.to_string()], vec![group_url.to_string()])
     } else {
-        let mut to = vec![json!(format!("{group_url}/followers"))];
-        to.extend(author_followers.map(Value::String));
-        (json!(to), json!([group_url]))
+        let mut to = vec![format!("{group_url}/followers")];
+        to.extend(author_followers);
+        (to, vec![group_url.to_string()])
     }
 }
 
@@ -57,54 +59,48 @@ pub fn local_followers(ctx: &AppContext, author: &db::people::Person) -> Option<
     author.domain.is_none().then(|| format!("{}/followers", person_ap_id(ctx, author)))
 }
 
+fn time(at: chrono::NaiveDateTime) -> String {
+    crate::http::mastodon::entities::time(at)
+}
+
 /// A post in a group as a `Note` (without `@context`).
-pub fn note(conn: &mut DbConn, ctx: &AppContext, post: &db::posts::Post, group: &db::groups::Group) -> Result<Value> {
+pub fn note(conn: &mut DbConn, ctx: &AppContext, post: &db::posts::Post, group: &db::groups::Group) -> Result<Note> {
     let author = db::people::get(conn, post.author_id)?;
     let parent = match post.in_reply_to_id {
         Some(id) => db::posts::find_any(conn, id)?,
         None => None,
     };
     let group_url = group_ap_id(ctx, group);
-    let (to, cc) = addressing(post, &group_url, local_followers(ctx, &author));
-    let mut note = json!({
-        "type": "Note",
-        "id": post_ap_id(ctx, post),
-        "attributedTo": person_ap_id(ctx, &author),
-        "content": post.content_html,
-        "source": { "content": post.source, "mediaType": "text/markdown" },
-        "published": crate::http::mastodon::entities::time(post.created_at),
-        "audience": group_url,
-        "to": to,
-        "cc": cc,
-    });
-    if let Some(parent) = &parent {
-        note["inReplyTo"] = json!(post_ap_id(ctx, parent));
-    }
-    if post.ap_id.is_none() {
-        note["url"] = json!(post_ap_id(ctx, post));
-    }
+    let (to, mut cc) = addressing(post, &group_url, local_followers(ctx, &author));
     // Mentioned people, as Mastodon tags them (and, on a public post, in `cc` so they see it).
     let mentioned: Vec<db::PersonId> = db::posts::mentions_of(conn, &[post.id])?.into_iter().map(|(_, p)| p).collect();
-    if !mentioned.is_empty() {
-        let people = db::people::get_many(conn, &mentioned)?;
-        let tags: Vec<Value> = people
-            .iter()
-            .map(|p| {
-                let domain = p.domain.clone().unwrap_or_else(|| ctx.config.domain.clone());
-                json!({ "type": "Mention", "href": person_ap_id(ctx, p), "name": format!("@{}@{domain}", p.username) })
-            })
-            .collect();
-        note["tag"] = json!(tags);
-        if post.visibility == "public" {
-            if let Some(cc) = note["cc"].as_array_mut() {
-                cc.extend(people.iter().map(|p| json!(person_ap_id(ctx, p))));
-            }
-        }
+    let people = if mentioned.is_empty() { Vec::new() } else { db::people::get_many(conn, &mentioned)? };
+    let tag = people
+        .iter()
+        .map(|p| {
+            let domain = p.domain.clone().unwrap_or_else(|| ctx.config.domain.clone());
+            Mention { kind: MentionKind::Mention, href: person_ap_id(ctx, p), name: format!("@{}@{domain}", p.username) }
+        })
+        .collect();
+    if post.visibility == "public" {
+        cc.extend(people.iter().map(|p| person_ap_id(ctx, p)));
     }
-    if let Some(edited) = post.edited_at {
-        note["updated"] = json!(crate::http::mastodon::entities::time(edited));
-    }
-    Ok(note)
+    Ok(Note {
+        context: None,
+        kind: NoteKind::Note,
+        id: post_ap_id(ctx, post),
+        attributed_to: person_ap_id(ctx, &author),
+        content: post.content_html.clone(),
+        source: Some(Source { content: post.source.clone(), media_type: "text/markdown" }),
+        in_reply_to: parent.as_ref().map(|p| post_ap_id(ctx, p)),
+        published: time(post.created_at),
+        updated: post.edited_at.map(time),
+        url: post.ap_id.is_none().then(|| post_ap_id(ctx, post)),
+        audience: Some(group_url),
+        to,
+        cc,
+        tag,
+    })
 }
 
 /// The id of a private group's own copy of a thread (see `group_copy`).
@@ -116,78 +112,70 @@ pub fn group_copy_id(ctx: &AppContext, post: &db::posts::Post) -> String {
 /// servers: they show a followers-only post only to its author's followers and refuse a boost of
 /// it, so the group's followers there see the group's copy, which names the author and links to
 /// the original.
-pub fn group_copy(conn: &mut DbConn, ctx: &AppContext, post: &db::posts::Post, group: &db::groups::Group) -> Result<Value> {
-    let mut note = note(conn, ctx, post, group)?;
+pub fn group_copy(conn: &mut DbConn, ctx: &AppContext, post: &db::posts::Post, group: &db::groups::Group) -> Result<Note> {
+    let original = note(conn, ctx, post, group)?;
     let author = db::people::get(conn, post.author_id)?;
-    let author_url = person_ap_id(ctx, &author);
     let domain = author.domain.clone().unwrap_or_else(|| ctx.config.domain.clone());
     let name = crate::service::text::escape_html(if author.display_name.is_empty() { &author.username } else { &author.display_name });
     let byline = format!(
-        r#"<p><a href="{author_url}" class="u-url mention">@<span>{}@{domain}</span></a> ({name}):</p>"#,
+        r#"<p><a href="{}" class="u-url mention">@<span>{}@{domain}</span></a> ({name}):</p>"#,
+        original.attributed_to,
         crate::service::text::escape_html(&author.username)
     );
     let group_url = group_ap_id(ctx, group);
-    note["id"] = json!(group_copy_id(ctx, post));
-    note["attributedTo"] = json!(group_url);
-    note["content"] = json!(format!("{byline}{}", post.content_html));
-    note["url"] = json!(post_ap_id(ctx, post));
-    note["to"] = json!([format!("{group_url}/followers")]);
-    note["cc"] = json!([]);
-    if let Some(o) = note.as_object_mut() {
-        o.remove("source");
-    }
-    Ok(note)
+    Ok(Note {
+        id: group_copy_id(ctx, post),
+        attributed_to: group_url.clone(),
+        content: format!("{byline}{}", post.content_html),
+        source: None,
+        url: Some(post_ap_id(ctx, post)),
+        to: vec![format!("{group_url}/followers")],
+        cc: Vec::new(),
+        ..original
+    })
 }
 
-/// The author's `Create` of a note, with the given id.
-pub fn create(id: String, note: Value) -> Value {
-    json!({
-        "@context": context(),
-        "type": "Create",
-        "id": id,
-        "actor": note["attributedTo"],
-        "audience": note["audience"],
-        "published": note["published"],
-        "to": note["to"],
-        "cc": note["cc"],
-        "object": note,
-    })
+/// The author's `Create` of a note, with the given id (addressed as the note).
+pub fn create(id: String, note: Note) -> Activity {
+    let mut create = Activity::new(ActivityKind::Create, id, note.attributed_to.clone(), Object::Id(String::new()));
+    create.context = Some(context());
+    create.audience = note.audience.clone();
+    create.published = Some(note.published.clone());
+    create.to = note.to.clone();
+    create.cc = note.cc.clone();
+    create.object = Object::Note(Box::new(note));
+    create
 }
 
 /// `to` and `cc` of what a group passes on: a public group's go to Public with its followers in
 /// `cc`; otherwise only to its followers, never Public.
-fn group_addressing(group_url: &str, public: bool) -> (Value, Value) {
+pub fn group_addressing(group_url: &str, public: bool) -> (Vec<String>, Vec<String>) {
     let followers = format!("{group_url}/followers");
     if public {
-        (json!([PUBLIC]), json!([followers]))
+        (vec![PUBLIC.to_string()], vec![followers])
     } else {
-        (json!([followers]), json!([]))
+        (vec![followers], Vec::new())
     }
 }
 
 /// The group passes an activity on (FEP-1b12), as group-aware servers (Gilde, Lemmy) read it.
-pub fn announce(id: String, group_url: &str, activity: Value, public: bool) -> Value {
-    let (to, cc) = group_addressing(group_url, public);
-    json!({
-        "@context": context(),
-        "type": "Announce",
-        "id": id,
-        "actor": group_url,
-        "object": activity,
-        "audience": group_url,
-        "published": crate::http::mastodon::entities::time(db::now()),
-        "to": to,
-        "cc": cc,
-    })
+pub fn announce(id: String, group_url: &str, mut activity: Activity, public: bool) -> Activity {
+    activity.context = None;
+    let mut announce = Activity::new(ActivityKind::Announce, id, group_url.to_string(), Object::Activity(Box::new(activity)));
+    announce.context = Some(context());
+    announce.audience = Some(group_url.to_string());
+    announce.published = Some(time(db::now()));
+    (announce.to, announce.cc) = group_addressing(group_url, public);
+    announce
 }
 
 /// The group boosts a post, as microblog servers (Mastodon, GoToSocial, snac) read it: an
 /// `Announce` of the note by its own id, which they fetch from its origin (as Lemmy sends to
 /// Mastodon); no `audience` (they know no groups).
-pub fn boost(id: String, group_url: &str, note_id: &str, public: bool) -> Value {
-    let mut boost = announce(id, group_url, json!(note_id), public);
-    if let Some(fields) = boost.as_object_mut() {
-        fields.remove("audience");
-    }
+pub fn boost(id: String, group_url: &str, note_id: &str, public: bool) -> Activity {
+    let mut boost = Activity::new(ActivityKind::Announce, id, group_url.to_string(), Object::Id(note_id.to_string()));
+    boost.context = Some(context());
+    boost.published = Some(time(db::now()));
+    (boost.to, boost.cc) = group_addressing(group_url, public);
     boost
 }

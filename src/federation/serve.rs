@@ -69,7 +69,7 @@ pub async fn post(State(fed): State<FedConfig>, SignedBy(requester): SignedBy, P
     };
     let ctx2 = ctx.clone();
     let mut note = ctx.db.read(move |conn| notes::note(conn, &ctx2, &post, &group)).await?;
-    note["@context"] = notes::context();
+    note.context = Some(notes::context());
     Ok(activity_json(&note))
 }
 
@@ -80,7 +80,7 @@ pub async fn group_copy(State(fed): State<FedConfig>, SignedBy(requester): Signe
     let (post, group) = actors::served_group_copy(ctx, PostId(id), &requester).await?;
     let ctx2 = ctx.clone();
     let mut note = ctx.db.read(move |conn| notes::group_copy(conn, &ctx2, &post, &group)).await?;
-    note["@context"] = notes::context();
+    note.context = Some(notes::context());
     Ok(activity_json(&note))
 }
 
@@ -133,7 +133,7 @@ pub async fn group_outbox(
                     let note = notes::note(conn, &ctx2, post, &group2)?;
                     let id = format!("{}#announce", notes::post_ap_id(&ctx2, post));
                     let create = notes::create(format!("{}#create", notes::post_ap_id(&ctx2, post)), note);
-                    Ok(notes::announce(id, &group_url, create, post.visibility == "public"))
+                    Ok(notes::announce(id, &group_url, create, post.visibility == "public").to_value())
                 })
                 .collect()
         })
@@ -158,7 +158,8 @@ pub async fn person_outbox(State(fed): State<FedConfig>, Path(name): Path<String
                 .map(|post| {
                     let group_id = post.group_id.ok_or_else(|| crate::Error::internal("a group post without a group"))?;
                     let group = db::groups::find(conn, group_id)?.ok_or_else(|| crate::Error::internal("a post's group is missing"))?;
-                    Ok(notes::create(format!("{}#create", notes::post_ap_id(&ctx2, post)), notes::note(conn, &ctx2, post, &group)?))
+                    Ok(notes::create(format!("{}#create", notes::post_ap_id(&ctx2, post)), notes::note(conn, &ctx2, post, &group)?)
+                        .to_value())
                 })
                 .collect()
         })

@@ -1,5 +1,6 @@
 //! ActivityPub wire types (JSON-LD as other servers read it), kept apart from database rows.
 
+pub mod activity;
 pub mod post;
 
 use serde::{Deserialize, Serialize};
