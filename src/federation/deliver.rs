@@ -380,7 +380,7 @@ fn post_changed(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId, ch
     if post.visibility == "public" && post.ap_id.is_none() && post.in_reply_to_id.is_none() && by_author {
         for inbox in db::follows::remote_follower_inboxes(conn, post.author_id)? {
             let inbox = Url::parse(&inbox).map_err(|e| Error::internal(format!("bad inbox {inbox}: {e}")))?;
-            let allowed = actors::domain_of(&inbox).is_some_and(|d| actors::group_federates_with(&group, &d));
+            let allowed = actors::domain_of(&inbox).is_some_and(|d| crate::service::policy::receives(&group, &d));
             if allowed && !deliveries.iter().any(|d| d.inbox == inbox) {
                 deliveries.push(Delivery { inbox, signer: Signer::Person(post.author_id), activity: sent.clone() });
             }
@@ -392,7 +392,7 @@ fn post_changed(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId, ch
         let mentioned: Vec<PersonId> = db::posts::mentions_of(conn, &[post.id])?.into_iter().map(|(_, p)| p).collect();
         for person in db::people::get_many(conn, &mentioned)? {
             let Some(domain) = person.domain.as_deref() else { continue };
-            if !actors::group_federates_with(&group, domain) {
+            if !crate::service::policy::receives(&group, domain) {
                 continue;
             }
             let inbox = inbox_of(&person.inbox_url, &person.shared_inbox_url)?;
@@ -426,7 +426,7 @@ fn announce_to_members(
         let inbox = Url::parse(&inbox).map_err(|e| Error::internal(format!("bad inbox {inbox}: {e}")))?;
         // Members of before the group narrowed its partners get nothing more.
         let Some(domain) = actors::domain_of(&inbox) else { continue };
-        if !actors::group_federates_with(group, &domain) {
+        if !crate::service::policy::receives(group, &domain) {
             continue;
         }
         if super::software::wants_replies(software.iter().find(|(d, _)| *d == domain).and_then(|(_, s)| s.as_deref())) {

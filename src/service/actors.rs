@@ -75,29 +75,11 @@ pub fn partner_patterns(group: &Group) -> Vec<crate::config::DomainPattern> {
     group.partner_domains.lines().filter_map(|l| crate::config::DomainPattern::parse(l).ok()).collect()
 }
 
-/// Does this group federate with `domain`? (Besides the instance's own allow- and blocklist.)
-pub fn group_federates_with(group: &Group, domain: &str) -> bool {
-    let patterns = partner_patterns(group);
-    patterns.is_empty() || patterns.iter().any(|p| p.matches(domain))
-}
-
-/// Refuses a domain outside the group's partners, with the reason.
-pub fn check_partner(group: &Group, domain: &str) -> Result<()> {
-    if group_federates_with(group, domain) {
-        Ok(())
-    } else {
-        Err(Error::forbidden(
-            "domain_not_partner",
-            format!("The group {} federates only with its partner organisations, and {domain} is not one of them.", group.name),
-        ))
-    }
-}
-
 /// May `requester` know that this federated group exists? Public and private groups are shown
 /// to everyone; a secret one only to servers of its members and invitees.
 fn check_group_shown(conn: &mut DbConn, group: &Group, requester: &Requester) -> Result<()> {
     if let Requester::Server(domain) = requester {
-        check_partner(group, domain)?;
+        super::policy::check_partner(group, domain)?;
     }
     if shown_to_other_servers(group) {
         return Ok(());

@@ -49,9 +49,7 @@ pub enum PostChange {
 pub(crate) fn post_changed(conn: &mut DbConn, post: &db::posts::Post, change: PostChange) -> Result<()> {
     let Some(group_id) = post.group_id else { return Ok(()) };
     let Some(group) = db::groups::find(conn, group_id)? else { return Ok(()) };
-    // An internal group never federates; a remote group hears only of its local members' posts.
-    let federates = if group.domain.is_some() { post.ap_id.is_none() } else { group.scope == "federated" };
-    if federates {
+    if super::policy::federates(&group, post.ap_id.is_none()) {
         record(conn, &Effect::PostChanged { post: post.id, change })?;
     }
     Ok(())
@@ -72,8 +70,7 @@ pub(crate) fn record(conn: &mut DbConn, effect: &Effect) -> Result<()> {
 pub(crate) fn liked(conn: &mut DbConn, post: &db::posts::Post, person: &db::people::Person, like: bool) -> Result<()> {
     let Some(group_id) = post.group_id else { return Ok(()) };
     let Some(group) = db::groups::find(conn, group_id)? else { return Ok(()) };
-    let federates = if group.domain.is_some() { person.domain.is_none() } else { group.scope == "federated" };
-    if federates {
+    if super::policy::federates(&group, person.domain.is_none()) {
         record(conn, &Effect::Liked { post: post.id, person: person.id, like })?;
     }
     Ok(())

@@ -258,7 +258,7 @@ pub async fn invite(ctx: &AppContext, actor: &Actor, group_id: GroupId, people: 
                         .with_field("account_ids"));
                     }
                     super::actors::check_domain_allowed_for(&config, domain)?;
-                    super::actors::check_partner(&group, domain)?;
+                    super::policy::check_partner(&group, domain)?;
                 }
                 match db::memberships::find(conn, group_id, person)?.map(|m| m.state) {
                     Some(s) if s == "active" || s == "banned" || s == "invited" => continue,
@@ -409,7 +409,7 @@ pub async fn remote_follow(ctx: &AppContext, group_name: &str, person: PersonId,
                 return Err(group_not_found());
             }
             let follower = db::people::get(conn, person)?;
-            super::actors::check_partner(&group, follower.domain.as_deref().unwrap_or(""))?;
+            super::policy::check_partner(&group, follower.domain.as_deref().unwrap_or(""))?;
             let existing = db::memberships::find(conn, group.id, person)?;
             let state = match (existing.as_ref().map(|m| m.state.as_str()), Visibility::parse(&group.visibility)?) {
                 // A banned person is told no, so their server does not wait for an answer.

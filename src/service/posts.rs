@@ -168,20 +168,7 @@ async fn create_in_transaction(ctx: &AppContext, actor: &Actor, input: NewPostIn
             };
             let visibility = if let Some(group_id) = group_id {
                 let (group, membership, _) = load_group(conn, &actor, group_id)?;
-                let role = active_role(membership.as_ref());
-                match membership.as_ref().map(|m| m.state.as_str()) {
-                    Some("banned") => {
-                        return Err(Error::forbidden("banned", "You cannot post in this group: a moderator removed you from it."))
-                    }
-                    Some("active") => {}
-                    _ => return Err(Error::forbidden("not_a_member", "Join this group to post in it.")),
-                }
-                if parent.is_none() && group.announcements_only && !role.is_some_and(Role::moderates) {
-                    return Err(Error::forbidden(
-                        "announcements_only",
-                        "In this group only moderators start new threads; you can reply to them.",
-                    ));
-                }
+                super::policy::may_post(&group, membership.as_ref(), parent.is_none())?;
                 match Visibility::parse(&group.visibility)? {
                     Visibility::Public => "public".to_string(),
                     Visibility::Private | Visibility::Secret => "private".to_string(),
@@ -357,7 +344,7 @@ pub async fn receive_remote_like(
             if hosted_here {
                 let Some(group_id) = post.group_id else { return Ok(()) };
                 let group = db::groups::find(conn, group_id)?.ok_or_else(super::group_not_found)?;
-                super::actors::check_partner(&group, db::people::get(conn, person)?.domain.as_deref().unwrap_or(""))?;
+                super::policy::check_partner(&group, db::people::get(conn, person)?.domain.as_deref().unwrap_or(""))?;
                 let membership = db::memberships::find(conn, group_id, person)?;
                 if group_access(&group, membership.as_ref()) != GroupAccess::Full
                     || membership.as_ref().is_some_and(|m| m.state == "banned")
@@ -555,21 +542,14 @@ pub async fn receive_remote(ctx: &AppContext, input: RemotePostInput, hosted_her
             }
             if hosted_here {
                 let author = db::people::get(conn, input.author)?;
-                super::actors::check_partner(&group, author.domain.as_deref().unwrap_or(""))?;
+                super::policy::check_partner(&group, author.domain.as_deref().unwrap_or(""))?;
                 let membership = db::memberships::find(conn, group.id, input.author)?;
                 // Of a group others may not know of (secret), a stranger's post gets the same
                 // answer as one to a group that does not exist.
                 if membership.is_none() && group.visibility == "secret" {
                     return Err(super::group_not_found());
                 }
-                match membership.as_ref().map(|m| m.state.as_str()) {
-                    Some("active") => {}
-                    Some("banned") => return Err(Error::forbidden("banned", "This person may not post in this group.")),
-                    _ => return Err(Error::forbidden("not_a_member", "Only members post in this group.")),
-                }
-                if parent.is_none() && group.announcements_only && !active_role(membership.as_ref()).is_some_and(Role::moderates) {
-                    return Err(Error::forbidden("announcements_only", "In this group only moderators start new threads."));
-                }
+                super::policy::may_post(&group, membership.as_ref(), parent.is_none())?;
             }
             let html = text::sanitize(&input.content_html);
             let source = input.source.clone().unwrap_or_else(|| strip_tags(&html));
