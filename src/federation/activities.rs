@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use activitypub_federation::fetch::object_id::ObjectId;
 
 use super::objects::ApubPerson;
-use super::protocol::post::PostObject;
+use super::protocol::post::{PostObject, Reference};
 use crate::service::posts::{self, RemoteChange, RemotePostInput};
 use crate::service::{actors, membership, people};
 
@@ -30,20 +30,20 @@ pub struct InboxActivity {
 pub enum Kind {
     /// Ask to join a group (members are the group's followers).
     Follow { object: Url },
-    /// A group took the follower in; `object` is the Follow (or its id).
-    Accept { object: Value },
-    /// A group turned the follower down.
-    Reject { object: Value },
-    /// Take something back; Gilde handles an Undo of a Follow (leaving a group).
-    Undo { object: Value },
+    /// A group (or a person) took the follower in; `object` is the Follow (or its id).
+    Accept { object: Reference },
+    /// A group (or a person) turned the follower down.
+    Reject { object: Reference },
+    /// Take something back: a Follow (leaving a group, unfollowing a person) or a Like.
+    Undo { object: Reference },
     /// A member's post sent to a group (`object` is the Note).
     Create { object: Value },
     /// Someone likes a post (`object` is its id).
-    Like { object: Value },
+    Like { object: Reference },
     /// An author edited a post (`object` is the Note).
     Update { object: Value },
     /// An author (or a group) deleted a post (`object` is its id or a Tombstone).
-    Delete { object: Value },
+    Delete { object: Reference },
     /// A group passes on what its members posted (`object` is the Create, or the Note).
     Announce { object: Value },
     /// A moderator of a group of another instance invites a person of this one (`object`: the
@@ -52,11 +52,6 @@ pub enum Kind {
     /// Anything Gilde does not handle yet: accepted and ignored, as servers expect.
     #[serde(other)]
     Other,
-}
-
-/// The actor of the Follow an Accept or Reject answers, when the Follow is embedded.
-fn follower_of(object: &Value) -> Option<Url> {
-    object.get("actor").and_then(Value::as_str).and_then(|a| Url::parse(a).ok())
 }
 
 #[async_trait::async_trait]
@@ -100,9 +95,9 @@ impl Activity for InboxActivity {
             Kind::Accept { object } => answer(ctx, &self.actor, &object, true).await?,
             Kind::Create { object } => created(data, &self.actor, &object).await?,
             Kind::Undo { object } => undone(ctx, &self.actor, &object).await?,
-            Kind::Update { object } => changed_here(ctx, &self.actor, &object, false).await?,
-            Kind::Like { object } => like_here(ctx, &self.actor, &object, true).await?,
-            Kind::Delete { object } => changed_here(ctx, &self.actor, &object, true).await?,
+            Kind::Update { object } => edited_here(ctx, &self.actor, &object).await?,
+            Kind::Like { object } => like_here(ctx, &self.actor, object.id.as_ref(), true).await?,
+            Kind::Delete { object } => deleted_here(ctx, &self.actor, &object).await?,
             Kind::Announce { object } => announced(data, &self.actor, &object).await?,
             Kind::Reject { object } => answer(ctx, &self.actor, &object, false).await?,
             Kind::Invite { object, target } => invited(data, &self.actor, &object, &target).await?,
@@ -125,8 +120,8 @@ fn local_path<'a>(ctx: &AppContext, url: &'a Url) -> Option<(&'static str, &'a s
 }
 
 /// A person of another instance answered a local person's Follow.
-async fn person_answer(ctx: &AppContext, actor: &Url, follow: &Value, accepted: bool) -> Result<()> {
-    let (Some(follower), Some(followed)) = (follower_of(follow), actors::person_by_ap_id(ctx, actor).await?) else { return Ok(()) };
+async fn person_answer(ctx: &AppContext, actor: &Url, follow: &Reference, accepted: bool) -> Result<()> {
+    let (Some(follower), Some(followed)) = (follow.actor.clone(), actors::person_by_ap_id(ctx, actor).await?) else { return Ok(()) };
     if followed.domain.is_none() {
         return Ok(());
     }
@@ -134,12 +129,12 @@ async fn person_answer(ctx: &AppContext, actor: &Url, follow: &Value, accepted: 
     people::remote_follow_answer(ctx, follower.id, followed.id, accepted).await
 }
 
-async fn answer(ctx: &AppContext, group_id: &Url, follow: &Value, accepted: bool) -> Result<()> {
+async fn answer(ctx: &AppContext, group_id: &Url, follow: &Reference, accepted: bool) -> Result<()> {
     let Some(group) = actors::group_by_ap_id(ctx, group_id).await? else { return person_answer(ctx, group_id, follow, accepted).await };
     if group.group.domain.is_none() {
         return Err(Error::invalid("not_remote", "A local group does not answer through the inbox."));
     }
-    let Some(person_id) = follower_of(follow) else { return Ok(()) };
+    let Some(person_id) = follow.actor.clone() else { return Ok(()) };
     let Some(person) = actors::person_by_ap_id(ctx, &person_id).await? else { return Ok(()) };
     if person.domain.is_some() {
         return Ok(());
@@ -389,22 +384,22 @@ async fn invited(data: &Data<AppContext>, actor: &Url, group_url: &Url, person_u
 }
 
 /// A person of another instance takes back their Follow: they leave the group.
-async fn undone(ctx: &AppContext, actor: &Url, object: &Value) -> Result<()> {
-    if object.get("type").and_then(Value::as_str) == Some("Like") {
-        if url_field(object, "actor").as_ref() != Some(actor) {
+async fn undone(ctx: &AppContext, actor: &Url, object: &Reference) -> Result<()> {
+    if object.is("Like") {
+        if object.actor.as_ref() != Some(actor) {
             return Err(Error::invalid("wrong_actor", "Only the one who liked can undo a like."));
         }
-        return like_here(ctx, actor, object.get("object").unwrap_or(&Value::Null), false).await;
+        return like_here(ctx, actor, object.object.as_ref(), false).await;
     }
-    if object.get("type").and_then(Value::as_str) != Some("Follow") {
+    if !object.is("Follow") {
         return Ok(());
     }
-    if url_field(object, "actor").as_ref() != Some(actor) {
+    if object.actor.as_ref() != Some(actor) {
         return Err(Error::invalid("wrong_actor", "Only the follower can undo a Follow."));
     }
-    let Some(followed) = url_field(object, "object") else { return Ok(()) };
+    let Some(followed) = &object.object else { return Ok(()) };
     let Some(person) = actors::person_by_ap_id(ctx, actor).await? else { return Ok(()) };
-    match local_path(ctx, &followed) {
+    match local_path(ctx, followed) {
         Some(("groups", group)) => membership::remote_leave(ctx, group, person.id).await,
         Some(("users", name)) => people::remote_unfollow(ctx, name, person.id).await,
         _ => Ok(()),
@@ -424,20 +419,28 @@ fn edit_of(note: &PostObject) -> RemoteChange {
 }
 
 /// An author edits or deletes their post in a group hosted here; the group passes it on.
-async fn changed_here(ctx: &AppContext, actor: &Url, object: &Value, delete: bool) -> Result<()> {
-    let Some(ap_id) = object_id(object) else { return Ok(()) };
-    verify_domains_match(&ap_id, actor).map_err(|e| Error::invalid("wrong_domain", e.to_string()))?;
+async fn edited_here(ctx: &AppContext, actor: &Url, object: &Value) -> Result<()> {
+    let note = read_post(object)?;
+    changed_here(ctx, actor, &note.id, edit_of(&note)).await
+}
+
+async fn deleted_here(ctx: &AppContext, actor: &Url, object: &Reference) -> Result<()> {
+    let Some(id) = &object.id else { return Ok(()) };
+    changed_here(ctx, actor, id, RemoteChange::Deleted).await
+}
+
+async fn changed_here(ctx: &AppContext, actor: &Url, ap_id: &Url, change: RemoteChange) -> Result<()> {
+    verify_domains_match(ap_id, actor).map_err(|e| Error::invalid("wrong_domain", e.to_string()))?;
     let Some(author) = actors::person_by_ap_id(ctx, actor).await? else { return Ok(()) };
     let key = ap_id.to_string();
     let group = ctx.db.read(move |conn| -> Result<_> { Ok(crate::db::posts::find_by_ap_id(conn, &key)?.and_then(|p| p.group_id)) }).await?;
     let Some(group) = group else { return Ok(()) };
-    let change = if delete { RemoteChange::Deleted } else { edit_of(&read_post(object)?) };
     posts::receive_remote_change(ctx, ap_id.to_string(), Some(author.id), group, change, true).await
 }
 
 /// A person of another instance likes (or stops liking) a post in a group hosted here.
-async fn like_here(ctx: &AppContext, actor: &Url, object: &Value, like: bool) -> Result<()> {
-    let Some(post) = object_id(object) else { return Ok(()) };
+async fn like_here(ctx: &AppContext, actor: &Url, post: Option<&Url>, like: bool) -> Result<()> {
+    let Some(post) = post else { return Ok(()) };
     let Some(person) = actors::person_by_ap_id(ctx, actor).await? else { return Ok(()) };
     posts::receive_remote_like(ctx, post.to_string(), person.id, None, like, true).await
 }
@@ -445,14 +448,11 @@ async fn like_here(ctx: &AppContext, actor: &Url, object: &Value, like: bool) ->
 /// A group of another instance passes on a like of a post in it.
 async fn announced_like(data: &Data<AppContext>, group: crate::db::GroupId, activity: &Value, like: bool) -> Result<()> {
     let ctx: &AppContext = data;
-    let like_activity = if like { activity.clone() } else { activity.get("object").cloned().unwrap_or(Value::Null) };
-    if like_activity.get("type").and_then(Value::as_str) != Some("Like") {
-        return Ok(());
-    }
-    let (Some(liker), Some(post)) = (url_field(&like_activity, "actor"), object_id(like_activity.get("object").unwrap_or(&Value::Null)))
-    else {
-        return Ok(());
-    };
+    // The Like itself, or (for an Undo) the Like it takes back.
+    let reference: Reference =
+        serde_json::from_value(if like { activity.clone() } else { activity.get("object").cloned().unwrap_or(Value::Null) })
+            .unwrap_or_default();
+    let (true, Some(liker), Some(post)) = (reference.is("Like"), reference.actor, reference.object) else { return Ok(()) };
     // A like from this instance coming back: it is here already.
     if liker.as_str().starts_with(&format!("{}/", ctx.config.base_url())) {
         return Ok(());

@@ -202,3 +202,38 @@ mod tests {
         assert!(PostObject::parse(&no_id).is_err());
     }
 }
+
+/// An object named by its id, or embedded: what Gilde reads of it (the Follow an Accept
+/// answers, the Like an Undo takes back, the Tombstone of a Delete, the post a Like is about).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Reference {
+    pub id: Option<Url>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub actor: Option<Url>,
+    /// What an embedded activity is about (its `object`), by id.
+    pub object: Option<Url>,
+}
+
+impl<'de> Deserialize<'de> for Reference {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Reference, D::Error> {
+        let value = Value::deserialize(d)?;
+        Ok(match &value {
+            Value::String(s) => Reference { id: Url::parse(s).ok(), ..Reference::default() },
+            Value::Object(o) => Reference {
+                id: o.get("id").and_then(url_of),
+                kind: o.get("type").and_then(Value::as_str).map(str::to_string),
+                actor: o.get("actor").and_then(url_of),
+                object: o.get("object").and_then(url_of),
+            },
+            _ => Reference::default(),
+        })
+    }
+}
+
+impl Reference {
+    /// Is it an embedded object of this kind (`Follow`, `Like`, ...)?
+    pub fn is(&self, kind: &str) -> bool {
+        self.kind.as_deref() == Some(kind)
+    }
+}
