@@ -21,6 +21,9 @@ use crate::service::{actors, membership, people};
 pub struct InboxActivity {
     pub id: Url,
     pub actor: Url,
+    /// The group it is about, where it names one (FEP-1b12).
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "super::protocol::post::first_url")]
+    pub audience: Option<Url>,
     #[serde(flatten)]
     pub kind: Kind,
 }
@@ -289,30 +292,42 @@ pub(crate) async fn announced(data: &Data<AppContext>, group_url: &Url, object: 
         }
         other => other,
     };
-    let inner = object.get("type").and_then(Value::as_str).unwrap_or("");
-    let note =
-        if matches!(inner, "Create" | "Update" | "Delete") { object.get("object").cloned().unwrap_or(Value::Null) } else { object.clone() };
-    if matches!(inner, "Like" | "Undo") {
-        return announced_like(data, group.group.id, object, inner == "Like").await;
-    }
     let local = |u: &Url| u.as_str().starts_with(&format!("{}/", ctx.config.base_url()));
-    if matches!(inner, "Update" | "Delete") {
-        // The change must be about this group (a Tombstone names no audience: the activity does).
-        if url_field(object, "audience").as_ref() != Some(group_url) && url_field(&note, "audience").as_ref() != Some(group_url) {
-            return Err(Error::invalid("wrong_audience", "A group announces only its own posts."));
+    // An activity about one of its posts (read as a direct one is), or the post itself.
+    let note = match serde_json::from_value::<InboxActivity>(object.clone()) {
+        Ok(InboxActivity { kind: Kind::Create { object: note }, .. }) => note,
+        Ok(InboxActivity { kind: Kind::Like { .. }, .. }) => return announced_like(data, group.group.id, object, true).await,
+        Ok(InboxActivity { kind: Kind::Undo { .. }, .. }) => return announced_like(data, group.group.id, object, false).await,
+        Ok(InboxActivity { kind: Kind::Update { object: note }, audience, .. }) => {
+            let note = read_post(&note)?;
+            // The change must be about this group.
+            if audience.as_ref() != Some(group_url) && note.audience.as_ref() != Some(group_url) {
+                return Err(Error::invalid("wrong_audience", "A group announces only its own posts."));
+            }
+            // An edit counts only as its origin states it: another server's post is read there;
+            // a post of this instance is never changed from outside.
+            if local(&note.id) {
+                return Err(Error::forbidden("local_object", "A post of this instance is not changed from outside."));
+            }
+            let stated = if same_origin(&note.id, group_url) {
+                checked_note(object.get("object").unwrap_or(&Value::Null), &note.id)?
+            } else {
+                checked_note(&fetch_from_origin(data, &note.id).await?, &note.id)?
+            };
+            return posts::receive_remote_change(ctx, note.id.to_string(), None, group.group.id, edit_of(&stated), false).await;
         }
-        let Some(ap_id) = object_id(&note) else { return Ok(()) };
-        // A deletion the group announces removes the post from the group (its moderators'
-        // right, for any post in it). An edit counts only as its origin states it: another
-        // server's post is read there; a post of this instance is never changed from outside.
-        let change = match (inner, same_origin(&ap_id, group_url)) {
-            ("Delete", _) => RemoteChange::Deleted,
-            _ if local(&ap_id) => return Err(Error::forbidden("local_object", "A post of this instance is not changed from outside.")),
-            (_, true) => edit_of(&checked_note(&note, &ap_id)?),
-            (_, false) => edit_of(&checked_note(&fetch_from_origin(data, &ap_id).await?, &ap_id)?),
-        };
-        return posts::receive_remote_change(ctx, ap_id.to_string(), None, group.group.id, change, false).await;
-    }
+        Ok(InboxActivity { kind: Kind::Delete { object: deleted }, audience, .. }) => {
+            // A deletion the group announces removes the post from the group (its moderators'
+            // right, for any post in it); a Tombstone names no audience: the activity does.
+            if audience.as_ref() != Some(group_url) {
+                return Err(Error::invalid("wrong_audience", "A group announces only its own posts."));
+            }
+            let Some(id) = deleted.id else { return Ok(()) };
+            return posts::receive_remote_change(ctx, id.to_string(), None, group.group.id, RemoteChange::Deleted, false).await;
+        }
+        Ok(_) => return Ok(()),
+        Err(_) => object.clone(),
+    };
     let note_id = object_id(&note).ok_or_else(|| Error::invalid("no_id", "The note has no id."))?;
     // A post of this instance coming back: it is here already (and never taken from outside).
     if local(&note_id) {

@@ -144,7 +144,7 @@ fn url_of(v: &Value) -> Option<Url> {
 }
 
 /// One address, given as a string, an object with an `id` (or `href`), or a list (the first).
-fn first_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Url>, D::Error> {
+pub(crate) fn first_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Url>, D::Error> {
     Ok(url_of(&Value::deserialize(d)?))
 }
 
