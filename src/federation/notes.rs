@@ -11,7 +11,7 @@ use crate::db::{self, DbConn};
 use crate::error::Result;
 use crate::urls;
 
-pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+pub use super::protocol::post::PUBLIC;
 
 /// The JSON-LD context of posts and the activities about them (`audience` as FEP-1b12 uses it).
 pub fn context() -> Value {

@@ -75,11 +75,6 @@ impl Activity {
         Object::Activity(Box::new(Activity::new(ActivityKind::Follow, id, actor, Object::Id(object))))
     }
 
-    /// Is it addressed to everyone?
-    pub fn is_public(&self) -> bool {
-        self.to.iter().chain(&self.cc).any(|a| a == super::post::PUBLIC)
-    }
-
     /// As sent (with `@context` when it has one): JSON for the delivery queue.
     pub fn to_value(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
