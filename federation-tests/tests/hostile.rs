@@ -508,3 +508,39 @@ async fn lemmy_style_pages_are_taken_with_their_title_and_public_likes_are_publi
     let like = deliveries.iter().find(|d| d["activity"]["object"]["type"] == "Like").expect("the like");
     assert!(like["activity"]["to"].to_string().contains(public), "addressed to Public: {like}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_older_edit_never_overwrites_a_newer_one() {
+    let cluster = Cluster::start(&["gemeente-a"]).await;
+    let a = cluster.node("gemeente-a");
+    let (anna, _) = public_group(a).await;
+    let hostile = Hostile::start().await;
+    let group = hostile_group_known_to(a, &anna, &hostile).await;
+    let mallory = hostile.actor("mallory");
+    let note_id = format!("{}/notes/volgorde", hostile.base);
+    let (status, body) = hostile
+        .post(
+            &format!("{}/inbox", a.base),
+            &group,
+            &announce(&hostile, &group, 1, create(&note_id, &mallory, &group, "Versie een")),
+            &Signing::default(),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let edit = |n: u32, text: &str, updated: &str| {
+        let note = json!({
+            "type": "Note", "id": note_id, "attributedTo": mallory, "content": text, "audience": group, "updated": updated,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [group]
+        });
+        let update =
+            json!({ "type": "Update", "id": format!("{}/updates/{n}", hostile.base), "actor": mallory, "audience": group, "object": note });
+        announce(&hostile, &group, 10 + n, update)
+    };
+    let inbox = format!("{}/inbox", a.base);
+    assert_eq!(hostile.post(&inbox, &group, &edit(1, "Versie drie", "2026-11-30T12:00:00Z"), &Signing::default()).await.0, 202);
+    assert_eq!(a.stored_posts_containing("Versie drie").await, 1);
+    // An edit made earlier, arriving later: it changes nothing.
+    assert_eq!(hostile.post(&inbox, &group, &edit(2, "Versie twee", "2026-11-30T11:00:00Z"), &Signing::default()).await.0, 202);
+    assert_eq!(a.stored_posts_containing("Versie twee").await, 0, "an older edit never overwrites a newer one");
+    assert_eq!(a.stored_posts_containing("Versie drie").await, 1);
+}
