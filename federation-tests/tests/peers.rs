@@ -188,11 +188,22 @@ async fn gotosocial_follows_reads_replies_and_posts_in_gilde_groups() {
         |token: String, id: String| async move { a.get(&format!("/api/v1/accounts/relationships?id[]={id}"), &token).await.1[0].clone() };
     a.post(&format!("/api/v1/accounts/{alice_on_a}/follow"), &anna, json!({})).await;
     eventually("anna follows alice", || async { relationship(anna.clone(), alice_on_a.clone()).await["following"] == true }).await;
-    alice.post("/api/v1/statuses", &[("status", "Openbaar van alice: de nieuwe fietspaden"), ("visibility", "public")]).await;
-    eventually("alice's post is in anna's home", || async {
-        a.get("/api/v1/timelines/home", &anna).await.1.to_string().contains("de nieuwe fietspaden")
-    })
-    .await;
+    let own = alice.post("/api/v1/statuses", &[("status", "Openbaar van alice: de nieuwe fietspaden"), ("visibility", "public")]).await;
+    let home_has = |text: &'static str| {
+        let anna = anna.clone();
+        async move { a.get("/api/v1/timelines/home", &anna).await.1.to_string().contains(text) }
+    };
+    eventually("alice's post is in anna's home", || home_has("de nieuwe fietspaden")).await;
+    // Her edit and her deletion of it reach anna's home too.
+    let own_id = own["id"].as_str().expect("id").to_string();
+    let (status, body) = alice
+        .send(reqwest::Method::PUT, &format!("/api/v1/statuses/{own_id}"), &[("status", "Openbaar van alice: de verbrede fietspaden")])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    eventually("alice's edit is in anna's home", || home_has("de verbrede fietspaden")).await;
+    let (status, body) = alice.send(reqwest::Method::DELETE, &format!("/api/v1/statuses/{own_id}"), &[]).await;
+    assert_eq!(status, 200, "{body}");
+    eventually("alice's deletion reached anna's home", || async { !home_has("fietspaden").await }).await;
     let anna_on_gts = alice.find_account(&format!("anna@{}", a.domain)).await.expect("anna is found");
     alice.post(&format!("/api/v1/accounts/{anna_on_gts}/follow"), &[]).await;
     until("alice follows anna", || joined(&alice, &anna_on_gts)).await;

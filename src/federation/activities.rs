@@ -314,7 +314,7 @@ pub(crate) async fn announced(data: &Data<AppContext>, group_url: &Url, object: 
             } else {
                 checked_note(&fetch_from_origin(data, &note.id).await?, &note.id)?
             };
-            return posts::receive_remote_change(ctx, note.id.to_string(), None, group.group.id, edit_of(&stated), false).await;
+            return posts::receive_remote_change(ctx, note.id.to_string(), None, Some(group.group.id), edit_of(&stated), false).await;
         }
         Ok(InboxActivity { kind: Kind::Delete { object: deleted }, audience, .. }) => {
             // A deletion the group announces removes the post from the group (its moderators'
@@ -323,7 +323,7 @@ pub(crate) async fn announced(data: &Data<AppContext>, group_url: &Url, object: 
                 return Err(Error::invalid("wrong_audience", "A group announces only its own posts."));
             }
             let Some(id) = deleted.id else { return Ok(()) };
-            return posts::receive_remote_change(ctx, id.to_string(), None, group.group.id, RemoteChange::Deleted, false).await;
+            return posts::receive_remote_change(ctx, id.to_string(), None, Some(group.group.id), RemoteChange::Deleted, false).await;
         }
         Ok(_) => return Ok(()),
         Err(_) => object.clone(),
@@ -433,7 +433,8 @@ fn edit_of(note: &PostObject) -> RemoteChange {
     RemoteChange::Edited { content_html: note.html(), source: note.source_text(), updated: note.updated }
 }
 
-/// An author edits or deletes their post in a group hosted here; the group passes it on.
+/// An author edits or deletes their post: in a group hosted here (the group passes it on), or
+/// their own post outside groups that people here follow.
 async fn edited_here(ctx: &AppContext, actor: &Url, object: &Value) -> Result<()> {
     let note = read_post(object)?;
     changed_here(ctx, actor, &note.id, edit_of(&note)).await
@@ -448,9 +449,10 @@ async fn changed_here(ctx: &AppContext, actor: &Url, ap_id: &Url, change: Remote
     verify_domains_match(ap_id, actor).map_err(|e| Error::invalid("wrong_domain", e.to_string()))?;
     let Some(author) = actors::person_by_ap_id(ctx, actor).await? else { return Ok(()) };
     let key = ap_id.to_string();
-    let group = ctx.db.read(move |conn| -> Result<_> { Ok(crate::db::posts::find_by_ap_id(conn, &key)?.and_then(|p| p.group_id)) }).await?;
-    let Some(group) = group else { return Ok(()) };
-    posts::receive_remote_change(ctx, ap_id.to_string(), Some(author.id), group, change, true).await
+    let post = ctx.db.read(move |conn| -> Result<_> { Ok(crate::db::posts::find_by_ap_id(conn, &key)?) }).await?;
+    let Some(post) = post else { return Ok(()) };
+    // A post in a group (the group passes the change on), or the author's own post outside groups.
+    posts::receive_remote_change(ctx, ap_id.to_string(), Some(author.id), post.group_id, change, post.group_id.is_some()).await
 }
 
 /// A person of another instance likes (or stops liking) a post in a group hosted here.

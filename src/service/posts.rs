@@ -663,13 +663,14 @@ pub enum RemoteChange {
 
 /// Applies an edit or delete of a post that came from another server. `by`: the person who
 /// must be its author (`None` when a group of another instance announces the change, which it
-/// may do for posts in it). `hosted_here`: the change reached a local group, which then passes
-/// it on to its members' servers.
+/// may do for posts in it). `group`: the group the post is in (`None`: a person's own post
+/// outside groups, which only its author changes). `hosted_here`: the change reached a local
+/// group, which then passes it on to its members' servers.
 pub async fn receive_remote_change(
     ctx: &AppContext,
     ap_id: String,
     by: Option<PersonId>,
-    group: GroupId,
+    group: Option<GroupId>,
     change: RemoteChange,
     hosted_here: bool,
 ) -> Result<()> {
@@ -687,7 +688,7 @@ pub async fn receive_remote_change(
             if post.deleted_at.is_some() {
                 return Ok(());
             }
-            if post.group_id != Some(group) {
+            if post.group_id != group || (group.is_none() && by.is_none()) {
                 return Err(Error::invalid("wrong_group", "This post does not belong to this group."));
             }
             if by.is_some_and(|by| by != post.author_id) {
