@@ -79,8 +79,10 @@ impl Activity for InboxActivity {
         let ctx: &AppContext = data;
         // The signature verified: the sender's server is up.
         if let Some(domain) = actors::domain_of(&self.actor) {
-            actors::server_answered(ctx, &domain).await?;
-            super::software::learn_from_sender(ctx, &self.actor);
+            // It is up now: a good moment to learn what it runs, if that is not known yet.
+            if actors::server_answered(ctx, &domain).await?.is_none() {
+                super::software::learn_from_sender(ctx, &self.actor);
+            }
         }
         match self.kind {
             Kind::Follow { object } => {
@@ -309,12 +311,13 @@ pub(crate) async fn announced(data: &Data<AppContext>, group_url: &Url, object: 
             if local(&note.id) {
                 return Err(Error::forbidden("local_object", "A post of this instance is not changed from outside."));
             }
-            let stated = if same_origin(&note.id, group_url) {
-                checked_note(object.get("object").unwrap_or(&Value::Null), &note.id)?
+            let id = note.id.clone();
+            let stated = if same_origin(&id, group_url) {
+                check_origin(note, &id)?
             } else {
-                checked_note(&fetch_from_origin(data, &note.id).await?, &note.id)?
+                checked_note(&fetch_from_origin(data, &id).await?, &id)?
             };
-            return posts::receive_remote_change(ctx, note.id.to_string(), None, Some(group.group.id), edit_of(&stated), false).await;
+            return posts::receive_remote_change(ctx, id.to_string(), None, Some(group.group.id), edit_of(&stated), false).await;
         }
         Ok(InboxActivity { kind: Kind::Delete { object: deleted }, audience, .. }) => {
             // A deletion the group announces removes the post from the group (its moderators'
@@ -358,7 +361,11 @@ fn same_origin(a: &Url, b: &Url) -> bool {
 /// A note as its origin states it: its id is the one expected and its author is of the same
 /// server (a server speaks only for its own people).
 fn checked_note(object: &Value, id: &Url) -> Result<PostObject> {
-    let note = read_post(object)?;
+    check_origin(read_post(object)?, id)
+}
+
+/// A post read already, checked as `checked_note` does.
+fn check_origin(note: PostObject, id: &Url) -> Result<PostObject> {
     if &note.id != id {
         return Err(Error::invalid("wrong_id", "The object has another id than the one announced."));
     }

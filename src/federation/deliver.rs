@@ -265,7 +265,7 @@ fn post_activity(
         let mut delete =
             Activity::new(ActivityKind::Delete, new_activity_id(ctx, "delete"), actor, Object::Tombstone(Tombstone::of(note_id)));
         delete.context = Some(notes::context());
-        delete.published = Some(now_text());
+        delete.published = Some(notes::now_text());
         (delete.to, delete.cc) = notes::addressing(&post, &group_url, notes::local_followers(ctx, &author));
         delete.audience = Some(group_url);
         return Ok((post, group, delete));
@@ -280,10 +280,6 @@ fn post_activity(
         }
     }
     Ok((post, group, activity))
-}
-
-fn now_text() -> String {
-    crate::http::mastodon::entities::time(db::now())
 }
 
 /// The id of a group's boost of a post (the form microblog servers get): one per post, so that
@@ -329,7 +325,7 @@ fn for_microblogs(
         };
         let mut copy = Activity::new(kind, id, group_url.clone(), object);
         copy.context = Some(notes::context());
-        copy.published = Some(now_text());
+        copy.published = Some(notes::now_text());
         copy.to = vec![format!("{group_url}/followers")];
         return Ok(Some((as_group, copy)));
     }
@@ -343,11 +339,12 @@ fn for_microblogs(
         PostChange::Deleted => {
             let mut boost = boost();
             boost.context = None;
-            let mut undo = Activity::new(ActivityKind::Undo, format!("{}/undo", boost_id(ctx, post)), group_url, Object::Id(String::new()));
+            let (to, cc) = (boost.to.clone(), boost.cc.clone());
+            let mut undo =
+                Activity::new(ActivityKind::Undo, format!("{}/undo", boost_id(ctx, post)), group_url, Object::Activity(Box::new(boost)));
             undo.context = Some(notes::context());
-            undo.published = Some(now_text());
-            (undo.to, undo.cc) = (boost.to.clone(), boost.cc.clone());
-            undo.object = Object::Activity(Box::new(boost));
+            undo.published = Some(notes::now_text());
+            (undo.to, undo.cc) = (to, cc);
             Some((as_group, undo))
         }
     })

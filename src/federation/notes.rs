@@ -63,6 +63,11 @@ fn time(at: chrono::NaiveDateTime) -> String {
     crate::http::mastodon::entities::time(at)
 }
 
+/// Now, as activities state when they were published.
+pub fn now_text() -> String {
+    time(db::now())
+}
+
 /// A post in a group as a `Note` (without `@context`).
 pub fn note(conn: &mut DbConn, ctx: &AppContext, post: &db::posts::Post, group: &db::groups::Group) -> Result<Note> {
     let author = db::people::get(conn, post.author_id)?;
@@ -137,13 +142,14 @@ pub fn group_copy(conn: &mut DbConn, ctx: &AppContext, post: &db::posts::Post, g
 
 /// The author's `Create` of a note, with the given id (addressed as the note).
 pub fn create(id: String, note: Note) -> Activity {
-    let mut create = Activity::new(ActivityKind::Create, id, note.attributed_to.clone(), Object::Id(String::new()));
+    let (actor, audience, published, to, cc) =
+        (note.attributed_to.clone(), note.audience.clone(), note.published.clone(), note.to.clone(), note.cc.clone());
+    let mut create = Activity::new(ActivityKind::Create, id, actor, Object::Note(Box::new(note)));
     create.context = Some(context());
-    create.audience = note.audience.clone();
-    create.published = Some(note.published.clone());
-    create.to = note.to.clone();
-    create.cc = note.cc.clone();
-    create.object = Object::Note(Box::new(note));
+    create.audience = audience;
+    create.published = Some(published);
+    create.to = to;
+    create.cc = cc;
     create
 }
 
@@ -164,7 +170,7 @@ pub fn announce(id: String, group_url: &str, mut activity: Activity, public: boo
     let mut announce = Activity::new(ActivityKind::Announce, id, group_url.to_string(), Object::Activity(Box::new(activity)));
     announce.context = Some(context());
     announce.audience = Some(group_url.to_string());
-    announce.published = Some(time(db::now()));
+    announce.published = Some(now_text());
     (announce.to, announce.cc) = group_addressing(group_url, public);
     announce
 }
@@ -175,7 +181,7 @@ pub fn announce(id: String, group_url: &str, mut activity: Activity, public: boo
 pub fn boost(id: String, group_url: &str, note_id: &str, public: bool) -> Activity {
     let mut boost = Activity::new(ActivityKind::Announce, id, group_url.to_string(), Object::Id(note_id.to_string()));
     boost.context = Some(context());
-    boost.published = Some(time(db::now()));
+    boost.published = Some(now_text());
     (boost.to, boost.cc) = group_addressing(group_url, public);
     boost
 }

@@ -383,10 +383,12 @@ pub fn domain_of(url: &url::Url) -> Option<String> {
 
 /// A server answered (a delivery to it succeeded, or it sent a signed activity): if it was
 /// failing or marked dead, it is alive again and its waiting deliveries are sent now.
-pub async fn server_answered(ctx: &AppContext, domain: &str) -> Result<()> {
+/// Returns what the server runs, where known (read with its state, so a caller need not ask again).
+pub async fn server_answered(ctx: &AppContext, domain: &str) -> Result<Option<String>> {
     let key = domain.to_string();
-    let failing =
-        ctx.db.read(move |conn| -> Result<_> { Ok(db::servers::find(conn, &key)?.is_some_and(|s| s.failing_since.is_some())) }).await?;
+    let server = ctx.db.read(move |conn| -> Result<_> { Ok(db::servers::find(conn, &key)?) }).await?;
+    let failing = server.as_ref().is_some_and(|s| s.failing_since.is_some());
+    let software = server.and_then(|s| s.software);
     if failing {
         let key = domain.to_string();
         if ctx.db.write(move |conn| -> Result<_> { Ok(db::servers::record_alive(conn, &key, db::now())?) }).await? {
@@ -398,7 +400,7 @@ pub async fn server_answered(ctx: &AppContext, domain: &str) -> Result<()> {
             ctx.jobs_wake.notify_one();
         }
     }
-    Ok(())
+    Ok(software)
 }
 
 /// Refuses a domain this instance does not federate with.
