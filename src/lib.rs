@@ -11,6 +11,7 @@ pub mod federation;
 pub mod http;
 pub mod jobs;
 pub mod keys;
+pub mod media;
 pub mod service;
 #[doc(hidden)]
 pub mod testing;

@@ -106,3 +106,70 @@ pub fn python_with(dir: &std::path::Path, package: &str, import: &str) -> std::p
     assert!(status.success(), "pip install {package} failed");
     python
 }
+
+/// A PNG that claims `width`×`height` pixels in a few bytes (a decompression bomb's header).
+pub fn huge_png(width: u32, height: u32) -> Vec<u8> {
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut body = kind.to_vec();
+        body.extend_from_slice(data);
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&crc32(&body).to_be_bytes());
+    }
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    chunk(&mut out, b"IHDR", &ihdr);
+    // A zlib stream of zeros: highly compressible rows, as a real bomb would carry.
+    let mut idat = vec![0x78, 0x9c];
+    idat.extend_from_slice(&[0x63, 0x60, 0x18, 0x05, 0xa3, 0x60, 0x14, 0x0c, 0x77, 0x00, 0x00]);
+    chunk(&mut out, b"IDAT", &idat);
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+/// A small, honest Word document (docx): the parts Word writes first, with a line of text.
+pub fn small_docx() -> Vec<u8> {
+    docx_with(b"<w:document><w:body><w:p><w:r><w:t>Beleidsnota wonen 2027</w:t></w:r></w:p></w:body></w:document>")
+}
+
+fn docx_with(document: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, body) in [
+        ("[Content_Types].xml", &b"<?xml version=\"1.0\"?><Types/>"[..]),
+        ("_rels/.rels", &b"<?xml version=\"1.0\"?><Relationships/>"[..]),
+        ("word/document.xml", document),
+        ("word/styles.xml", &b"<?xml version=\"1.0\"?><w:styles/>"[..]),
+    ] {
+        zip.start_file(name, stored).expect("zip entry");
+        zip.write_all(body).expect("zip write");
+    }
+    zip.finish().expect("zip").into_inner()
+}
+
+/// A Word document whose archive directory claims its text unpacks to 4 GB (a zip bomb in
+/// disguise: the name and the first bytes say docx).
+pub fn zip_bomb_docx() -> Vec<u8> {
+    let mut bytes = docx_with(b"<w:document/>");
+    // word/document.xml's entry in the central directory (signature PK\x01\x02): its
+    // uncompressed size is at offset 24.
+    let directory = bytes.windows(4).position(|w| w == b"PK\x01\x02").expect("central directory");
+    let name = bytes[directory..].windows(17).position(|w| w == b"word/document.xml").expect("entry") + directory;
+    let entry = bytes[..name].windows(4).rposition(|w| w == b"PK\x01\x02").expect("entry start");
+    bytes[entry + 24..entry + 28].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+    bytes
+}

@@ -18,6 +18,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         last_fetched_at -> Nullable<Timestamp>,
+        avatar_id -> Nullable<BigInt>,
+        avatar_url -> Nullable<Text>,
     }
 }
 
@@ -69,6 +71,8 @@ diesel::table! {
         updated_at -> Timestamp,
         last_fetched_at -> Nullable<Timestamp>,
         partner_domains -> Text,
+        avatar_id -> Nullable<BigInt>,
+        avatar_url -> Nullable<Text>,
     }
 }
 
@@ -214,6 +218,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    media (id) {
+        id -> BigInt,
+        owner_id -> BigInt,
+        post_id -> Nullable<BigInt>,
+        position -> BigInt,
+        kind -> Text,
+        content_type -> Text,
+        file_name -> Text,
+        size -> BigInt,
+        width -> Nullable<BigInt>,
+        height -> Nullable<BigInt>,
+        preview_width -> Nullable<BigInt>,
+        preview_height -> Nullable<BigInt>,
+        description -> Text,
+        focus -> Text,
+        blurhash -> Nullable<Text>,
+        file_key -> Nullable<Text>,
+        preview_key -> Nullable<Text>,
+        token -> Text,
+        remote_url -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(local_accounts -> people (person_id));
 diesel::joinable!(person_expertise -> people (person_id));
 diesel::joinable!(memberships -> groups (group_id));
@@ -242,4 +271,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     jobs,
     servers,
     sent_activities,
+    media,
 );

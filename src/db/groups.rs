@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use super::schema::{groups, memberships};
-use super::{contains_pattern, lower, DbConn, DbResult, GroupId, PersonId};
+use super::{contains_pattern, lower, DbConn, DbResult, GroupId, MediaId, PersonId};
 
 #[derive(Debug, Clone, Queryable, Identifiable)]
 #[diesel(table_name = groups)]
@@ -30,6 +30,10 @@ pub struct Group {
     pub last_fetched_at: Option<chrono::NaiveDateTime>,
     /// Domains or `*.suffixes` the group federates with, one per line; empty: as the instance.
     pub partner_domains: String,
+    /// A local group's picture (an upload).
+    pub avatar_id: Option<MediaId>,
+    /// A remote group's picture: the address of its actor's `icon`.
+    pub avatar_url: Option<String>,
 }
 
 #[derive(Debug, Insertable)]

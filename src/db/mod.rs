@@ -4,6 +4,7 @@
 pub mod follows;
 pub mod groups;
 pub mod jobs;
+pub mod media;
 pub mod memberships;
 pub mod notifications;
 pub mod oauth;
@@ -335,6 +336,8 @@ id_type!(
     NotificationId,
     /// A registered OAuth application.
     AppId,
+    /// An uploaded file (image or document), or a remote post's attachment.
+    MediaId,
 );
 
 /// Applies a `Page` to a boxed query over a table whose id column is `$id`.

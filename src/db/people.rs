@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use super::schema::{local_accounts, people, person_expertise, posts};
-use super::{contains_pattern, lower, DbConn, DbResult, PersonId};
+use super::{contains_pattern, lower, DbConn, DbResult, MediaId, PersonId};
 
 #[derive(Debug, Clone, Queryable, Identifiable)]
 #[diesel(table_name = people)]
@@ -24,6 +24,10 @@ pub struct Person {
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
     pub last_fetched_at: Option<chrono::NaiveDateTime>,
+    /// A local person's picture (an upload).
+    pub avatar_id: Option<MediaId>,
+    /// A remote person's picture: the address of their actor's `icon`.
+    pub avatar_url: Option<String>,
 }
 
 impl Person {
