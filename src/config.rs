@@ -58,6 +58,8 @@ pub struct Config {
     /// Writes (POST, PUT, PATCH, DELETE, apart from federation inboxes) one client address
     /// may make per minute, with as many at once; more get 429.
     pub write_rate_per_minute: u32,
+    /// What uploads may be: sizes, pixels, attachments per post.
+    pub media: crate::media::MediaLimits,
     pub log: String,
     pub federation: FederationSettings,
 }
@@ -213,6 +215,10 @@ pub const KEYS: &[&str] = &[
     "max_post_chars",
     "max_body_bytes",
     "write_rate_per_minute",
+    "media_image_max_bytes",
+    "media_document_max_bytes",
+    "media_image_max_pixels",
+    "media_max_attachments",
     "log",
     "insecure_federation",
     "federation_mode",
@@ -305,6 +311,32 @@ impl Config {
         let max_post_chars = number(take("max_post_chars"), "max_post_chars", 5_000, 1, 1_000_000)?;
         let max_body_bytes = number(take("max_body_bytes"), "max_body_bytes", 1_048_576, 1_024, 1_073_741_824)?;
         let write_rate_per_minute = number(take("write_rate_per_minute"), "write_rate_per_minute", 300, 1, 1_000_000)? as u32;
+        let defaults = crate::media::MediaLimits::default();
+        let media = crate::media::MediaLimits {
+            image_max_bytes: number(
+                take("media_image_max_bytes"),
+                "media_image_max_bytes",
+                defaults.image_max_bytes,
+                1_024,
+                1_073_741_824,
+            )?,
+            document_max_bytes: number(
+                take("media_document_max_bytes"),
+                "media_document_max_bytes",
+                defaults.document_max_bytes,
+                1_024,
+                1_073_741_824,
+            )?,
+            image_max_pixels: number(
+                take("media_image_max_pixels"),
+                "media_image_max_pixels",
+                defaults.image_max_pixels as usize,
+                1_000_000,
+                500_000_000,
+            )? as u64,
+            max_attachments: number(take("media_max_attachments"), "media_max_attachments", defaults.max_attachments, 0, 20)?,
+            ..defaults
+        };
         let log = take("log").map(|v| v.text).unwrap_or_else(|| "info".to_string());
         let insecure = match take("insecure_federation") {
             Some(v) => parse_with(v, "insecure_federation", parse_bool)?,
@@ -340,6 +372,7 @@ impl Config {
             max_post_chars,
             max_body_bytes,
             write_rate_per_minute,
+            media,
             log,
             federation,
         })
@@ -363,6 +396,7 @@ impl Config {
             max_post_chars: 5_000,
             max_body_bytes: 1_048_576,
             write_rate_per_minute: 300,
+            media: crate::media::MediaLimits::default(),
             log: "warn".to_string(),
             federation: FederationSettings { insecure: true, ..Default::default() },
         }

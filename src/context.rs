@@ -19,6 +19,10 @@ pub struct AppContext {
     pub signing_keys: crate::federation::signatures::KeyCache,
     /// Servers whose NodeInfo could not be read, and when: not asked again for an hour.
     pub(crate) unknown_software: Arc<std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>>,
+    /// Where uploaded files are kept.
+    pub storage: crate::media::storage::Storage,
+    /// Images decoded at once (each may take a few hundred megabytes at the pixel limit).
+    pub(crate) media_slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// Rate limits on attempts that could be used to guess passwords, and on writes.
@@ -52,6 +56,8 @@ impl Limits {
 impl AppContext {
     pub fn new(config: Config, db: Db) -> Self {
         AppContext {
+            storage: crate::media::storage::Storage::local(config.data_dir.join("media")),
+            media_slots: Arc::new(tokio::sync::Semaphore::new(2)),
             limits: Arc::new(Limits::new(&config)),
             config: Arc::new(config),
             db,

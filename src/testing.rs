@@ -173,3 +173,36 @@ pub fn zip_bomb_docx() -> Vec<u8> {
     bytes[entry + 24..entry + 28].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
     bytes
 }
+
+/// A minimal EXIF block (big-endian TIFF) with Orientation and a GPS position.
+pub fn exif_with_orientation_and_gps(orientation: u16) -> Vec<u8> {
+    let mut t = Vec::new();
+    t.extend_from_slice(b"MM\0\x2a\0\0\0\x08");
+    // IFD0: two entries.
+    t.extend_from_slice(&2u16.to_be_bytes());
+    // Orientation (0x0112), SHORT, 1, value.
+    t.extend_from_slice(&[0x01, 0x12, 0x00, 0x03, 0, 0, 0, 1]);
+    t.extend_from_slice(&orientation.to_be_bytes());
+    t.extend_from_slice(&[0, 0]);
+    // GPS IFD pointer (0x8825), LONG, 1, offset 38.
+    t.extend_from_slice(&[0x88, 0x25, 0x00, 0x04, 0, 0, 0, 1, 0, 0, 0, 38]);
+    t.extend_from_slice(&[0, 0, 0, 0]);
+    // GPS IFD: GPSLatitudeRef "N" (ASCII 2).
+    t.extend_from_slice(&1u16.to_be_bytes());
+    t.extend_from_slice(&[0x00, 0x01, 0x00, 0x02, 0, 0, 0, 2, b'N', 0, 0, 0]);
+    t.extend_from_slice(&[0, 0, 0, 0]);
+    t
+}
+
+/// A JPEG `w`×`h`, left half red, right half blue, with the given EXIF block.
+pub fn jpeg(w: u32, h: u32, exif: Option<Vec<u8>>) -> Vec<u8> {
+    use image::ImageEncoder;
+    let img = image::RgbImage::from_fn(w, h, |x, _| if x < w / 2 { image::Rgb([220, 20, 20]) } else { image::Rgb([20, 20, 220]) });
+    let mut out = Vec::new();
+    let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
+    if let Some(exif) = exif {
+        encoder.set_exif_metadata(exif).expect("exif");
+    }
+    encoder.write_image(img.as_raw(), w, h, image::ExtendedColorType::Rgb8).expect("encode");
+    out
+}

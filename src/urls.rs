@@ -34,3 +34,26 @@ pub fn instance_actor(config: &Config) -> String {
 pub fn shared_inbox(config: &Config) -> String {
     format!("{}/inbox", config.base_url())
 }
+
+/// Characters left as they are in a file name in an address (the rest percent-encoded).
+const FILE_NAME_SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+/// The address of an uploaded file: its token, then its name (which apps show for documents).
+pub fn file_path(token: &str, file_name: &str) -> String {
+    format!("/files/{token}/{}", percent_encoding::utf8_percent_encode(file_name, FILE_NAME_SET))
+}
+
+/// The address of an image's preview.
+pub fn file_preview_path(token: &str) -> String {
+    format!("/files/{token}/preview/small.jpg")
+}
+
+/// A picture's address: a path on this instance (made absolute), a remote actor's `icon`, or the
+/// default picture.
+pub fn picture(config: &Config, stored: Option<&str>) -> String {
+    match stored {
+        Some(path) if path.starts_with('/') => format!("{}{path}", base(config)),
+        Some(url) if url.starts_with("https://") || url.starts_with("http://") => url.to_string(),
+        _ => format!("{}/static/avatar.png", base(config)),
+    }
+}

@@ -68,31 +68,105 @@ where
     }
 }
 
-/// Request input as JSON, or as form data (`application/x-www-form-urlencoded`, with `name[]`
-/// for lists), as Mastodon clients send either.
+/// Request input as JSON, as form data (`application/x-www-form-urlencoded`, with `name[]`
+/// for lists) or as multipart form data, as Mastodon clients send any of them. Files in a
+/// multipart body are refused here: calls that take files use `WithFiles`.
 pub struct Input<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Input<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> ApiResult<Self> {
+        let WithFiles { input, files } = WithFiles::<T>::from_request(req, state).await?;
+        if let Some(file) = files.first() {
+            return Err(Error::invalid("unexpected_file", format!("This call takes no files (got one in {:?}).", file.field)).into());
+        }
+        Ok(Input(input))
+    }
+}
+
+/// A file sent in a multipart body.
+#[derive(Debug)]
+pub struct FilePart {
+    /// The form field it came in (`file`, `avatar`, ...).
+    pub field: String,
+    /// The name the client gave it.
+    pub file_name: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+/// Request input as `Input` reads it, and the files of a multipart body.
+pub struct WithFiles<T> {
+    pub input: T,
+    pub files: Vec<FilePart>,
+}
+
+impl<T> WithFiles<T> {
+    /// Takes the file sent in this field, if any.
+    pub fn take_file(&mut self, field: &str) -> Option<FilePart> {
+        let at = self.files.iter().position(|f| f.field == field)?;
+        Some(self.files.remove(at))
+    }
+}
+
+fn too_large() -> Error {
+    Error::new(crate::ErrorKind::TooLarge, "body_too_large", "The request body is too large.")
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WithFiles<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> ApiResult<Self> {
         let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
         let query = req.uri().query().map(str::to_string);
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| Error::new(crate::ErrorKind::TooLarge, "body_too_large", "The request body is too large."))?;
-        if content_type.starts_with("application/json") {
-            let value: T = serde_json::from_slice(&bytes)
-                .map_err(|e| Error::malformed("malformed_json", format!("The request body is not valid JSON for this call: {e}")))?;
-            return Ok(Input(value));
+        if content_type.starts_with("multipart/form-data") {
+            let mut multipart = axum::extract::Multipart::from_request(req, state)
+                .await
+                .map_err(|e| Error::malformed("malformed_multipart", format!("The multipart body cannot be read: {}", e.body_text())))?;
+            let mut pairs: Vec<(String, String)> = Vec::new();
+            let mut files = Vec::new();
+            loop {
+                let field = match multipart.next_field().await {
+                    Ok(Some(field)) => field,
+                    Ok(None) => break,
+                    Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large().into()),
+                    Err(e) => {
+                        return Err(Error::malformed(
+                            "malformed_multipart",
+                            format!("The multipart body cannot be read: {}", e.body_text()),
+                        )
+                        .into())
+                    }
+                };
+                let name = field.name().unwrap_or("").to_string();
+                let file_name = field.file_name().map(str::to_string);
+                let bytes = field.bytes().await.map_err(|e| {
+                    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                        too_large()
+                    } else {
+                        Error::malformed("malformed_multipart", format!("The multipart body cannot be read: {}", e.body_text()))
+                    }
+                })?;
+                if file_name.is_some() {
+                    files.push(FilePart { field: name, file_name, bytes: bytes.to_vec() });
+                } else {
+                    pairs.push((name, String::from_utf8_lossy(&bytes).into_owned()));
+                }
+            }
+            let text = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+            let input: T = serde_html_form::from_str(&text)
+                .map_err(|e| Error::malformed("malformed_form", format!("The form data is not valid for this call: {e}")))?;
+            return Ok(WithFiles { input, files });
         }
-        if content_type.starts_with("multipart/") {
-            return Err(Error::invalid("unsupported_media_type", "Send JSON or form data (multipart is not accepted here).").into());
+        let bytes = Bytes::from_request(req, state).await.map_err(|_| too_large())?;
+        if content_type.starts_with("application/json") {
+            let input: T = serde_json::from_slice(&bytes)
+                .map_err(|e| Error::malformed("malformed_json", format!("The request body is not valid JSON for this call: {e}")))?;
+            return Ok(WithFiles { input, files: Vec::new() });
         }
         // Form data in the body; some clients put the parameters in the query string instead.
         let text = if bytes.is_empty() { query.unwrap_or_default() } else { String::from_utf8_lossy(&bytes).into_owned() };
-        let value: T = serde_html_form::from_str(&text)
+        let input: T = serde_html_form::from_str(&text)
             .map_err(|e| Error::malformed("malformed_form", format!("The form data is not valid for this call: {e}")))?;
-        Ok(Input(value))
+        Ok(WithFiles { input, files: Vec::new() })
     }
 }
 

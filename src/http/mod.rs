@@ -4,6 +4,7 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod files;
 pub mod mastodon;
 pub mod oauth;
 pub mod paging;
@@ -31,13 +32,14 @@ pub struct AppState {
 
 pub fn router(ctx: AppContext, federation: crate::federation::FedConfig) -> Router {
     let max_body = ctx.config.max_body_bytes;
+    let upload_limit = upload_body_limit(&ctx.config);
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
         .allow_headers(Any)
         .expose_headers([axum::http::header::LINK]);
     Router::new()
-        .merge(mastodon::router())
+        .merge(mastodon::router(upload_limit))
         .merge(api::router())
         .merge(crate::federation::router())
         .merge(crate::web::router())
@@ -47,6 +49,8 @@ pub fn router(ctx: AppContext, federation: crate::federation::FedConfig) -> Rout
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke))
         .route("/.well-known/oauth-authorization-server", get(oauth::metadata))
+        .route("/files/{token}/{name}", get(files::original))
+        .route("/files/{token}/preview/small.jpg", get(files::preview))
         .route("/static/avatar.png", get(avatar))
         .route("/static/header.png", get(avatar))
         .route("/health", get(|| async { "ok" }))
@@ -56,6 +60,11 @@ pub fn router(ctx: AppContext, federation: crate::federation::FedConfig) -> Rout
         .layer(cors)
         .layer(TraceLayer::new_for_http())
         .with_state(AppState { ctx, federation })
+}
+
+/// The largest body that carries a file: the largest file, and room for the other fields.
+pub fn upload_body_limit(config: &crate::config::Config) -> usize {
+    config.media.image_max_bytes.max(config.media.document_max_bytes).max(config.max_body_bytes) + 64 * 1024
 }
 
 /// Writes are limited (`write_rate_per_minute`) per credential (bearer token or web

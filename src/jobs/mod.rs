@@ -14,6 +14,9 @@ use crate::federation::deliver::{self, Delivery};
 use crate::federation::FedConfig;
 use crate::service::effects::{self, Effect};
 
+/// How often uploads left unattached for a day are looked for.
+const SWEEP_EVERY: Duration = Duration::from_secs(15 * 60);
+
 /// How long a claimed job is reserved for its worker.
 const CLAIM: TimeDelta = TimeDelta::minutes(2);
 /// Jobs taken at once.
@@ -32,7 +35,16 @@ pub fn backoff(attempts: i32) -> TimeDelta {
 /// Runs the workers until `stop` turns true.
 pub fn spawn(fed: FedConfig, mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let mut last_sweep: Option<std::time::Instant> = None;
         loop {
+            if last_sweep.is_none_or(|at| at.elapsed() >= SWEEP_EVERY) {
+                last_sweep = Some(std::time::Instant::now());
+                match crate::service::media::remove_unattached(&fed).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(removed = n, "uploads never posted removed"),
+                    Err(e) => tracing::warn!(error = ?e, "removing uploads never posted"),
+                }
+            }
             let ran = match run_due(&fed).await {
                 Ok(n) => n,
                 Err(e) => {

@@ -163,7 +163,8 @@ pub fn process(bytes: &[u8], limits: &MediaLimits) -> Result<Processed, ProcessE
 /// (a plain `infer::get` answers `application/zip` for a Word file).
 fn document_type(bytes: &[u8]) -> Option<&'static str> {
     use infer::{doc, odf};
-    let checks: [(fn(&[u8]) -> bool, usize); 9] = [
+    type Matcher = fn(&[u8]) -> bool;
+    let checks: [(Matcher, usize); 9] = [
         (odf::is_odt, 1),
         (odf::is_ods, 2),
         (odf::is_odp, 3),
@@ -203,7 +204,19 @@ fn check_archive(bytes: &[u8], limits: &MediaLimits) -> Result<(), ProcessError>
     Ok(())
 }
 
+/// A JPEG cut off before its end decodes (the decoder fills in grey) but is damaged: its last
+/// scan (`FF DA`) must be followed by the end-of-image marker (`FF D9`). Inside the scans `FF` is
+/// always escaped, so the marker cannot occur by chance; an EXIF thumbnail's own end comes
+/// before the image's scans.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let last = |marker: u8| bytes.windows(2).rposition(|w| w[0] == 0xFF && w[1] == marker);
+    matches!((last(0xDA), last(0xD9)), (Some(scan), Some(end)) if end > scan)
+}
+
 fn process_image(bytes: &[u8], sniffed: &'static str, limits: &MediaLimits) -> Result<Processed, ProcessError> {
+    if sniffed == "image/jpeg" && !jpeg_is_complete(bytes) {
+        return Err(ProcessError::Corrupt("the JPEG file ends before the image does".into()));
+    }
     let corrupt = |e: image::ImageError| ProcessError::Corrupt(e.to_string());
     let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| ProcessError::Corrupt(e.to_string()))?;
     // Limits are set once the size the image claims is known and checked.
@@ -276,9 +289,7 @@ fn encode_jpeg(img: &DynamicImage, quality: u8) -> Result<Vec<u8>, ProcessError>
 
 fn encode_png(img: &DynamicImage) -> Result<Vec<u8>, ProcessError> {
     let mut out = Vec::new();
-    img.to_rgba8()
-        .write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
-        .map_err(|e| ProcessError::Corrupt(e.to_string()))?;
+    img.to_rgba8().write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png).map_err(|e| ProcessError::Corrupt(e.to_string()))?;
     Ok(out)
 }
 

@@ -252,34 +252,35 @@ pub async fn served_post(ctx: &AppContext, id: PostId, requester: &Requester) ->
     ctx.db
         .read(move |conn| {
             let post = db::posts::find(conn, id)?.filter(|p| p.ap_id.is_none()).ok_or_else(post_not_found)?;
-            let group = match post.group_id {
-                Some(g) => db::groups::find(conn, g)?.ok_or_else(post_not_found)?,
-                None => return Err(post_not_found()),
-            };
-            match &group.domain {
-                None => {
-                    let federated = Scope::parse(&group.scope).is_ok_and(|s| s == Scope::Federated);
-                    if !federated {
-                        return Err(post_not_found());
-                    }
-                    check_group_content(conn, &group, &requester).map_err(|e| {
-                        if e.kind() == ErrorKind::NotFound {
-                            post_not_found()
-                        } else {
-                            e
-                        }
-                    })?;
-                }
-                Some(domain) => {
-                    let allowed = post.visibility == "public" || requester == Requester::Server(domain.clone());
-                    if !allowed {
-                        return Err(post_not_found());
-                    }
-                }
-            }
+            let group = check_served(conn, &post, &requester)?;
             Ok((post, group))
         })
         .await
+}
+
+/// May this local post be served to another server (or to anyone, `Anonymous`)? Returns its
+/// group; "not found" when it may not.
+pub(crate) fn check_served(conn: &mut DbConn, post: &Post, requester: &Requester) -> Result<Group> {
+    let group = match post.group_id {
+        Some(g) => db::groups::find(conn, g)?.ok_or_else(post_not_found)?,
+        None => return Err(post_not_found()),
+    };
+    match &group.domain {
+        None => {
+            let federated = Scope::parse(&group.scope).is_ok_and(|s| s == Scope::Federated);
+            if !federated {
+                return Err(post_not_found());
+            }
+            check_group_content(conn, &group, requester).map_err(|e| if e.kind() == ErrorKind::NotFound { post_not_found() } else { e })?;
+        }
+        Some(domain) => {
+            let allowed = post.visibility == "public" || *requester == Requester::Server(domain.clone());
+            if !allowed {
+                return Err(post_not_found());
+            }
+        }
+    }
+    Ok(group)
 }
 
 /// A thread of a local private or secret group as the group's own copy (what microblog

@@ -6,6 +6,7 @@ pub mod actors;
 pub mod effects;
 pub mod groups;
 pub mod instance;
+pub mod media;
 pub mod membership;
 pub mod notifications;
 pub mod oauth;

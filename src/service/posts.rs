@@ -8,7 +8,7 @@ use super::{active_role, check_length, group_access, post_not_found, views, Acto
 use crate::config::Config;
 use crate::context::AppContext;
 use crate::db::posts::{NewPost, Post};
-use crate::db::{self, DbConn, GroupId, Page, PersonId, PostId};
+use crate::db::{self, DbConn, GroupId, MediaId, Page, PersonId, PostId};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Default)]
@@ -18,6 +18,8 @@ pub struct NewPostInput {
     pub in_reply_to_id: Option<PostId>,
     /// For posts outside groups: `public` (default), `unlisted` or `private` (followers).
     pub visibility: Option<String>,
+    /// The author's uploads to attach, in this order.
+    pub media_ids: Vec<MediaId>,
 }
 
 /// Renders source text and resolves its mentions to known people. Returns the HTML and the
@@ -41,10 +43,11 @@ pub(crate) fn render_with_mentions(conn: &mut DbConn, source: &str, config: &Con
     Ok((text::render(source, &links), people))
 }
 
+/// Checks a post's text; it may be empty when files are attached (`with_files`).
 #[track_caller]
-fn check_text(text: &str, config: &Config) -> Result<String> {
+fn check_text(text: &str, config: &Config, with_files: bool) -> Result<String> {
     let text = text.trim().to_string();
-    if text.is_empty() {
+    if text.is_empty() && !with_files {
         return Err(Error::invalid("empty_post", "A post needs some text.").with_field("status"));
     }
     let n = text.chars().count();
@@ -96,7 +99,7 @@ fn visibility_rank(v: &str) -> u8 {
 /// What a post would look like (sanitised HTML, mentions linked), without storing anything.
 pub async fn preview(ctx: &AppContext, text: &str) -> Result<String> {
     let config = ctx.config.clone();
-    let text = check_text(text, &config)?;
+    let text = check_text(text, &config, false)?;
     ctx.db.read(move |conn| Ok(render_with_mentions(conn, &text, &config)?.0)).await
 }
 
@@ -135,7 +138,7 @@ fn group_by_mention(conn: &mut DbConn, actor: &Actor, text: &str, config: &Confi
 
 async fn create_in_transaction(ctx: &AppContext, actor: &Actor, input: NewPostInput) -> Result<PostView> {
     let config = ctx.config.clone();
-    let text = check_text(&input.text, &config)?;
+    let text = check_text(&input.text, &config, !input.media_ids.is_empty())?;
     let requested = match input.visibility.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
         None => None,
         Some(v @ ("public" | "unlisted" | "private")) => Some(v.to_string()),
@@ -195,6 +198,7 @@ async fn create_in_transaction(ctx: &AppContext, actor: &Actor, input: NewPostIn
                     created_at: db::now(),
                 },
             )?;
+            super::media::attach(conn, &actor, post.id, &input.media_ids, config.media.max_attachments)?;
             super::effects::post_changed(conn, &post, super::effects::PostChange::Created)?;
             let mut notified: HashSet<PersonId> = HashSet::new();
             for person in &mentioned {
@@ -241,18 +245,30 @@ pub async fn get(ctx: &AppContext, actor: &Actor, id: PostId) -> Result<PostView
         .await
 }
 
-/// The author edits the text; mentions are updated.
-pub async fn edit(ctx: &AppContext, actor: &Actor, id: PostId, text: String) -> Result<PostView> {
+/// The author edits the text and, when `media_ids` is given, which files are attached (files
+/// left out are removed); mentions are updated.
+pub async fn edit(ctx: &AppContext, actor: &Actor, id: PostId, text: String, media_ids: Option<Vec<MediaId>>) -> Result<PostView> {
     let config = ctx.config.clone();
-    let text = check_text(&text, &config)?;
     let actor = *actor;
-    let view = ctx
+    let (view, removed) = ctx
         .db
         .write(move |conn| {
             let post = load_visible(conn, &actor, id)?;
             if post.author_id != actor.person_id {
                 return Err(Error::forbidden("not_author", "Only the author can edit a post."));
             }
+            let has_files = match &media_ids {
+                Some(ids) => !ids.is_empty(),
+                None => !db::media::of_posts(conn, &[id])?.is_empty(),
+            };
+            let text = check_text(&text, &config, has_files)?;
+            let removed = match &media_ids {
+                Some(ids) => {
+                    let detached = super::media::attach(conn, &actor, id, ids, config.media.max_attachments)?;
+                    db::media::delete_many(conn, &detached)?
+                }
+                None => Vec::new(),
+            };
             let (html, mentioned) = render_with_mentions(conn, &text, &config)?;
             let post = db::posts::edit(conn, id, &text, &html)?;
             super::effects::post_changed(conn, &post, super::effects::PostChange::Updated)?;
@@ -266,9 +282,10 @@ pub async fn edit(ctx: &AppContext, actor: &Actor, id: PostId, text: String) -> 
             for person in mentioned {
                 db::posts::add_mention(conn, id, person)?;
             }
-            Ok(views::posts(conn, actor.person_id, vec![post])?.remove(0))
+            Ok((views::posts(conn, actor.person_id, vec![post])?.remove(0), removed))
         })
         .await?;
+    super::media::remove_files(ctx, removed).await;
     ctx.jobs_wake.notify_one();
     Ok(view)
 }
@@ -277,7 +294,7 @@ pub async fn edit(ctx: &AppContext, actor: &Actor, id: PostId, text: String) -> 
 /// it was, so a client can offer "delete and redraft".
 pub async fn delete(ctx: &AppContext, actor: &Actor, id: PostId) -> Result<PostView> {
     let actor = *actor;
-    let view = ctx
+    let (view, removed) = ctx
         .db
         .write(move |conn| {
             let post = load_visible(conn, &actor, id)?;
@@ -294,9 +311,11 @@ pub async fn delete(ctx: &AppContext, actor: &Actor, id: PostId) -> Result<PostV
             super::effects::post_changed(conn, &post, super::effects::PostChange::Deleted)?;
             let view = views::posts(conn, actor.person_id, vec![post])?.remove(0);
             db::posts::mark_deleted(conn, id)?;
-            Ok(view)
+            let removed = db::media::delete_of_post(conn, id)?;
+            Ok((view, removed))
         })
         .await?;
+    super::media::remove_files(ctx, removed).await;
     ctx.jobs_wake.notify_one();
     Ok(view)
 }

@@ -289,8 +289,8 @@ async fn posts_edit_delete_like_and_limits() {
     post(&t, &anna, &"é".repeat(50), Some(&g)).await.expect("50 characters fit, whatever their bytes");
     let p = post(&t, &anna, "Draft", Some(&g)).await.expect("post");
 
-    assert_eq!(code(posts::edit(&t.ctx, &bob, p.post.id, "Hacked".into()).await), "not_author");
-    let edited = posts::edit(&t.ctx, &anna, p.post.id, "Final *text*".into()).await.expect("edit");
+    assert_eq!(code(posts::edit(&t.ctx, &bob, p.post.id, "Hacked".into(), None).await), "not_author");
+    let edited = posts::edit(&t.ctx, &anna, p.post.id, "Final *text*".into(), None).await.expect("edit");
     assert!(edited.post.content_html.contains("<em>text</em>") && edited.post.edited_at.is_some());
 
     let liked = posts::favourite(&t.ctx, &bob, p.post.id, true).await.expect("like");
@@ -439,7 +439,7 @@ async fn search_finds_every_word_as_a_prefix_and_follows_edits_and_deletions() {
     assert_eq!(found("py").await, vec![app.post.id]);
     assert!(found("%_\"*").await.is_empty(), "punctuation alone finds nothing and breaks nothing");
 
-    posts::edit(&t.ctx, &anna, cafe.post.id, "Overleg in de kantine".into()).await.expect("edit");
+    posts::edit(&t.ctx, &anna, cafe.post.id, "Overleg in de kantine".into(), None).await.expect("edit");
     assert!(found("cafe").await.is_empty(), "the index follows an edit");
     assert_eq!(found("kantine").await, vec![cafe.post.id]);
     posts::delete(&t.ctx, &anna, cafe.post.id).await.expect("delete");

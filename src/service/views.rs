@@ -39,6 +39,8 @@ pub struct PostView {
     pub mentions: Vec<Person>,
     /// The author of the post this one answers.
     pub in_reply_to_author: Option<PersonId>,
+    /// Attached files, in order.
+    pub media: Vec<crate::db::media::Media>,
 }
 
 #[derive(Debug, Clone)]
@@ -112,6 +114,12 @@ pub(crate) fn posts(conn: &mut DbConn, viewer: PersonId, posts: Vec<Post>) -> Re
     let liked: HashSet<PostId> = db::posts::favourited_by(conn, viewer, &ids)?.into_iter().collect();
     let parent_ids: Vec<PostId> = posts.iter().filter_map(|p| p.in_reply_to_id).collect();
     let parent_authors: HashMap<PostId, PersonId> = db::posts::authors_of(conn, &parent_ids)?.into_iter().collect();
+    let mut media: HashMap<PostId, Vec<crate::db::media::Media>> = HashMap::new();
+    for m in db::media::of_posts(conn, &ids)? {
+        if let Some(post) = m.post_id {
+            media.entry(post).or_default().push(m);
+        }
+    }
     let mut out = Vec::with_capacity(posts.len());
     for post in posts {
         let Some(author) = persons.get(&post.author_id).cloned() else { continue };
@@ -128,6 +136,7 @@ pub(crate) fn posts(conn: &mut DbConn, viewer: PersonId, posts: Vec<Post>) -> Re
             favourited: liked.contains(&post.id),
             mentions,
             in_reply_to_author: post.in_reply_to_id.and_then(|p| parent_authors.get(&p).copied()),
+            media: media.remove(&post.id).unwrap_or_default(),
             post,
         });
     }

@@ -8,5 +8,6 @@ mod common;
 mod discovery;
 mod group_accounts;
 mod groups_api;
+mod media;
 mod openapi;
 mod web;

@@ -40,8 +40,15 @@ impl Urls<'_> {
             Some(d) => format!("{}@{d}", p.username),
         }
     }
-    pub fn avatar(&self) -> String {
-        format!("{}/static/avatar.png", self.0.base_url())
+    /// A person's or a group's picture (the default one when they have none).
+    pub fn picture(&self, stored: Option<&str>) -> String {
+        urls::picture(self.0, stored)
+    }
+    pub fn file(&self, token: &str, file_name: &str) -> String {
+        format!("{}{}", self.0.base_url(), urls::file_path(token, file_name))
+    }
+    pub fn file_preview(&self, token: &str) -> String {
+        format!("{}{}", self.0.base_url(), urls::file_preview_path(token))
     }
     pub fn header(&self) -> String {
         format!("{}/static/header.png", self.0.base_url())
@@ -110,8 +117,8 @@ pub fn account(urls: &Urls<'_>, v: &PersonView) -> Account {
         note: p.bio_html.clone(),
         uri: urls.person_id(p),
         url,
-        avatar: urls.avatar(),
-        avatar_static: urls.avatar(),
+        avatar: urls.picture(p.avatar_url.as_deref()),
+        avatar_static: urls.picture(p.avatar_url.as_deref()),
         header: urls.header(),
         header_static: urls.header(),
         followers_count: v.followers_count,
@@ -169,8 +176,8 @@ pub fn group_account(urls: &Urls<'_>, v: &GroupView) -> Account {
         note: g.note,
         url: g.url,
         uri: g.uri,
-        avatar: urls.avatar(),
-        avatar_static: urls.avatar(),
+        avatar: urls.picture(v.group.avatar_url.as_deref()),
+        avatar_static: urls.picture(v.group.avatar_url.as_deref()),
         header: urls.header(),
         header_static: urls.header(),
         followers_count: v.members_count,
@@ -291,8 +298,8 @@ pub fn group(urls: &Urls<'_>, v: &GroupView) -> Group {
         note: g.note_html.clone(),
         uri: g.ap_id.clone().unwrap_or_else(|| url.clone()),
         url,
-        avatar: urls.avatar(),
-        avatar_static: urls.avatar(),
+        avatar: urls.picture(g.avatar_url.as_deref()),
+        avatar_static: urls.picture(g.avatar_url.as_deref()),
         header: urls.header(),
         header_static: urls.header(),
         locked: g.visibility != "public",
@@ -321,7 +328,7 @@ pub struct Status {
     pub visibility: String,
     pub sensitive: bool,
     pub spoiler_text: String,
-    pub media_attachments: Vec<Value>,
+    pub media_attachments: Vec<MediaAttachment>,
     pub application: Option<Value>,
     pub mentions: Vec<Mention>,
     pub tags: Vec<Value>,
@@ -364,7 +371,7 @@ pub fn status(urls: &Urls<'_>, v: &PostView) -> Status {
         visibility: p.visibility.clone(),
         sensitive: false,
         spoiler_text: String::new(),
-        media_attachments: Vec::new(),
+        media_attachments: v.media.iter().map(|m| media_attachment(urls, m)).collect(),
         application: None,
         mentions: v
             .mentions
@@ -532,5 +539,94 @@ pub fn notification(urls: &Urls<'_>, v: &NotificationView, naming: Naming) -> No
         status: v.post.as_ref().map(|p| status(urls, p)),
         group: v.group.as_ref().map(|g| group(urls, g)),
         read: n.read_at.is_some(),
+    }
+}
+
+/// Sizes of an image or of its preview.
+#[derive(Serialize, Clone)]
+pub struct MetaDetails {
+    pub width: i64,
+    pub height: i64,
+    pub size: String,
+    pub aspect: f64,
+}
+
+#[derive(Serialize, Clone)]
+pub struct Focus {
+    pub x: f64,
+    pub y: f64,
+}
+
+#[derive(Serialize, Clone, Default)]
+pub struct MediaMeta {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original: Option<MetaDetails>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub small: Option<MetaDetails>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub focus: Option<Focus>,
+    /// Gilde: a document's size in bytes and its type, for apps that show them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_size: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
+}
+
+/// An attachment: an image (`image`) or a document (`unknown`, as Mastodon apps show any file
+/// they cannot display: a link named by the file).
+#[derive(Serialize, Clone)]
+pub struct MediaAttachment {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub url: String,
+    pub preview_url: Option<String>,
+    pub remote_url: Option<String>,
+    pub preview_remote_url: Option<String>,
+    pub text_url: Option<String>,
+    pub meta: MediaMeta,
+    pub description: Option<String>,
+    pub blurhash: Option<String>,
+}
+
+fn meta_details(width: Option<i64>, height: Option<i64>) -> Option<MetaDetails> {
+    let (width, height) = (width?, height?);
+    Some(MetaDetails {
+        width,
+        height,
+        size: format!("{width}x{height}"),
+        aspect: if height > 0 { width as f64 / height as f64 } else { 1.0 },
+    })
+}
+
+pub fn media_attachment(urls: &Urls<'_>, m: &crate::db::media::Media) -> MediaAttachment {
+    let url = match (&m.remote_url, &m.file_key) {
+        (Some(remote), None) => remote.clone(),
+        _ => urls.file(&m.token, &m.file_name),
+    };
+    let preview_url = match (&m.remote_url, &m.preview_key) {
+        (_, Some(_)) => Some(urls.file_preview(&m.token)),
+        (Some(remote), None) if m.is_image() => Some(remote.clone()),
+        _ => None,
+    };
+    let focus = m.focus.split_once(',').and_then(|(x, y)| Some(Focus { x: x.parse().ok()?, y: y.parse().ok()? }));
+    let image = m.is_image();
+    MediaAttachment {
+        id: m.id.to_string(),
+        kind: if image { "image" } else { "unknown" },
+        url,
+        preview_url,
+        remote_url: m.remote_url.clone(),
+        preview_remote_url: None,
+        text_url: None,
+        meta: MediaMeta {
+            original: meta_details(m.width, m.height),
+            small: meta_details(m.preview_width, m.preview_height),
+            focus: if image { Some(focus.unwrap_or(Focus { x: 0.0, y: 0.0 })) } else { None },
+            file_size: (!image).then_some(m.size),
+            mime_type: (!image).then(|| m.content_type.clone()),
+        },
+        description: if m.description.is_empty() { None } else { Some(m.description.clone()) },
+        blurhash: m.blurhash.clone(),
     }
 }

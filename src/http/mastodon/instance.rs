@@ -15,11 +15,24 @@ pub fn version() -> String {
 }
 
 fn configuration(ctx: &AppContext) -> Value {
+    let media = ctx.config.media;
+    let supported: Vec<&str> =
+        crate::media::IMAGE_TYPES.iter().copied().chain(crate::media::DOCUMENT_TYPES.iter().map(|(t, _)| *t)).collect();
     json!({
         "urls": { "streaming": null, "status": null },
         "accounts": { "max_featured_tags": 0, "max_pinned_statuses": 0 },
-        "statuses": { "max_characters": ctx.config.max_post_chars, "max_media_attachments": 0, "characters_reserved_per_url": 23 },
-        "media_attachments": { "supported_mime_types": [], "image_size_limit": 0, "image_matrix_limit": 0, "video_size_limit": 0, "video_frame_rate_limit": 0, "video_matrix_limit": 0 },
+        "statuses": { "max_characters": ctx.config.max_post_chars, "max_media_attachments": media.max_attachments, "characters_reserved_per_url": 23 },
+        "media_attachments": {
+            "supported_mime_types": supported,
+            "description_limit": crate::service::media::DESCRIPTION_MAX_CHARS,
+            "image_size_limit": media.image_max_bytes,
+            "image_matrix_limit": media.image_max_pixels,
+            "video_size_limit": 0,
+            "video_frame_rate_limit": 0,
+            "video_matrix_limit": 0,
+            // Gilde: documents (PDF, OpenDocument, Office), attached as type `unknown`.
+            "document_size_limit": media.document_max_bytes,
+        },
         "polls": { "max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0 },
         "translation": { "enabled": false },
     })

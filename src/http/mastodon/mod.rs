@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod entities;
 pub mod instance;
+pub mod media;
 pub mod notifications;
 pub mod search;
 pub mod statuses;
@@ -11,12 +12,17 @@ pub mod timelines;
 use axum::routing::{get, post};
 use axum::Router;
 
-pub fn router() -> Router<crate::http::AppState> {
+/// `upload_limit`: the body size allowed where files are sent.
+pub fn router(upload_limit: usize) -> Router<crate::http::AppState> {
+    let uploads = axum::extract::DefaultBodyLimit::max(upload_limit);
     Router::new()
+        .route("/api/v1/media", post(media::upload).layer(uploads))
+        .route("/api/v2/media", post(media::upload).layer(uploads))
+        .route("/api/v1/media/{id}", get(media::show).put(media::update))
         .route("/api/v1/instance", get(instance::v1))
         .route("/api/v2/instance", get(instance::v2))
         .route("/api/v1/accounts/verify_credentials", get(accounts::verify_credentials))
-        .route("/api/v1/accounts/update_credentials", axum::routing::patch(accounts::update_credentials))
+        .route("/api/v1/accounts/update_credentials", axum::routing::patch(accounts::update_credentials).layer(uploads))
         .route("/api/v1/accounts/lookup", get(accounts::lookup))
         .route("/api/v1/accounts/relationships", get(accounts::relationships))
         .route("/api/v1/accounts/{id}", get(accounts::show))

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::entities::{self, Status, Urls};
 use crate::context::AppContext;
-use crate::db::GroupId;
+use crate::db::{GroupId, MediaId};
 use crate::http::error::ApiResult;
 use crate::http::extract::{Auth, Input};
 use crate::http::parse_id;
@@ -40,11 +40,21 @@ fn optional_id(value: Option<String>, field: &'static str) -> ApiResult<Option<i
     }
 }
 
+/// Ids of uploads, as apps send them (strings).
+fn media_ids(list: &[String]) -> ApiResult<Vec<MediaId>> {
+    list.iter()
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| {
+            v.trim()
+                .parse()
+                .map(MediaId)
+                .map_err(|_| crate::Error::invalid("invalid_id", "media_ids must be ids.").with_field("media_ids").into())
+        })
+        .collect()
+}
+
 pub async fn create(State(ctx): State<AppContext>, auth: Auth, Input(input): Input<NewStatus>) -> ApiResult<Json<Status>> {
     auth.require("write:statuses")?;
-    if !input.media_ids.is_empty() {
-        return Err(crate::Error::invalid("media_not_supported", "Attachments are not supported yet.").with_field("media_ids").into());
-    }
     if input.poll.is_some() {
         return Err(crate::Error::invalid("polls_not_supported", "Polls are not supported.").with_field("poll").into());
     }
@@ -57,6 +67,7 @@ pub async fn create(State(ctx): State<AppContext>, auth: Auth, Input(input): Inp
         group_id: optional_id(input.group_id, "group_id")?.map(GroupId),
         in_reply_to_id: optional_id(input.in_reply_to_id, "in_reply_to_id")?.map(entities::post_id_of),
         visibility: input.visibility,
+        media_ids: media_ids(&input.media_ids)?,
     };
     let view = posts::create(&ctx, &auth.actor, new).await?;
     Ok(one(&ctx, &view))
@@ -71,6 +82,9 @@ pub async fn show(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<Stri
 #[derive(Deserialize)]
 pub struct EditStatus {
     status: Option<String>,
+    /// When given, the files the post keeps (and new ones); absent: unchanged.
+    #[serde(default, rename = "media_ids[]", alias = "media_ids")]
+    media_ids: Option<Vec<String>>,
 }
 
 pub async fn edit(
@@ -80,7 +94,8 @@ pub async fn edit(
     Input(input): Input<EditStatus>,
 ) -> ApiResult<Json<Status>> {
     auth.require("write:statuses")?;
-    let view = posts::edit(&ctx, &auth.actor, entities::post_id_of(parse_id(&id)?), input.status.unwrap_or_default()).await?;
+    let media = input.media_ids.as_deref().map(media_ids).transpose()?;
+    let view = posts::edit(&ctx, &auth.actor, entities::post_id_of(parse_id(&id)?), input.status.unwrap_or_default(), media).await?;
     Ok(one(&ctx, &view))
 }
 

@@ -1,0 +1,373 @@
+//! Attachments and pictures: uploading, describing, attaching to posts, who may fetch a file,
+//! and removing files nobody needs any more. The bytes are handled by `crate::media`.
+
+use super::actors::{check_served, Requester};
+use super::Actor;
+use crate::context::AppContext;
+use crate::db::media::{Media, NewMedia};
+use crate::db::{self, DbConn, MediaId, PostId};
+use crate::error::{Error, ErrorKind, Result};
+use crate::media::{self as files, Kind, ProcessError};
+
+/// Alt text longer than this is refused (Mastodon's limit).
+pub const DESCRIPTION_MAX_CHARS: usize = 1_500;
+
+/// An upload as a front door received it.
+#[derive(Debug, Default)]
+pub struct Upload {
+    pub bytes: Vec<u8>,
+    /// The name the client gave the file, if any.
+    pub file_name: Option<String>,
+    pub description: Option<String>,
+    /// Mastodon's focal point, `x,y`.
+    pub focus: Option<String>,
+}
+
+/// What an upload is for: an attachment (waits for a post) or a picture (used at once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Attachment,
+    Picture,
+}
+
+fn file_not_found() -> Error {
+    Error::not_found("file_not_found", "This file does not exist or is not visible to you.")
+}
+
+fn not_found() -> Error {
+    Error::not_found("media_not_found", "This file does not exist or is not yours.")
+}
+
+#[track_caller]
+fn refused(e: ProcessError) -> Error {
+    match e {
+        ProcessError::Unsupported(found) => Error::invalid(
+            "unsupported_file_type",
+            format!("Files of this type ({found}) cannot be shared. Share images (JPEG, PNG, GIF, WebP) or documents (PDF, OpenDocument, Office)."),
+        ),
+        ProcessError::TooLarge { size, limit, kind } => Error::new(
+            ErrorKind::TooLarge,
+            "file_too_large",
+            format!("This file is {:.1} MB; {kind} may be at most {:.1} MB.", size as f64 / 1_048_576.0, limit as f64 / 1_048_576.0),
+        ),
+        ProcessError::TooManyPixels { width, height, limit } => Error::invalid(
+            "image_too_large",
+            format!("This image is {width}×{height} pixels; at most {} megapixels are accepted.", limit / 1_000_000),
+        ),
+        ProcessError::Corrupt(_) => Error::invalid("unreadable_image", "This image cannot be read: the file is damaged or incomplete."),
+        ProcessError::SuspiciousArchive => Error::invalid(
+            "suspicious_document",
+            "This document cannot be accepted: it unpacks to far more than its size (a zip bomb?).",
+        ),
+        ProcessError::Empty => Error::invalid("empty_file", "The file is empty."),
+    }
+    .with_field("file")
+}
+
+#[track_caller]
+fn check_description(text: Option<String>) -> Result<Option<String>> {
+    let Some(text) = text else { return Ok(None) };
+    let text = text.trim().to_string();
+    super::check_length(&text, DESCRIPTION_MAX_CHARS, "description")?;
+    Ok(Some(text))
+}
+
+/// `x,y` with both in -1..1; empty for none.
+#[track_caller]
+fn check_focus(text: Option<String>) -> Result<Option<String>> {
+    let Some(text) = text.map(|t| t.trim().to_string()) else { return Ok(None) };
+    if text.is_empty() {
+        return Ok(Some(String::new()));
+    }
+    let parsed: Option<(f64, f64)> = text.split_once(',').and_then(|(x, y)| Some((x.trim().parse().ok()?, y.trim().parse().ok()?)));
+    match parsed {
+        Some((x, y)) if (-1.0..=1.0).contains(&x) && (-1.0..=1.0).contains(&y) => Ok(Some(format!("{x},{y}"))),
+        _ => Err(Error::invalid("invalid_focus", "The focal point is two numbers from -1 to 1: x,y.").with_field("focus")),
+    }
+}
+
+/// A token no one can guess, for the file's address.
+fn new_token() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::thread_rng();
+    (0..32).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+}
+
+/// Checks, processes and stores an upload of the actor's. Nothing is kept when it is refused.
+pub async fn upload(ctx: &AppContext, actor: &Actor, upload: Upload, purpose: Purpose) -> Result<Media> {
+    let description = check_description(upload.description)?;
+    let focus = check_focus(upload.focus)?;
+    let limits = ctx.config.media;
+    let processed = {
+        let _slot = ctx.media_slots.acquire().await.map_err(|e| Error::internal(e))?;
+        let bytes = upload.bytes;
+        tokio::task::spawn_blocking(move || files::process(&bytes, &limits)).await.map_err(|e| Error::internal(e))?.map_err(refused)?
+    };
+    if purpose == Purpose::Picture && processed.kind != Kind::Image {
+        return Err(Error::invalid("picture_not_an_image", "A picture must be an image (JPEG, PNG, GIF or WebP).").with_field("file"));
+    }
+    let token = new_token();
+    let file_name = files::clean_file_name(upload.file_name.as_deref(), processed.extension);
+    let file_key = format!("{}/{token}-original.{}", &token[..2], processed.extension);
+    let preview_key = processed.preview.as_ref().map(|_| format!("{}/{token}-preview.jpg", &token[..2]));
+    ctx.storage.put(&file_key, processed.bytes.clone()).await.map_err(|e| Error::internal(e))?;
+    if let (Some(key), Some(preview)) = (&preview_key, &processed.preview) {
+        if let Err(e) = ctx.storage.put(key, preview.bytes.clone()).await {
+            let _ = ctx.storage.delete(&file_key).await;
+            return Err(Error::internal(e));
+        }
+    }
+    // A document without alt text is described by its name, as Mastodon apps show it.
+    let description = description.unwrap_or_else(|| if processed.kind == Kind::Document { file_name.clone() } else { String::new() });
+    let me = actor.person_id;
+    let keys = (file_key.clone(), preview_key.clone());
+    let inserted = ctx
+        .db
+        .write(move |conn| {
+            Ok(db::media::insert(
+                conn,
+                &NewMedia {
+                    owner_id: me,
+                    post_id: None,
+                    position: 0,
+                    kind: processed.kind.as_str(),
+                    content_type: processed.content_type,
+                    file_name: &file_name,
+                    size: processed.bytes.len() as i64,
+                    width: processed.width.map(i64::from),
+                    height: processed.height.map(i64::from),
+                    preview_width: processed.preview.as_ref().map(|p| i64::from(p.width)),
+                    preview_height: processed.preview.as_ref().map(|p| i64::from(p.height)),
+                    description: &description,
+                    focus: focus.as_deref().unwrap_or(""),
+                    blurhash: processed.blurhash.as_deref(),
+                    file_key: Some(&keys.0),
+                    preview_key: keys.1.as_deref(),
+                    token: &token,
+                    remote_url: None,
+                    created_at: db::now(),
+                },
+            )?)
+        })
+        .await;
+    if inserted.is_err() {
+        let _ = ctx.storage.delete(&file_key).await;
+        if let Some(key) = &preview_key {
+            let _ = ctx.storage.delete(key).await;
+        }
+    }
+    inserted
+}
+
+/// One of the actor's own uploads.
+pub async fn get(ctx: &AppContext, actor: &Actor, id: MediaId) -> Result<Media> {
+    let me = actor.person_id;
+    ctx.db.read(move |conn| db::media::find(conn, id)?.filter(|m| m.owner_id == me).ok_or_else(not_found)).await
+}
+
+/// Sets the alt text and focal point of one of the actor's uploads.
+pub async fn describe(ctx: &AppContext, actor: &Actor, id: MediaId, description: Option<String>, focus: Option<String>) -> Result<Media> {
+    let description = check_description(description)?;
+    let focus = check_focus(focus)?;
+    let me = actor.person_id;
+    ctx.db
+        .write(move |conn| {
+            let media = db::media::find(conn, id)?.filter(|m| m.owner_id == me).ok_or_else(not_found)?;
+            let description = description.unwrap_or(media.description.clone());
+            let focus = focus.unwrap_or(media.focus.clone());
+            Ok(db::media::set_description(conn, id, &description, &focus)?)
+        })
+        .await
+}
+
+/// Attaches the actor's uploads to a post, in the order given, replacing what was attached.
+/// Returns what was detached (to be removed with its files). Part of the post's transaction.
+pub(crate) fn attach(conn: &mut DbConn, actor: &Actor, post: PostId, ids: &[MediaId], max: usize) -> Result<Vec<MediaId>> {
+    let mut wanted: Vec<MediaId> = Vec::with_capacity(ids.len());
+    for id in ids {
+        if !wanted.contains(id) {
+            wanted.push(*id);
+        }
+    }
+    if wanted.len() > max {
+        return Err(Error::invalid("too_many_attachments", format!("A post has at most {max} files.")).with_field("media_ids"));
+    }
+    let rows = db::media::get_many(conn, &wanted)?;
+    for id in &wanted {
+        let Some(m) = rows.iter().find(|m| m.id == *id) else {
+            return Err(Error::invalid("media_not_found", "This file does not exist or is not yours.").with_field("media_ids"));
+        };
+        if m.owner_id != actor.person_id || m.post_id.is_some_and(|p| p != post) || db::media::is_picture(conn, m.id)? {
+            return Err(Error::invalid("media_not_found", "This file does not exist or is not yours.").with_field("media_ids"));
+        }
+    }
+    let current: Vec<MediaId> = db::media::of_posts(conn, &[post])?.into_iter().map(|m| m.id).collect();
+    for (position, id) in wanted.iter().enumerate() {
+        db::media::attach(conn, *id, post, position as i64)?;
+    }
+    Ok(current.into_iter().filter(|id| !wanted.contains(id)).collect())
+}
+
+/// Removes the stored files of rows already deleted from the database. A file that cannot be
+/// removed is logged (and found again by no one: its row is gone).
+pub(crate) async fn remove_files(ctx: &AppContext, rows: Vec<Media>) {
+    for m in rows {
+        for key in [m.file_key, m.preview_key].into_iter().flatten() {
+            if let Err(e) = ctx.storage.delete(&key).await {
+                tracing::warn!(error = %e, key, "could not remove a file");
+            }
+        }
+    }
+}
+
+/// Removes uploads left unattached for a day (never posted, nor used as a picture). Returns how
+/// many were removed.
+pub async fn remove_unattached(ctx: &AppContext) -> Result<usize> {
+    remove_unattached_older_than(ctx, chrono::TimeDelta::days(1)).await
+}
+
+/// Removes uploads left unattached for longer than `age`.
+pub async fn remove_unattached_older_than(ctx: &AppContext, age: chrono::TimeDelta) -> Result<usize> {
+    let before = db::now() - age;
+    let rows = ctx
+        .db
+        .write(move |conn| -> Result<_> {
+            let ids = db::media::unattached_before(conn, before, 500)?;
+            Ok(db::media::delete_many(conn, &ids)?)
+        })
+        .await?;
+    let n = rows.len();
+    remove_files(ctx, rows).await;
+    Ok(n)
+}
+
+/// Who asks for a file: a person signed in here, or another server (or anyone: anonymous).
+#[derive(Debug, Clone)]
+pub enum FileViewer {
+    Person(Actor),
+    Remote(Requester),
+}
+
+/// Which of a file's variants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    Original,
+    Preview,
+}
+
+/// A file to send, with what the front door needs to send it safely.
+#[derive(Debug)]
+pub struct FileOut {
+    pub bytes: Vec<u8>,
+    pub content_type: String,
+    pub file_name: String,
+    pub is_document: bool,
+    /// Anyone may fetch it: it may be cached by shared caches.
+    pub public: bool,
+}
+
+/// May this viewer fetch this file? A file follows its post: whoever may read the post may
+/// fetch it (a member for a private group; a member's server by signed fetch). An upload not yet
+/// posted is its owner's only. Pictures of people and groups are public.
+fn may_fetch(conn: &mut DbConn, viewer: &FileViewer, media: &Media) -> Result<(bool, bool)> {
+    if media.post_id.is_none() {
+        if db::media::is_picture(conn, media.id)? {
+            return Ok((true, true));
+        }
+        let mine = matches!(viewer, FileViewer::Person(a) if a.person_id == media.owner_id);
+        return Ok((mine, false));
+    }
+    let Some(post) = db::media::post_of(conn, media)? else { return Ok((false, false)) };
+    let public = match post.group_id {
+        Some(_) => check_served(conn, &post, &Requester::Anonymous).is_ok(),
+        None => post.visibility == "public" || post.visibility == "unlisted",
+    };
+    if public {
+        return Ok((true, true));
+    }
+    let allowed = match viewer {
+        FileViewer::Person(actor) => super::posts::can_see(conn, actor, &post)?,
+        FileViewer::Remote(requester @ Requester::Server(_)) => check_served(conn, &post, requester).is_ok(),
+        FileViewer::Remote(Requester::Anonymous) => false,
+    };
+    Ok((allowed, false))
+}
+
+/// A file by its address, if the viewer may fetch it; "not found" otherwise (as for a file that
+/// does not exist, so its existence is not given away).
+pub async fn open(ctx: &AppContext, viewer: FileViewer, token: String, variant: Variant) -> Result<FileOut> {
+    let (media, public) = ctx
+        .db
+        .read(move |conn| {
+            let media = db::media::find_by_token(conn, &token)?.ok_or_else(file_not_found)?;
+            let (allowed, public) = may_fetch(conn, &viewer, &media)?;
+            if !allowed {
+                return Err(file_not_found());
+            }
+            Ok((media, public))
+        })
+        .await?;
+    let (key, content_type) = match (variant, &media.preview_key) {
+        (Variant::Preview, Some(key)) => (key.clone(), "image/jpeg".to_string()),
+        _ => (media.file_key.clone().ok_or_else(file_not_found)?, media.content_type.clone()),
+    };
+    let bytes = ctx.storage.get(&key).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            file_not_found()
+        } else {
+            Error::internal(e)
+        }
+    })?;
+    Ok(FileOut { bytes, content_type, file_name: media.file_name, is_document: media.kind == "document", public })
+}
+
+/// Whose picture an upload becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PictureOf {
+    Me,
+    Group(crate::db::GroupId),
+}
+
+/// Sets (or, with `None`, removes) the picture of the actor or of a group they moderate. The
+/// picture before it is removed with its files.
+pub async fn set_picture(ctx: &AppContext, actor: &Actor, of: PictureOf, upload: Option<Upload>) -> Result<()> {
+    let actor = *actor;
+    if let PictureOf::Group(group) = of {
+        // Checked before the upload is processed, and again when it is set.
+        ctx.db.read(move |conn| check_group_picture(conn, &actor, group)).await?;
+    }
+    let media = match upload {
+        Some(upload) => Some(self::upload(ctx, &actor, upload, Purpose::Picture).await?),
+        None => None,
+    };
+    let removed = ctx
+        .db
+        .write(move |conn| -> Result<_> {
+            let new = media.as_ref().map(|m| (m.id, crate::urls::file_path(&m.token, &m.file_name)));
+            let (id, path) = (new.as_ref().map(|n| n.0), new.as_ref().map(|n| n.1.as_str()));
+            let old = match of {
+                PictureOf::Me => {
+                    let old = db::people::get(conn, actor.person_id)?.avatar_id;
+                    db::media::set_person_avatar(conn, actor.person_id, id, path)?;
+                    old
+                }
+                PictureOf::Group(group) => {
+                    let old = check_group_picture(conn, &actor, group)?;
+                    db::media::set_group_avatar(conn, group, id, path)?;
+                    old
+                }
+            };
+            Ok(db::media::delete_many(conn, &old.into_iter().collect::<Vec<_>>())?)
+        })
+        .await?;
+    remove_files(ctx, removed).await;
+    Ok(())
+}
+
+/// May the actor change this group's picture? Returns the picture it has.
+fn check_group_picture(conn: &mut DbConn, actor: &Actor, group: crate::db::GroupId) -> Result<Option<MediaId>> {
+    let (group, membership, _) = super::groups::load(conn, actor, group)?;
+    super::policy::may_configure(&group, super::active_role(membership.as_ref()), actor, false)?;
+    Ok(group.avatar_id)
+}
