@@ -165,13 +165,70 @@ const groupUrl = anna.page.url();
   }
   check(reached, "the compose box is reachable with Tab");
   await page.keyboard.type("Met het toetsenbord geschreven.");
-  await page.keyboard.press("Tab"); // the hint is text; the next stop is the post button
+  // The hint is text; the next stops are the file chooser and the alt text, then the button.
+  await page.keyboard.press("Tab");
+  check(await page.evaluate(() => document.activeElement.type === "file"), "Tab reaches the file chooser");
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Tab");
   const onButton = await page.evaluate(() => document.activeElement.tagName === "BUTTON" && document.activeElement.value === "post");
   check(onButton, "Tab moves from the text to the post button");
   const ring = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
   check(ring !== "none", "the focused button shows a focus ring");
   await page.keyboard.press("Enter");
   await page.locator("article.post", { hasText: "Met het toetsenbord geschreven" }).waitFor();
+}
+
+// Anna shares a photo (with alt text, in the preview the script shows) and a PDF; the post
+// shows a thumbnail that opens the photo and a card for the document.
+{
+  const { page } = anna;
+  await page.goto(groupUrl);
+  await page.getByLabel("Schrijf een bericht").fill("De foto van het bezoek en de nota.");
+  await page.getByLabel("Afbeeldingen of documenten toevoegen").setInputFiles([process.env.IMAGE_FILE, process.env.PDF_FILE]);
+  const alt = page.getByLabel(/Beschrijving van bouwplaats\.jpg/);
+  await alt.waitFor();
+  check(await page.locator(".file-previews img").count() === 1, "a preview of the photo, none of the PDF");
+  check(await page.locator(".alt-single").isHidden(), "one alt text per image replaces the shared one");
+  await alt.fill("Wethouder en bewoners op de bouwplaats");
+  await shot(page, "14-compose-with-files");
+  await audit(page, "compose with files");
+  await page.getByRole("button", { name: "Plaatsen" }).click();
+  const post = page.locator("article.post", { hasText: "De foto van het bezoek" });
+  await post.waitFor();
+  const thumb = post.getByRole("img", { name: "Wethouder en bewoners op de bouwplaats" });
+  await thumb.waitFor();
+  check(await thumb.evaluate((img) => img.complete && img.naturalWidth > 0), "the thumbnail loads");
+  const doc = post.locator(".document");
+  check((await doc.textContent()).includes("nota.pdf") && (await doc.textContent()).includes("PDF"), "a card with the name and the type");
+  await shot(page, "15-post-with-files");
+  await audit(page, "post with files");
+  const full = await post.locator("a.image").getAttribute("href");
+  const res = await page.request.get(A + full);
+  check(res.status() === 200 && res.headers()["content-type"] === "image/jpeg", "the thumbnail opens the photo");
+  const outsider = await browser.newContext();
+  const denied = await outsider.request.get(A + full);
+  check(denied.status() === 404, "a private group's photo is not for anyone else: " + denied.status());
+  await outsider.close();
+
+  // Without script: one alt text for the images, the files sent with the form.
+  const plain = await browser.newContext({ javaScriptEnabled: false, locale: "nl-NL", storageState: await anna.context.storageState() });
+  const noScript = await plain.newPage();
+  await noScript.goto(groupUrl);
+  await noScript.getByLabel("Schrijf een bericht").fill("Zonder script gedeeld.");
+  await noScript.getByLabel("Afbeeldingen of documenten toevoegen").setInputFiles([process.env.IMAGE_FILE]);
+  await noScript.getByLabel(/Beschrijf de afbeelding/).fill("Nog een foto van de bouwplaats");
+  await noScript.getByRole("button", { name: "Plaatsen" }).click();
+  await noScript.locator("article.post", { hasText: "Zonder script gedeeld" }).getByRole("img", { name: "Nog een foto van de bouwplaats" }).waitFor();
+  await plain.close();
+
+  // A picture for anna, shown next to her name.
+  await page.goto(A + "/settings/profile");
+  await page.locator("#avatar").setInputFiles(process.env.IMAGE_FILE);
+  await page.getByRole("button", { name: "Opslaan" }).click();
+  await page.waitForURL(/saved=1/);
+  await page.goto(groupUrl);
+  const face = await page.locator("article.post", { hasText: "De foto van het bezoek" }).locator("img.avatar").getAttribute("src");
+  check(face.startsWith("/files/"), "anna's picture beside her post: " + face);
 }
 
 // Carla, at the other instance, joins by the group's address; anna approves her; carla sees

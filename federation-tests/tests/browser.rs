@@ -41,6 +41,11 @@ async fn people_use_the_web_ui_across_two_instances_in_chromium() {
     a.person("bob").await;
     b.person("carla").await;
     let screenshots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    let files = tempfile::tempdir().expect("temp dir");
+    let image = files.path().join("bouwplaats.jpg");
+    std::fs::write(&image, gilde::testing::jpeg(960, 640, None)).expect("write image");
+    let pdf = files.path().join("nota.pdf");
+    std::fs::write(&pdf, b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n").expect("write pdf");
     let output = tokio::process::Command::new("node")
         .arg("e2e.mjs")
         .current_dir(&dir)
@@ -49,6 +54,8 @@ async fn people_use_the_web_ui_across_two_instances_in_chromium() {
         .env("GILDE_A_DOMAIN", &a.domain)
         .env("PASSWORD", "correct horse battery")
         .env("SCREENSHOTS", &screenshots)
+        .env("IMAGE_FILE", &image)
+        .env("PDF_FILE", &pdf)
         .output()
         .await
         .expect("node runs the browser script");
@@ -62,7 +69,8 @@ async fn people_use_the_web_ui_across_two_instances_in_chromium() {
     assert_eq!(a.stored_posts_containing("Ik lees hem vandaag").await, 1);
     eventually("carla's post from B is stored at A", || async { a.stored_posts_containing("Groeten uit gemeente B").await == 1 }).await;
     assert_eq!(b.stored_posts_containing("handreiking").await, 1, "the history reached B once");
-    for shot in ["01-sign-in", "03-group", "05-thread", "07-remote-group-on-b", "13-group-375px"] {
+    assert_eq!(a.stored_posts_containing("De foto van het bezoek").await, 1);
+    for shot in ["01-sign-in", "03-group", "05-thread", "07-remote-group-on-b", "13-group-375px", "15-post-with-files"] {
         let file = screenshots.join(format!("{shot}.png"));
         assert!(std::fs::metadata(&file).is_ok_and(|m| m.len() > 1000), "screenshot {}", file.display());
     }

@@ -42,7 +42,7 @@ pub fn router(ctx: AppContext, federation: crate::federation::FedConfig) -> Rout
         .merge(mastodon::router(upload_limit))
         .merge(api::router())
         .merge(crate::federation::router())
-        .merge(crate::web::router())
+        .merge(crate::web::router(upload_limit))
         .route("/api/v1/apps", post(oauth::create_app))
         .route("/api/v1/apps/verify_credentials", get(oauth::verify_app))
         .route("/oauth/authorize", get(oauth::authorize_page).post(oauth::authorize_submit))

@@ -8,14 +8,16 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::items::{GroupItem, PersonItem, PostItem};
-use super::posts::{older_than, page_before, write, Draft, Paging, PostForm};
+use super::posts::{chosen_files, older_than, page_before, write, Draft, Paging, PostForm};
 use super::session::CsrfForm;
 use super::{is_form_error, redirect, render, render_with, signed_in, submitted, Chrome, Problem, Session};
 use crate::context::AppContext;
 use crate::db::{GroupId, PersonId};
 use crate::error::Error;
 use crate::federation::FedConfig;
+use crate::http::extract::WithFiles;
 use crate::service::groups::{self, GroupListing, GroupUpdate, NewGroupInput};
+use crate::service::media::{self, PictureOf, Upload};
 use crate::service::membership::{self, MemberView};
 use crate::service::posts::{self, NewPostInput, Stream};
 use crate::service::{GroupView, MemberState, Role, Scope, Visibility};
@@ -250,11 +252,13 @@ pub(crate) async fn group_post(
     State(ctx): State<AppContext>,
     headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(form): Form<PostForm>,
+    mut form: WithFiles<PostForm>,
 ) -> Response {
+    let files = chosen_files(&mut form);
+    let form = form.input;
     submitted(&ctx, &headers, "groups", &form.csrf.clone(), |ctx, chrome, session| async move {
         let input = NewPostInput { text: form.status.clone(), group_id: Some(GroupId(id)), ..Default::default() };
-        match write(&ctx, &chrome, &session, &form, input).await? {
+        match write(&ctx, &chrome, &session, &form, files, input).await? {
             None => Ok(redirect(&format!("/g/{id}"))),
             Some(draft) => group_stream(&ctx, chrome, &session, id, None, draft).await,
         }
@@ -476,6 +480,9 @@ struct SettingsPage {
 pub(crate) struct SettingsForm {
     #[serde(default)]
     csrf: String,
+    /// Ticked: remove the group's picture.
+    #[serde(default)]
+    remove_avatar: Option<String>,
     #[serde(default)]
     display_name: String,
     #[serde(default)]
@@ -511,6 +518,7 @@ pub(crate) async fn settings_page(
         let g = &view.group;
         let form = SettingsForm {
             csrf: String::new(),
+            remove_avatar: None,
             display_name: g.display_name.clone(),
             note: g.note.clone(),
             scope: g.scope.clone(),
@@ -527,11 +535,28 @@ pub(crate) async fn settings_submit(
     State(ctx): State<AppContext>,
     headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(form): Form<SettingsForm>,
+    mut form: WithFiles<SettingsForm>,
 ) -> Response {
+    let picture = form.take_file("avatar").filter(|f| !f.bytes.is_empty());
+    let form = form.input;
     submitted(&ctx, &headers, "groups", &form.csrf.clone(), |ctx, chrome, session| async move {
         let view = groups::get(&ctx, &session.actor, GroupId(id)).await?;
         let head = GroupHeader::new(&view, &chrome, "settings");
+        let change = match (picture, form.remove_avatar.is_some()) {
+            (Some(file), _) => Some(Some(Upload { bytes: file.bytes, file_name: file.file_name, ..Default::default() })),
+            (None, true) => Some(None),
+            (None, false) => None,
+        };
+        if let Some(upload) = change {
+            match media::set_picture(&ctx, &session.actor, PictureOf::Group(GroupId(id)), upload).await {
+                Ok(()) => {}
+                Err(e) if is_form_error(&e) => {
+                    let problem = Problem::of(chrome.lang, &e, &["file"]);
+                    return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &SettingsPage { chrome, head, form, problem, saved: false }));
+                }
+                Err(e) => return Err(e),
+            }
+        }
         let g = &view.group;
         let mut update = GroupUpdate {
             display_name: Some(form.display_name.clone()),

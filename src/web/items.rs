@@ -2,6 +2,7 @@
 //! reader's language.
 
 use super::i18n::Lang;
+use crate::db::media::Media;
 use crate::service::{GroupView, PersonView, PostView};
 
 /// A post in a stream or a thread.
@@ -21,6 +22,76 @@ pub(crate) struct PostItem {
     pub replies: i64,
     pub likes: i64,
     pub liked: bool,
+    /// The author's picture.
+    pub avatar: String,
+    pub images: Vec<ImageItem>,
+    pub documents: Vec<DocumentItem>,
+}
+
+/// The address of a picture for the web UI: a path here, a remote actor's icon, or the default.
+pub(crate) fn picture(stored: Option<&str>) -> String {
+    match stored {
+        Some(path) if path.starts_with('/') || path.starts_with("https://") || path.starts_with("http://") => path.to_string(),
+        _ => "/static/avatar.png".to_string(),
+    }
+}
+
+/// An image in a post: a thumbnail that opens the image.
+pub(crate) struct ImageItem {
+    pub url: String,
+    pub preview: String,
+    pub alt: String,
+    pub width: i64,
+    pub height: i64,
+}
+
+/// A document in a post, as a card.
+pub(crate) struct DocumentItem {
+    pub url: String,
+    pub name: String,
+    /// `PDF`, `Word`, ...
+    pub kind: &'static str,
+    /// `1.2 MB`, `640 kB`.
+    pub size: String,
+}
+
+/// A size for people: kB under a megabyte, else MB with one decimal.
+pub(crate) fn human_size(bytes: i64, lang: Lang) -> String {
+    let text = if bytes < 1_000_000 { format!("{} kB", (bytes + 999) / 1000) } else { format!("{:.1} MB", bytes as f64 / 1_000_000.0) };
+    if lang == Lang::Nl {
+        text.replace('.', ",")
+    } else {
+        text
+    }
+}
+
+fn attachments(media: &[Media], lang: Lang) -> (Vec<ImageItem>, Vec<DocumentItem>) {
+    let mut images = Vec::new();
+    let mut documents = Vec::new();
+    for m in media {
+        let url = match (&m.remote_url, &m.file_key) {
+            (Some(remote), None) => remote.clone(),
+            _ => crate::urls::file_path(&m.token, &m.file_name),
+        };
+        if m.is_image() {
+            let preview = if m.preview_key.is_some() { crate::urls::file_preview_path(&m.token) } else { url.clone() };
+            images.push(ImageItem {
+                url,
+                preview,
+                alt: m.description.clone(),
+                width: m.preview_width.or(m.width).unwrap_or(0),
+                height: m.preview_height.or(m.height).unwrap_or(0),
+            });
+        } else {
+            documents.push(DocumentItem {
+                url,
+                name: m.file_name.clone(),
+                kind: crate::media::document_label(&m.content_type),
+                size: if m.size > 0 { human_size(m.size, lang) } else { String::new() },
+            });
+        }
+    }
+    (images, documents)
 }
 
 impl PostItem {
@@ -29,6 +100,7 @@ impl PostItem {
             Some(domain) => format!("{} ({domain})", g.group.display_name),
             None => g.group.display_name.clone(),
         });
+        let (images, documents) = attachments(&v.media, lang);
         PostItem {
             id: v.post.id.0,
             author: v.author.person.display_name.clone(),
@@ -43,6 +115,9 @@ impl PostItem {
             replies: v.replies_count,
             likes: v.favourites_count,
             liked: v.favourited,
+            avatar: picture(v.author.person.avatar_url.as_deref()),
+            images,
+            documents,
         }
     }
 
@@ -63,6 +138,7 @@ pub(crate) struct GroupItem {
     pub visibility: &'static str,
     pub announcements: bool,
     pub members: i64,
+    pub avatar: String,
 }
 
 impl GroupItem {
@@ -84,6 +160,7 @@ impl GroupItem {
             }),
             announcements: v.group.announcements_only,
             members: v.members_count,
+            avatar: picture(v.group.avatar_url.as_deref()),
         }
     }
 
@@ -105,6 +182,7 @@ pub(crate) struct PersonItem {
     pub bio: String,
     pub followers: i64,
     pub posts: i64,
+    pub avatar: String,
 }
 
 impl PersonItem {
@@ -123,6 +201,7 @@ impl PersonItem {
             bio: p.bio_html.clone(),
             followers: v.followers_count,
             posts: v.posts_count,
+            avatar: picture(p.avatar_url.as_deref()),
         }
     }
 

@@ -29,14 +29,16 @@ use crate::service::{oauth, people as people_service};
 use i18n::Lang;
 pub(crate) use session::{form_ok, session, session_token, Session};
 
-pub fn router() -> Router<crate::http::AppState> {
+/// `upload_limit`: the body size allowed where files are sent (writing posts, pictures).
+pub fn router(upload_limit: usize) -> Router<crate::http::AppState> {
+    let uploads = axum::extract::DefaultBodyLimit::max(upload_limit);
     Router::new()
-        .route("/", get(posts::home).post(posts::home_post))
+        .route("/", get(posts::home).post(posts::home_post).layer(uploads))
         .route("/live/home", get(posts::live_home))
         .route("/login", get(session::login_page).post(session::login_submit))
         .route("/logout", post(session::logout))
         .route("/p/{id}", get(posts::thread_page))
-        .route("/p/{id}/reply", post(posts::reply))
+        .route("/p/{id}/reply", post(posts::reply).layer(uploads))
         .route("/p/{id}/like", post(posts::like))
         .route("/groups", get(groups::groups_page))
         .route("/new-group", get(groups::new_group_page).post(groups::create_group))
@@ -44,19 +46,19 @@ pub fn router() -> Router<crate::http::AppState> {
         .route("/g/{id}", get(groups::group_page))
         .route("/g/{id}/join", post(groups::group_join))
         .route("/g/{id}/leave", post(groups::group_leave))
-        .route("/g/{id}/post", post(groups::group_post))
+        .route("/g/{id}/post", post(groups::group_post).layer(uploads))
         .route("/g/{id}/members", get(groups::members_page))
         .route("/g/{id}/requests/{person}", post(groups::decide))
         .route("/g/{id}/invite", post(groups::invite))
         .route("/g/{id}/role/{person}", post(groups::set_role))
         .route("/g/{id}/remove/{person}", post(groups::remove))
-        .route("/g/{id}/settings", get(groups::settings_page).post(groups::settings_submit))
+        .route("/g/{id}/settings", get(groups::settings_page).post(groups::settings_submit).layer(uploads))
         .route("/people", get(people::directory_page))
         .route("/u/{id}", get(people::profile_page))
         .route("/@{name}", get(people::profile_by_name))
         .route("/u/{id}/follow", post(people::follow))
         .route("/u/{id}/unfollow", post(people::unfollow))
-        .route("/settings/profile", get(people::edit_page).post(people::edit_submit))
+        .route("/settings/profile", get(people::edit_page).post(people::edit_submit).layer(uploads))
         .route("/notifications", get(people::notifications_page))
         .route("/search", get(people::search_page))
         .route("/admin", get(admin::people_page).post(admin::create_account))
@@ -87,7 +89,7 @@ pub(crate) async fn security_headers(mut response: Response) -> Response {
     headers.insert(
         CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; \
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; form-action 'self'; \
              frame-ancestors 'none'; base-uri 'none'",
         ),
     );

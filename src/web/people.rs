@@ -13,6 +13,8 @@ use crate::context::AppContext;
 use crate::db::people::DirectoryFilter;
 use crate::db::{Page, PersonId};
 use crate::error::Error;
+use crate::http::extract::WithFiles;
+use crate::service::media::{self, PictureOf, Upload};
 use crate::service::posts::{self, Stream};
 use crate::service::search::{self, SearchKind};
 use crate::service::{notifications, people};
@@ -86,6 +88,9 @@ struct EditPage {
     form: ProfileForm,
     problem: Problem,
     saved: bool,
+    /// The current picture's address.
+    avatar: String,
+    has_avatar: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -104,6 +109,9 @@ pub(crate) struct ProfileForm {
     /// `nl`, `en`, or empty: as the browser.
     #[serde(default)]
     locale: String,
+    /// Ticked: remove the picture.
+    #[serde(default)]
+    remove_avatar: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -124,14 +132,38 @@ pub(crate) async fn edit_page(State(ctx): State<AppContext>, headers: HeaderMap,
             department: p.department.clone(),
             expertise: view.expertise.join(", "),
             locale: locale.unwrap_or_default(),
+            remove_avatar: None,
         };
-        Ok(render(&EditPage { chrome, form, problem: Problem::none(), saved: q.saved.is_some() }))
+        let (avatar, has_avatar) = (super::items::picture(p.avatar_url.as_deref()), p.avatar_id.is_some());
+        Ok(render(&EditPage { chrome, form, problem: Problem::none(), saved: q.saved.is_some(), avatar, has_avatar }))
     })
     .await
 }
 
-pub(crate) async fn edit_submit(State(ctx): State<AppContext>, headers: HeaderMap, Form(form): Form<ProfileForm>) -> Response {
+pub(crate) async fn edit_submit(State(ctx): State<AppContext>, headers: HeaderMap, mut form: WithFiles<ProfileForm>) -> Response {
+    let picture = form.take_file("avatar").filter(|f| !f.bytes.is_empty());
+    let form = form.input;
     submitted(&ctx, &headers, "people", &form.csrf.clone(), |ctx, chrome, session| async move {
+        let current = people::get(&ctx, session.actor.person_id).await?.person;
+        let (avatar, has_avatar) = (super::items::picture(current.avatar_url.as_deref()), current.avatar_id.is_some());
+        let change = match (picture, form.remove_avatar.is_some()) {
+            (Some(file), _) => Some(Some(Upload { bytes: file.bytes, file_name: file.file_name, ..Default::default() })),
+            (None, true) => Some(None),
+            (None, false) => None,
+        };
+        if let Some(upload) = change {
+            match media::set_picture(&ctx, &session.actor, PictureOf::Me, upload).await {
+                Ok(()) => {}
+                Err(e) if is_form_error(&e) => {
+                    let problem = Problem::of(chrome.lang, &e, &["file"]);
+                    return Ok(render_with(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        &EditPage { chrome, form, problem, saved: false, avatar, has_avatar },
+                    ));
+                }
+                Err(e) => return Err(e),
+            }
+        }
         let update = people::ProfileUpdate {
             display_name: Some(form.display_name.clone()),
             bio: Some(form.note.clone()),
@@ -143,7 +175,7 @@ pub(crate) async fn edit_submit(State(ctx): State<AppContext>, headers: HeaderMa
             Ok(_) => Ok(redirect("/settings/profile?saved=1")),
             Err(e) if is_form_error(&e) => {
                 let problem = Problem::of(chrome.lang, &e, &["display_name", "note", "department", "expertise", "locale"]);
-                Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &EditPage { chrome, form, problem, saved: false }))
+                Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &EditPage { chrome, form, problem, saved: false, avatar, has_avatar }))
             }
             Err(e) => Err(e),
         }

@@ -9,17 +9,29 @@ use serde::Deserialize;
 use super::items::{GroupItem, PostItem};
 use super::{is_form_error, redirect, render_with, signed_in, submitted, Chrome, Problem};
 use crate::context::AppContext;
-use crate::db::{GroupId, Page, PostId};
+use crate::db::{GroupId, MediaId, Page, PostId};
 use crate::error::Error;
+use crate::http::extract::{FilePart, WithFiles};
 use crate::service::groups::{self, GroupListing};
+use crate::service::media::{self, Purpose, Upload};
 use crate::service::posts::{self, NewPostInput, Stream};
 
-/// A post being written: its text, a preview, and what went wrong.
+/// A post being written: its text, the files already uploaded for it, a preview, and what
+/// went wrong.
 #[derive(Default)]
 pub(crate) struct Draft {
     pub text: String,
+    pub alt: String,
+    pub attached: Vec<AttachedItem>,
     pub preview: Option<String>,
     pub problem: Problem,
+}
+
+/// A file uploaded for a post not yet written: kept when the form is shown again.
+pub(crate) struct AttachedItem {
+    pub id: i64,
+    pub name: String,
+    pub preview: Option<String>,
 }
 
 impl Draft {
@@ -44,6 +56,21 @@ pub(crate) struct PostForm {
     /// On the home page: the group to post in.
     #[serde(default)]
     pub group: Option<String>,
+    /// Files uploaded before (the form was shown again), to keep.
+    #[serde(default)]
+    pub media_ids: Vec<String>,
+    /// Alt text for the images sent without script.
+    #[serde(default)]
+    pub alt: String,
+    /// Alt text per file, in the order of the files (the page's script adds these).
+    #[serde(default)]
+    pub alts: Vec<String>,
+}
+
+/// The files of a compose form: those chosen in `files` (a browser sends an empty part when
+/// none is chosen).
+pub(crate) fn chosen_files(form: &mut WithFiles<PostForm>) -> Vec<FilePart> {
+    std::mem::take(&mut form.files).into_iter().filter(|f| f.field == "files" && !f.bytes.is_empty()).collect()
 }
 
 /// Previews or writes a post. `Ok(None)`: written. `Ok(Some(draft))`: to show again, with its
@@ -53,10 +80,41 @@ pub(crate) async fn write(
     chrome: &Chrome,
     session: &super::Session,
     form: &PostForm,
-    input: NewPostInput,
+    files: Vec<FilePart>,
+    mut input: NewPostInput,
 ) -> Result<Option<Draft>, Error> {
-    let mut draft = Draft { text: form.status.clone(), ..Default::default() };
+    let mut draft = Draft { text: form.status.clone(), alt: form.alt.clone(), ..Default::default() };
+    let mut media_ids: Vec<MediaId> = form.media_ids.iter().filter_map(|id| id.trim().parse().ok()).map(MediaId).collect();
+    for (i, file) in files.into_iter().enumerate() {
+        let alt = form.alts.get(i).map(|a| a.trim()).filter(|a| !a.is_empty()).unwrap_or(form.alt.trim());
+        let upload =
+            Upload { bytes: file.bytes, file_name: file.file_name, description: (!alt.is_empty()).then(|| alt.to_string()), focus: None };
+        match media::upload(ctx, &session.actor, upload, Purpose::Attachment).await {
+            Ok(m) => media_ids.push(m.id),
+            Err(e) if is_form_error(&e) => {
+                draft.problem = Problem::of(chrome.lang, &e, &["file"]);
+                break;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    for id in &media_ids {
+        // Only the writer's own uploads not yet posted are kept.
+        if let Ok(m) = media::get(ctx, &session.actor, *id).await {
+            if m.post_id.is_none() {
+                let preview = m.preview_key.is_some().then(|| crate::urls::file_preview_path(&m.token));
+                draft.attached.push(AttachedItem { id: m.id.0, name: m.file_name, preview });
+            }
+        }
+    }
+    if draft.problem.is_some() {
+        return Ok(Some(draft));
+    }
+    input.media_ids = draft.attached.iter().map(|a| MediaId(a.id)).collect();
     if form.action == "preview" {
+        if form.status.trim().is_empty() && !draft.attached.is_empty() {
+            return Ok(Some(draft));
+        }
         match posts::preview(ctx, &form.status).await {
             Ok(html) => draft.preview = Some(html),
             Err(e) if is_form_error(&e) => draft.problem = Problem::of(chrome.lang, &e, &["status"]),
@@ -67,7 +125,7 @@ pub(crate) async fn write(
     match posts::create(ctx, &session.actor, input).await {
         Ok(_) => Ok(None),
         Err(e) if is_form_error(&e) => {
-            draft.problem = Problem::of(chrome.lang, &e, &["status"]);
+            draft.problem = Problem::of(chrome.lang, &e, &["status", "media_ids"]);
             Ok(Some(draft))
         }
         Err(e) => Err(e),
@@ -136,11 +194,13 @@ pub(crate) async fn home(State(ctx): State<AppContext>, headers: HeaderMap, Quer
 }
 
 /// Writes a post from the home page, in one of my groups.
-pub(crate) async fn home_post(State(ctx): State<AppContext>, headers: HeaderMap, Form(form): Form<PostForm>) -> Response {
+pub(crate) async fn home_post(State(ctx): State<AppContext>, headers: HeaderMap, mut form: WithFiles<PostForm>) -> Response {
+    let files = chosen_files(&mut form);
+    let form = form.input;
     submitted(&ctx, &headers, "home", &form.csrf.clone(), |ctx, chrome, session| async move {
         let group = form.group.as_deref().and_then(|g| g.parse::<i64>().ok()).filter(|g| *g > 0);
         let input = NewPostInput { text: form.status.clone(), group_id: group.map(GroupId), ..Default::default() };
-        match write(&ctx, &chrome, &session, &form, input).await? {
+        match write(&ctx, &chrome, &session, &form, files, input).await? {
             None => Ok(redirect("/")),
             Some(draft) => home_page(&ctx, chrome, &session, None, draft, group.unwrap_or(0)).await,
         }
@@ -204,10 +264,17 @@ pub(crate) async fn thread_page(State(ctx): State<AppContext>, headers: HeaderMa
         .await
 }
 
-pub(crate) async fn reply(State(ctx): State<AppContext>, headers: HeaderMap, Path(id): Path<i64>, Form(form): Form<PostForm>) -> Response {
+pub(crate) async fn reply(
+    State(ctx): State<AppContext>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    mut form: WithFiles<PostForm>,
+) -> Response {
+    let files = chosen_files(&mut form);
+    let form = form.input;
     submitted(&ctx, &headers, "home", &form.csrf.clone(), |ctx, chrome, session| async move {
         let input = NewPostInput { text: form.status.clone(), in_reply_to_id: Some(PostId(id)), ..Default::default() };
-        match write(&ctx, &chrome, &session, &form, input).await? {
+        match write(&ctx, &chrome, &session, &form, files, input).await? {
             None => Ok(redirect(&format!("/p/{id}#replies"))),
             Some(draft) => thread(&ctx, chrome, &session, id, draft).await,
         }
