@@ -133,6 +133,20 @@ impl Node {
         (status, res.json().await.unwrap_or(serde_json::Value::Null))
     }
 
+    /// Uploads a file through the media API (multipart, as apps do): (status, attachment).
+    pub async fn upload(&self, token: &str, field: &str, path: &str, bytes: Vec<u8>, name: &str) -> (u16, serde_json::Value) {
+        let form =
+            reqwest::multipart::Form::new().part(field.to_string(), reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
+        let request = if path.contains("update_credentials") {
+            reqwest::Client::new().patch(format!("{}{path}", self.base))
+        } else {
+            reqwest::Client::new().post(format!("{}{path}", self.base))
+        };
+        let res = request.bearer_auth(token).multipart(form).send().await.expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
     /// POST JSON on this node's client API.
     pub async fn post(&self, path: &str, token: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
         let res = reqwest::Client::new().post(format!("{}{path}", self.base)).bearer_auth(token).json(&body).send().await.expect("request");

@@ -1009,3 +1009,91 @@ async fn a_group_of_another_instance_is_not_reconfigured_or_moderated_here() {
     let (_, group) = b.get(&format!("/api/v1/groups/{group_b}"), &bert).await;
     assert_eq!(group["display_name"], "Omgevingswet", "unchanged: {group}");
 }
+
+/// A GET signed by a node's instance actor (as that server fetches files): the status.
+async fn fetch_signed_by(node: &federation_tests::Node, url: &str) -> u16 {
+    let actor = gilde::federation::objects::InstanceActor::load(&node.instance.ctx).await.expect("instance actor");
+    let (key_id, pem) = actor.signing_key();
+    let parsed = url::Url::parse(url).expect("url");
+    let mut request = reqwest::Client::new().get(url);
+    for (name, value) in gilde::federation::signatures::signed_get_headers(&parsed, &key_id, pem).expect("sign") {
+        request = request.header(name, value);
+    }
+    request.send().await.expect("fetch").status().as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn files_travel_with_posts_and_stay_within_a_private_group() {
+    let cluster = Cluster::start(&["gemeente-a", "gemeente-b", "bedrijf-c"]).await;
+    let (a, b, c) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"), cluster.node("bedrijf-c"));
+    let (anna, bert, group_a, group_b) = joined_group(a, b, "private").await;
+    // anna's picture is set before B first reads her actor (with her first post).
+    let (status, me) =
+        a.upload(&anna, "avatar", "/api/v1/accounts/update_credentials", gilde::testing::jpeg(200, 200, None), "anna.jpg").await;
+    assert_eq!(status, 200, "{me}");
+
+    // anna shares a photo and a PDF in the private group.
+    let (_, photo) = a.upload(&anna, "file", "/api/v2/media", gilde::testing::jpeg(800, 600, None), "bezoek.jpg").await;
+    a.call_put(&format!("/api/v1/media/{}", photo["id"].as_str().expect("id")), &anna, json!({ "description": "Het werkbezoek" })).await;
+    let pdf_bytes = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n".to_vec();
+    let (_, pdf) = a.upload(&anna, "file", "/api/v2/media", pdf_bytes.clone(), "offerte.pdf").await;
+    let (status, post) = a
+        .post(
+            "/api/v1/statuses",
+            &anna,
+            json!({ "status": "Verslag werkbezoek", "group_id": group_a, "media_ids": [photo["id"], pdf["id"]] }),
+        )
+        .await;
+    assert_eq!(status, 200, "{post}");
+    let pdf_url = post["media_attachments"][1]["url"].as_str().expect("url").to_string();
+
+    // On B, bert sees both: the photo kept on B (fetched from A, signed), the PDF as a link.
+    let on_b = || async {
+        let (_, list) = b.get(&format!("/api/v1/timelines/group/{group_b}"), &bert).await;
+        list.as_array().and_then(|l| l.iter().find(|s| s["text"].as_str().is_some_and(|t| t.contains("werkbezoek"))).cloned())
+    };
+    eventually("the photo is kept on B", || async {
+        on_b().await.is_some_and(|s| s["media_attachments"][0]["url"].as_str().is_some_and(|u| u.starts_with(&b.base)))
+    })
+    .await;
+    let copy = on_b().await.expect("post on B");
+    let files = copy["media_attachments"].as_array().expect("files");
+    assert_eq!(files.len(), 2);
+    assert_eq!(files[0]["type"], "image");
+    assert_eq!(files[0]["description"], "Het werkbezoek", "alt text travels");
+    assert_eq!(files[0]["meta"]["original"]["width"], 800);
+    assert!(files[0]["remote_url"].as_str().is_some_and(|u| u.starts_with(&a.base)));
+    assert_eq!(files[1]["type"], "unknown");
+    assert_eq!(files[1]["url"], pdf_url.as_str(), "a document stays a link to its origin");
+    let res = reqwest::Client::new().get(files[0]["url"].as_str().expect("url")).bearer_auth(&bert).send().await.expect("fetch");
+    assert_eq!(res.status().as_u16(), 200);
+    let res = reqwest::Client::new().get(files[0]["url"].as_str().expect("url")).send().await.expect("fetch");
+    assert_eq!(res.status().as_u16(), 404, "B keeps the private group's photo for members only");
+    // anna's picture reached B, and is kept there.
+    eventually("anna's picture is kept on B", || async {
+        on_b().await.is_some_and(|s| s["account"]["avatar"].as_str().is_some_and(|u| u.starts_with(&format!("{}/files/", b.base))))
+    })
+    .await;
+
+    // A serves the PDF to its members' servers by signed fetch only.
+    assert_eq!(fetch_signed_by(b, &pdf_url).await, 200, "a member's server");
+    assert_eq!(fetch_signed_by(c, &pdf_url).await, 404, "a server without members");
+    assert_eq!(fetch_unsigned(&pdf_url).await.0, 404, "anyone");
+
+    // bert's photo from B reaches A, which keeps it (fetched from B, which serves it to the
+    // group's server).
+    let (_, from_b) = b.upload(&bert, "file", "/api/v2/media", gilde::testing::jpeg(320, 240, None), "kade.jpg").await;
+    let (status, posted) =
+        b.post("/api/v1/statuses", &bert, json!({ "status": "Foto van de kade", "group_id": group_b, "media_ids": [from_b["id"]] })).await;
+    assert_eq!(status, 200, "{posted}");
+    eventually("bert's photo is kept on A", || async {
+        let (_, list) = a.get(&format!("/api/v1/timelines/group/{group_a}"), &anna).await;
+        list.as_array().is_some_and(|l| {
+            l.iter().any(|s| {
+                s["text"].as_str().is_some_and(|t| t.contains("kade"))
+                    && s["media_attachments"][0]["url"].as_str().is_some_and(|u| u.starts_with(&a.base))
+            })
+        })
+    })
+    .await;
+}

@@ -174,3 +174,41 @@ pub fn set_group_avatar(conn: &mut DbConn, group: super::GroupId, avatar: Option
     diesel::update(groups::table.find(group)).set((groups::avatar_id.eq(avatar), groups::avatar_url.eq(url))).execute(conn)?;
     Ok(())
 }
+
+/// What a fetched remote image became when it was kept here.
+#[derive(Debug, Clone)]
+pub struct Cached {
+    pub content_type: String,
+    pub size: i64,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub preview_width: Option<i64>,
+    pub preview_height: Option<i64>,
+    pub blurhash: Option<String>,
+    pub file_key: String,
+    pub preview_key: Option<String>,
+}
+
+pub fn set_cached(conn: &mut DbConn, id: MediaId, c: &Cached) -> DbResult<()> {
+    diesel::update(media::table.find(id))
+        .set((
+            media::content_type.eq(&c.content_type),
+            media::size.eq(c.size),
+            media::width.eq(c.width),
+            media::height.eq(c.height),
+            media::preview_width.eq(c.preview_width),
+            media::preview_height.eq(c.preview_height),
+            media::blurhash.eq(&c.blurhash),
+            media::file_key.eq(Some(&c.file_key)),
+            media::preview_key.eq(&c.preview_key),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Whoever has this file as their picture now shows it from `path`.
+pub fn repoint_picture(conn: &mut DbConn, id: MediaId, path: &str) -> DbResult<()> {
+    diesel::update(people::table.filter(people::avatar_id.eq(Some(id)))).set(people::avatar_url.eq(Some(path))).execute(conn)?;
+    diesel::update(groups::table.filter(groups::avatar_id.eq(Some(id)))).set(groups::avatar_url.eq(Some(path))).execute(conn)?;
+    Ok(())
+}

@@ -13,6 +13,7 @@ use activitypub_federation::fetch::object_id::ObjectId;
 
 use super::objects::ApubPerson;
 use super::protocol::post::{PostObject, Reference};
+use crate::service::media::RemoteFile;
 use crate::service::posts::{self, RemoteChange, RemotePostInput};
 use crate::service::{actors, membership, people};
 
@@ -168,6 +169,17 @@ fn note_input(note: &PostObject, author: crate::db::PersonId, group: crate::db::
         public: note.is_public(),
         published: note.published,
         mentions: note.mentions(),
+        files: note
+            .files()
+            .map(|f| RemoteFile {
+                url: f.url.to_string(),
+                media_type: f.media_type.clone(),
+                name: f.name.clone(),
+                blurhash: f.blurhash.clone(),
+                width: f.width,
+                height: f.height,
+            })
+            .collect(),
     }
 }
 

@@ -144,6 +144,7 @@ fn membership_answer(conn: &mut db::DbConn, ctx: &AppContext, effect: Effect) ->
         Effect::PostChanged { .. }
         | Effect::Liked { .. }
         | Effect::FetchHistory { .. }
+        | Effect::CacheMedia { .. }
         | Effect::FollowPerson { .. }
         | Effect::UnfollowPerson { .. }
         | Effect::AcceptFollower { .. } => return Ok(Vec::new()),
@@ -201,6 +202,7 @@ fn membership_answer(conn: &mut db::DbConn, ctx: &AppContext, effect: Effect) ->
         Effect::PostChanged { .. }
         | Effect::Liked { .. }
         | Effect::FetchHistory { .. }
+        | Effect::CacheMedia { .. }
         | Effect::FollowPerson { .. }
         | Effect::UnfollowPerson { .. }
         | Effect::AcceptFollower { .. } => Vec::new(),

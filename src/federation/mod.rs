@@ -6,6 +6,7 @@ pub mod activities;
 pub mod backfill;
 pub mod deliver;
 pub mod inbox;
+pub mod media;
 pub mod notes;
 pub mod objects;
 pub mod protocol;

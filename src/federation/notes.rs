@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::protocol::activity::{Activity, ActivityKind, Object};
-use super::protocol::activity::{Mention, MentionKind, Note, NoteKind, Source};
+use super::protocol::activity::{AttachmentKind, Mention, MentionKind, Note, NoteAttachment, NoteKind, Source};
 use crate::context::AppContext;
 use crate::db::{self, DbConn};
 use crate::error::Result;
@@ -105,7 +105,35 @@ pub fn note(conn: &mut DbConn, ctx: &AppContext, post: &db::posts::Post, group: 
         to,
         cc,
         tag,
+        attachment: attachments(ctx, &db::media::of_posts(conn, &[post.id])?),
     })
+}
+
+/// A post's files as a note's `attachment`: their addresses here (fetched under the post's
+/// rules: a private group's files only by its members' servers, signed), or a remote post's
+/// own addresses.
+pub fn attachments(ctx: &AppContext, media: &[db::media::Media]) -> Vec<NoteAttachment> {
+    media
+        .iter()
+        .map(|m| {
+            let url = match (&m.remote_url, &m.file_key) {
+                (Some(remote), _) => remote.clone(),
+                _ => format!("{}{}", ctx.config.base_url(), urls::file_path(&m.token, &m.file_name)),
+            };
+            let image = m.is_image();
+            let focal_point = m.focus.split_once(',').and_then(|(x, y)| Some([x.parse().ok()?, y.parse().ok()?]));
+            NoteAttachment {
+                kind: if image { AttachmentKind::Image } else { AttachmentKind::Document },
+                media_type: m.content_type.clone(),
+                url,
+                name: (!m.description.is_empty()).then(|| m.description.clone()),
+                blurhash: m.blurhash.clone(),
+                width: m.width,
+                height: m.height,
+                focal_point: if image { focal_point } else { None },
+            }
+        })
+        .collect()
 }
 
 /// The id of a private group's own copy of a thread (see `group_copy`).

@@ -7,7 +7,7 @@ use activitypub_federation::traits::{Actor, Object};
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::protocol::{actor_context, ActorDocument, ActorKind, Endpoints, PropertyValue, PublicKey};
+use super::protocol::{actor_context, ActorDocument, ActorKind, Endpoints, Icon, PropertyValue, PublicKey};
 use crate::context::AppContext;
 use crate::db::groups::RemoteGroup;
 use crate::db::people::{Person, RemotePerson};
@@ -45,6 +45,17 @@ struct Parts {
     with_collections: bool,
 }
 
+/// A local actor's picture (a path here) as its `icon`.
+fn icon(config: &crate::config::Config, stored: Option<&str>) -> Option<Icon> {
+    let path = stored.filter(|p| p.starts_with('/'))?;
+    let media_type = match path.rsplit('.').next() {
+        Some("png") => "image/png",
+        _ => "image/jpeg",
+    };
+    let url = Url::parse(&format!("{}{path}", config.base_url())).ok()?;
+    Some(Icon { kind: "Image".into(), url, media_type: Some(media_type.into()) })
+}
+
 fn document(ctx: &AppContext, p: Parts) -> Result<ActorDocument> {
     let collection = |suffix: &str| -> Result<Option<Url>> {
         if p.with_collections {
@@ -73,6 +84,7 @@ fn document(ctx: &AppContext, p: Parts) -> Result<ActorDocument> {
         attributed_to: Vec::new(),
         attachment: Vec::new(),
         published: None,
+        icon: None,
     })
 }
 
@@ -152,6 +164,7 @@ impl Object for ApubPerson {
             });
         }
         doc.published = Some(crate::http::mastodon::entities::time(p.created_at));
+        doc.icon = icon(config, p.avatar_url.as_deref());
         Ok(doc)
     }
 
@@ -171,7 +184,9 @@ impl Object for ApubPerson {
             shared_inbox_url: json.endpoints.map(|e| e.shared_inbox.to_string()),
             public_key: json.public_key.public_key_pem,
         };
+        let icon = json.icon.map(|i| i.url.to_string());
         let row = actors::store_remote_person(data, remote).await?;
+        let row = crate::service::media::remote_picture(data, row, icon).await?;
         ApubPerson::new(data, row)
     }
 }
@@ -263,6 +278,7 @@ impl Object for ApubGroup {
         doc.discoverable = g.visibility != "secret";
         doc.attributed_to = self.found.moderators.iter().map(|p| parse(&urls::person_id(config, &p.username))).collect::<Result<_>>()?;
         doc.published = Some(crate::http::mastodon::entities::time(g.created_at));
+        doc.icon = icon(config, g.avatar_url.as_deref());
         Ok(doc)
     }
 
@@ -287,7 +303,9 @@ impl Object for ApubGroup {
             shared_inbox_url: json.endpoints.map(|e| e.shared_inbox.to_string()),
             public_key: json.public_key.public_key_pem,
         };
+        let icon = json.icon.map(|i| i.url.to_string());
         let group = actors::store_remote_group(data, remote).await?;
+        let group = crate::service::media::remote_group_picture(data, group, icon).await?;
         let manually_approves = group.visibility != "public";
         ApubGroup::new(data, FederatedGroupRow { group, moderators: Vec::new(), manually_approves })
     }
@@ -324,6 +342,11 @@ impl InstanceActor {
             public_key_pem: keys.public_pem,
             private_key_pem: keys.private_pem,
         })
+    }
+
+    /// The key that signs fetches: its id and the private key.
+    pub fn signing_key(&self) -> (String, &str) {
+        (format!("{}#main-key", self.id), &self.private_key_pem)
     }
 
     /// The instance actor's name: this instance's host (without a port).

@@ -95,7 +95,7 @@ pub async fn activity(State(fed): State<FedConfig>, SignedBy(requester): SignedB
 
 /// The servers with members in a group of another Gilde instance, as its followers collection
 /// tells this instance (a member's server); none when it cannot be read.
-async fn member_servers(fed: &FedConfig, group_url: &str) -> Vec<String> {
+pub(crate) async fn member_servers(fed: &FedConfig, group_url: &str) -> Vec<String> {
     let Ok(url) = url::Url::parse(&format!("{group_url}/followers")) else { return Vec::new() };
     let data = fed.to_request_data();
     match activitypub_federation::fetch::fetch_object_http::<AppContext, OrderedCollection>(&url, &data).await {

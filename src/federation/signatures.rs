@@ -169,3 +169,21 @@ async fn fetch_key(data: &Data<AppContext>, key_url: &Url) -> Result<String> {
     }
     key.get("publicKeyPem").and_then(Value::as_str).map(str::to_string).ok_or_else(|| invalid("the document holds no public key"))
 }
+
+/// The headers of a GET signed as Mastodon signs them (`(request-target) host date`), for
+/// fetches the federation library does not make itself (files).
+pub fn signed_get_headers(url: &Url, key_id: &str, private_pem: &str) -> Result<Vec<(&'static str, String)>> {
+    let host = match url.port() {
+        Some(port) => format!("{}:{port}", url.host_str().unwrap_or("")),
+        None => url.host_str().unwrap_or("").to_string(),
+    };
+    let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    let target = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    };
+    let signing_string = format!("(request-target): get {target}\nhost: {host}\ndate: {date}");
+    let signature = base64::engine::general_purpose::STANDARD.encode(crate::keys::sign(private_pem, signing_string.as_bytes())?);
+    let header = format!(r#"keyId="{key_id}",algorithm="rsa-sha256",headers="(request-target) host date",signature="{signature}""#);
+    Ok(vec![("host", host), ("date", date), ("signature", header)])
+}

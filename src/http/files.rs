@@ -12,6 +12,8 @@ use super::error::ApiResult;
 use super::extract::MaybeToken;
 use crate::context::AppContext;
 use crate::federation::serve::SignedBy;
+use crate::federation::FedConfig;
+use crate::service::actors::{self, Requester};
 use crate::service::media::{self, FileOut, FileViewer, Variant};
 
 async fn viewer(ctx: &AppContext, token: MaybeToken, headers: &HeaderMap, signed: SignedBy) -> FileViewer {
@@ -25,25 +27,41 @@ async fn viewer(ctx: &AppContext, token: MaybeToken, headers: &HeaderMap, signed
 }
 
 pub async fn original(
-    State(ctx): State<AppContext>,
+    State(fed): State<FedConfig>,
     token: MaybeToken,
     signed: SignedBy,
     headers: HeaderMap,
     Path((file_token, _name)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let viewer = viewer(&ctx, token, &headers, signed).await;
-    Ok(send(media::open(&ctx, viewer, file_token, Variant::Original).await?))
+    let viewer = viewer(&fed, token, &headers, signed).await;
+    Ok(send(open(&fed, viewer, file_token, Variant::Original).await?))
 }
 
 pub async fn preview(
-    State(ctx): State<AppContext>,
+    State(fed): State<FedConfig>,
     token: MaybeToken,
     signed: SignedBy,
     headers: HeaderMap,
     Path(file_token): Path<String>,
 ) -> ApiResult<Response> {
-    let viewer = viewer(&ctx, token, &headers, signed).await;
-    Ok(send(media::open(&ctx, viewer, file_token, Variant::Preview).await?))
+    let viewer = viewer(&fed, token, &headers, signed).await;
+    Ok(send(open(&fed, viewer, file_token, Variant::Preview).await?))
+}
+
+/// Opens a file for the viewer. A local member's file in a private group of another instance is
+/// also for the servers that group's server lists as having members (asked of it, as for posts).
+async fn open(fed: &FedConfig, viewer: FileViewer, token: String, variant: Variant) -> crate::error::Result<FileOut> {
+    let ctx: &AppContext = fed;
+    match media::open(ctx, viewer.clone(), token.clone(), variant).await {
+        Err(e) if e.kind() == crate::ErrorKind::NotFound => {
+            let FileViewer::Remote(requester @ Requester::Server(_)) = &viewer else { return Err(e) };
+            let Some(post) = media::post_of_file(ctx, token.clone()).await? else { return Err(e) };
+            let Some(group_url) = actors::remote_private_group_of(ctx, post).await? else { return Err(e) };
+            let servers = crate::federation::serve::member_servers(fed, &group_url).await;
+            media::open_for_member_server(ctx, token, variant, requester, &servers).await
+        }
+        other => other,
+    }
 }
 
 fn send(file: FileOut) -> Response {

@@ -156,6 +156,11 @@ async fn run(fed: &FedConfig, job: ClaimedJob) -> Result<()> {
                 let id = job.id;
                 return ctx.db.write(move |conn| -> Result<_> { Ok(db::jobs::complete(conn, id)?) }).await;
             }
+            if let Effect::CacheMedia { media } = effect {
+                crate::federation::media::cache(fed, media).await?;
+                let id = job.id;
+                return ctx.db.write(move |conn| -> Result<_> { Ok(db::jobs::complete(conn, id)?) }).await;
+            }
             deliver::expand_effect(ctx, job.id, effect).await
         }
         deliver::JOB_KIND => {

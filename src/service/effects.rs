@@ -35,6 +35,8 @@ pub enum Effect {
     /// A local person was taken into a group of another instance: fetch its recent history
     /// from its outbox.
     FetchHistory { group: GroupId },
+    /// A remote image (a post's, or a person's picture): fetch it and keep it here.
+    CacheMedia { media: crate::db::MediaId },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

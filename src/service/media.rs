@@ -308,6 +308,30 @@ pub async fn open(ctx: &AppContext, viewer: FileViewer, token: String, variant: 
             Ok((media, public))
         })
         .await?;
+    read_file(ctx, media, public, variant).await
+}
+
+/// The post a file belongs to, if any.
+pub async fn post_of_file(ctx: &AppContext, token: String) -> Result<Option<PostId>> {
+    ctx.db.read(move |conn| -> Result<_> { Ok(db::media::find_by_token(conn, &token)?.and_then(|m| m.post_id)) }).await
+}
+
+/// A file of a local member's post in a private group of another instance, for a server that
+/// group's server lists among those with members (as for the post itself).
+pub async fn open_for_member_server(
+    ctx: &AppContext,
+    token: String,
+    variant: Variant,
+    requester: &Requester,
+    member_servers: &[String],
+) -> Result<FileOut> {
+    let post = post_of_file(ctx, token.clone()).await?.ok_or_else(file_not_found)?;
+    super::actors::served_post_to_member_server(ctx, post, requester, member_servers).await.map_err(|_| file_not_found())?;
+    let media = ctx.db.read(move |conn| db::media::find_by_token(conn, &token)?.ok_or_else(file_not_found)).await?;
+    read_file(ctx, media, false, variant).await
+}
+
+async fn read_file(ctx: &AppContext, media: Media, public: bool, variant: Variant) -> Result<FileOut> {
     let (key, content_type) = match (variant, &media.preview_key) {
         (Variant::Preview, Some(key)) => (key.clone(), "image/jpeg".to_string()),
         _ => (media.file_key.clone().ok_or_else(file_not_found)?, media.content_type.clone()),
@@ -370,4 +394,227 @@ fn check_group_picture(conn: &mut DbConn, actor: &Actor, group: crate::db::Group
     let (group, membership, _) = super::groups::load(conn, actor, group)?;
     super::policy::may_configure(&group, super::active_role(membership.as_ref()), actor, false)?;
     Ok(group.avatar_id)
+}
+
+/// A file attached to a post of another server, as its server describes it.
+#[derive(Debug, Clone)]
+pub struct RemoteFile {
+    pub url: String,
+    pub media_type: Option<String>,
+    pub name: String,
+    pub blurhash: Option<String>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+}
+
+/// An address another server gave for a file: http(s) only (http in the test mode only).
+fn remote_address(config: &crate::config::Config, url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    let ok = parsed.scheme() == "https" || (parsed.scheme() == "http" && config.federation.insecure);
+    (ok && parsed.host_str().is_some() && url.len() <= 2_000).then(|| parsed.to_string())
+}
+
+/// A blurhash as it may be: short, of its own alphabet.
+fn clean_blurhash(hash: Option<&str>) -> Option<String> {
+    let hash = hash?;
+    let valid = (6..=100).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_alphanumeric() || b"#$%*+,-.:;=?@[]^_{|}~".contains(&b));
+    valid.then(|| hash.to_string())
+}
+
+/// Records a remote post's files (at most the instance's limit per post), in the post's
+/// transaction. Images are fetched and kept here by a job (`CacheMedia`), so readers never load
+/// them from the other server; other files stay links to it.
+pub(crate) fn attach_remote(
+    conn: &mut DbConn,
+    config: &crate::config::Config,
+    post: PostId,
+    author: crate::db::PersonId,
+    files: &[RemoteFile],
+) -> Result<()> {
+    for (position, file) in files.iter().take(config.media.max_attachments.max(4)).enumerate() {
+        let Some(url) = remote_address(config, &file.url) else { continue };
+        let media_type: String = file
+            .media_type
+            .as_deref()
+            .unwrap_or("application/octet-stream")
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || "/.+-".contains(*c))
+            .take(100)
+            .collect();
+        let image = files::IMAGE_TYPES.contains(&media_type.as_str());
+        let name = url.rsplit('/').next().unwrap_or("").split(['?', '#']).next().unwrap_or("");
+        let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy().into_owned();
+        let file_name = files::clean_file_name(Some(&name), name.rsplit_once('.').map_or("bin", |(_, e)| e).get(..8).unwrap_or("bin"));
+        let description: String = file.name.trim().chars().take(DESCRIPTION_MAX_CHARS).collect();
+        let token = new_token();
+        let media = db::media::insert(
+            conn,
+            &NewMedia {
+                owner_id: author,
+                post_id: Some(post),
+                position: position as i64,
+                kind: if image { "image" } else { "document" },
+                content_type: &media_type,
+                file_name: &file_name,
+                size: 0,
+                width: file.width.map(i64::from),
+                height: file.height.map(i64::from),
+                preview_width: None,
+                preview_height: None,
+                description: &description,
+                focus: "",
+                blurhash: clean_blurhash(file.blurhash.as_deref()).as_deref(),
+                file_key: None,
+                preview_key: None,
+                token: &token,
+                remote_url: Some(&url),
+                created_at: db::now(),
+            },
+        )?;
+        if image {
+            super::effects::record(conn, &super::effects::Effect::CacheMedia { media: media.id })?;
+        }
+    }
+    Ok(())
+}
+
+/// A remote person's picture: a new `icon` is recorded (and fetched to be kept here); a removed
+/// one is forgotten. Until it is fetched, the API shows the other server's address.
+pub async fn remote_picture(
+    ctx: &AppContext,
+    person: crate::db::people::Person,
+    icon: Option<String>,
+) -> Result<crate::db::people::Person> {
+    let icon = icon.and_then(|i| remote_address(&ctx.config, &i));
+    let current = match person.avatar_id {
+        Some(id) => ctx.db.read(move |conn| -> Result<_> { Ok(db::media::find(conn, id)?) }).await?,
+        None => None,
+    };
+    if current.as_ref().and_then(|m| m.remote_url.clone()) == icon && (icon.is_some() || person.avatar_url.is_none()) {
+        return Ok(person);
+    }
+    let id = person.id;
+    let (person, removed) = ctx
+        .db
+        .write(move |conn| -> Result<_> {
+            let removed = db::media::delete_many(conn, &current.iter().map(|m| m.id).collect::<Vec<_>>())?;
+            match &icon {
+                Some(url) => {
+                    let token = new_token();
+                    let media = db::media::insert(
+                        conn,
+                        &NewMedia {
+                            owner_id: id,
+                            post_id: None,
+                            position: 0,
+                            kind: "image",
+                            content_type: "image/jpeg",
+                            file_name: "picture.jpg",
+                            size: 0,
+                            width: None,
+                            height: None,
+                            preview_width: None,
+                            preview_height: None,
+                            description: "",
+                            focus: "",
+                            blurhash: None,
+                            file_key: None,
+                            preview_key: None,
+                            token: &token,
+                            remote_url: Some(url),
+                            created_at: db::now(),
+                        },
+                    )?;
+                    db::media::set_person_avatar(conn, id, Some(media.id), Some(url))?;
+                    super::effects::record(conn, &super::effects::Effect::CacheMedia { media: media.id })?;
+                }
+                None => db::media::set_person_avatar(conn, id, None, None)?,
+            }
+            Ok((db::people::get(conn, id)?, removed))
+        })
+        .await?;
+    remove_files(ctx, removed).await;
+    ctx.jobs_wake.notify_one();
+    Ok(person)
+}
+
+/// A remote group's picture: its address on the group's server (shown by apps; not kept here).
+pub async fn remote_group_picture(
+    ctx: &AppContext,
+    group: crate::db::groups::Group,
+    icon: Option<String>,
+) -> Result<crate::db::groups::Group> {
+    let icon = icon.and_then(|i| remote_address(&ctx.config, &i));
+    if group.avatar_url == icon {
+        return Ok(group);
+    }
+    let id = group.id;
+    ctx.db
+        .write(move |conn| -> Result<_> {
+            db::media::set_group_avatar(conn, id, None, icon.as_deref())?;
+            db::groups::find(conn, id)?.ok_or_else(super::group_not_found)
+        })
+        .await
+}
+
+/// The address of a remote image still to be fetched, if it is one.
+pub async fn to_cache(ctx: &AppContext, id: MediaId) -> Result<Option<String>> {
+    ctx.db
+        .read(move |conn| -> Result<_> {
+            Ok(db::media::find(conn, id)?.filter(|m| m.file_key.is_none() && m.is_image()).and_then(|m| m.remote_url))
+        })
+        .await
+}
+
+/// Keeps a fetched remote image: processed as an upload is (so what is served is re-encoded
+/// here), then the row points at the kept file. A file that is no acceptable image is left a
+/// link.
+pub async fn store_cached(ctx: &AppContext, id: MediaId, bytes: Vec<u8>) -> Result<()> {
+    let limits = ctx.config.media;
+    let processed = {
+        let _slot = ctx.media_slots.acquire().await.map_err(Error::internal)?;
+        tokio::task::spawn_blocking(move || files::process(&bytes, &limits)).await.map_err(Error::internal)?
+    };
+    let processed = match processed {
+        Ok(p) if p.kind == Kind::Image => p,
+        Ok(_) | Err(_) => {
+            tracing::info!(media = %id, "a remote image could not be kept; it stays a link");
+            return Ok(());
+        }
+    };
+    let token = ctx.db.read(move |conn| -> Result<_> { Ok(db::media::find(conn, id)?.map(|m| m.token)) }).await?;
+    let Some(token) = token else { return Ok(()) };
+    let file_key = format!("{}/{token}-original.{}", &token[..2], processed.extension);
+    let preview_key = format!("{}/{token}-preview.jpg", &token[..2]);
+    ctx.storage.put(&file_key, processed.bytes.clone()).await.map_err(Error::internal)?;
+    if let Some(preview) = &processed.preview {
+        ctx.storage.put(&preview_key, preview.bytes.clone()).await.map_err(Error::internal)?;
+    }
+    let cached = db::media::Cached {
+        content_type: processed.content_type.to_string(),
+        size: processed.bytes.len() as i64,
+        width: processed.width.map(i64::from),
+        height: processed.height.map(i64::from),
+        preview_width: processed.preview.as_ref().map(|p| i64::from(p.width)),
+        preview_height: processed.preview.as_ref().map(|p| i64::from(p.height)),
+        blurhash: processed.blurhash.clone(),
+        file_key: file_key.clone(),
+        preview_key: processed.preview.as_ref().map(|_| preview_key.clone()),
+    };
+    let kept = ctx
+        .db
+        .write(move |conn| -> Result<_> {
+            let Some(media) = db::media::find(conn, id)? else { return Ok(false) };
+            db::media::set_cached(conn, id, &cached)?;
+            // A person's picture now points at the copy kept here.
+            let path = crate::urls::file_path(&media.token, &media.file_name);
+            db::media::repoint_picture(conn, id, &path)?;
+            Ok(true)
+        })
+        .await?;
+    if !kept {
+        let _ = ctx.storage.delete(&file_key).await;
+        let _ = ctx.storage.delete(&preview_key).await;
+    }
+    Ok(())
 }

@@ -507,6 +507,8 @@ pub struct RemotePostInput {
     pub published: Option<chrono::NaiveDateTime>,
     /// The ActivityPub ids of the people it mentions (local ones are told).
     pub mentions: Vec<String>,
+    /// Its files.
+    pub files: Vec<super::media::RemoteFile>,
 }
 
 /// The local post with this ActivityPub id: a post of this instance (by its address) or a stored remote one.
@@ -591,6 +593,7 @@ pub async fn receive_remote(ctx: &AppContext, input: RemotePostInput, hosted_her
                 },
                 &input.ap_id,
             )?;
+            super::media::attach_remote(conn, &config, post.id, input.author, &input.files)?;
             if let Some(parent) = &parent {
                 if parent.author_id != input.author {
                     notify_if_visible(conn, parent.author_id, &post, "reply")?;

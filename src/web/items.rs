@@ -28,10 +28,12 @@ pub(crate) struct PostItem {
     pub documents: Vec<DocumentItem>,
 }
 
-/// The address of a picture for the web UI: a path here, a remote actor's icon, or the default.
+/// The address of a picture for the web UI: a file kept here, or the default picture. (A remote
+/// actor's icon shows once it is fetched and kept here: pages load no images from other
+/// servers, which would tell them who reads what.)
 pub(crate) fn picture(stored: Option<&str>) -> String {
     match stored {
-        Some(path) if path.starts_with('/') || path.starts_with("https://") || path.starts_with("http://") => path.to_string(),
+        Some(path) if path.starts_with("/files/") => path.to_string(),
         _ => "/static/avatar.png".to_string(),
     }
 }
@@ -73,7 +75,8 @@ fn attachments(media: &[Media], lang: Lang) -> (Vec<ImageItem>, Vec<DocumentItem
             (Some(remote), None) => remote.clone(),
             _ => crate::urls::file_path(&m.token, &m.file_name),
         };
-        if m.is_image() {
+        // A remote image not (yet) kept here is a link to it, as a document is.
+        if m.is_image() && m.file_key.is_some() {
             let preview = if m.preview_key.is_some() { crate::urls::file_preview_path(&m.token) } else { url.clone() };
             images.push(ImageItem {
                 url,
@@ -85,7 +88,7 @@ fn attachments(media: &[Media], lang: Lang) -> (Vec<ImageItem>, Vec<DocumentItem
         } else {
             documents.push(DocumentItem {
                 url,
-                name: m.file_name.clone(),
+                name: if m.is_image() && !m.description.is_empty() { m.description.clone() } else { m.file_name.clone() },
                 kind: crate::media::document_label(&m.content_type),
                 size: if m.size > 0 { human_size(m.size, lang) } else { String::new() },
             });

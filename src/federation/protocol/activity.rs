@@ -130,6 +130,36 @@ pub struct Note {
     pub cc: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tag: Vec<Mention>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachment: Vec<NoteAttachment>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub enum AttachmentKind {
+    Image,
+    Document,
+}
+
+/// A file attached to a note, as Mastodon sends them: `name` is the alt text (a document's
+/// name), with `blurhash` and the size of an image.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NoteAttachment {
+    #[serde(rename = "type")]
+    pub kind: AttachmentKind,
+    pub media_type: String,
+    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blurhash: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<i64>,
+    /// Mastodon's focal point.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub focal_point: Option<[f64; 2]>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -174,6 +204,7 @@ mod tests {
             to: vec![],
             cc: vec![],
             tag: vec![],
+            attachment: vec![],
         };
         let create = Activity::new(
             ActivityKind::Create,

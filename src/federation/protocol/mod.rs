@@ -90,6 +90,32 @@ pub struct ActorDocument {
     pub attachment: Vec<PropertyValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub published: Option<String>,
+    /// The actor's picture; read leniently (an Image, a list of them, or an address).
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "icon")]
+    pub icon: Option<Icon>,
+}
+
+/// A picture: `{"type": "Image", "url": ..., "mediaType": ...}`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Icon {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub url: Url,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+}
+
+fn icon<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Icon>, D::Error> {
+    fn url_of(v: &Value) -> Option<Url> {
+        match v {
+            Value::String(s) => Url::parse(s).ok(),
+            Value::Object(o) => o.get("url").or_else(|| o.get("href")).and_then(url_of),
+            Value::Array(items) => items.iter().find_map(url_of),
+            _ => None,
+        }
+    }
+    Ok(url_of(&Value::deserialize(d)?).map(|url| Icon { kind: "Image".into(), url, media_type: None }))
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -65,11 +65,52 @@ pub enum Tag {
     Mention { href: Url },
 }
 
-/// An attachment Gilde reads: the `Link` a link aggregator's thread shares (others skipped).
+/// An attachment Gilde reads: the `Link` a link aggregator's thread shares, and files (Mastodon
+/// sends every file as a `Document`, GoToSocial images as `Image`). Others are skipped.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type")]
 pub enum Attachment {
-    Link { href: Url },
+    Link {
+        href: Url,
+    },
+    #[serde(alias = "Image", alias = "Video", alias = "Audio")]
+    Document(FileAttachment),
+}
+
+/// A file attached to a post.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileAttachment {
+    #[serde(deserialize_with = "required_url")]
+    pub url: Url,
+    #[serde(default)]
+    pub media_type: Option<String>,
+    /// Alt text (or a document's name).
+    #[serde(default, deserialize_with = "text")]
+    pub name: String,
+    #[serde(default)]
+    pub blurhash: Option<String>,
+    #[serde(default)]
+    pub width: Option<u32>,
+    #[serde(default)]
+    pub height: Option<u32>,
+}
+
+impl PostObject {
+    /// The files attached (not the shared link).
+    pub fn files(&self) -> impl Iterator<Item = &FileAttachment> {
+        self.attachment.iter().filter_map(|a| match a {
+            Attachment::Document(file) => Some(file),
+            Attachment::Link { .. } => None,
+        })
+    }
+
+    fn shared_link(&self) -> Option<&Url> {
+        self.attachment.iter().find_map(|a| match a {
+            Attachment::Link { href } => Some(href),
+            Attachment::Document(_) => None,
+        })
+    }
 }
 
 impl PostObject {
@@ -102,7 +143,7 @@ impl PostObject {
             html.push_str(&format!("<p><strong>{}</strong></p>", crate::service::text::escape_html(title)));
         }
         html.push_str(&self.content);
-        if let Some(Attachment::Link { href }) = self.attachment.first() {
+        if let Some(href) = self.shared_link() {
             let href = crate::service::text::escape_html(href.as_str());
             html.push_str(&format!(r#"<p><a href="{href}">{href}</a></p>"#));
         }
@@ -111,7 +152,7 @@ impl PostObject {
 
     /// The markdown or plain source, where the HTML is just the text (no title, no link added).
     pub fn source_text(&self) -> Option<String> {
-        let plain = self.kind == PostKind::Note && self.attachment.is_empty();
+        let plain = self.kind == PostKind::Note && self.shared_link().is_none();
         self.source.as_ref().filter(|_| plain).map(|s| s.content.clone()).filter(|s| !s.is_empty())
     }
 
@@ -141,6 +182,11 @@ fn url_of(v: &Value) -> Option<Url> {
         Value::Array(items) => items.iter().find_map(url_of),
         _ => None,
     }
+}
+
+/// One address that must be there (a file's `url`: a string, a Link, or a list of them).
+fn required_url<'de, D: Deserializer<'de>>(d: D) -> Result<Url, D::Error> {
+    url_of(&Value::deserialize(d)?).ok_or_else(|| serde::de::Error::custom("no address"))
 }
 
 /// One address, given as a string, an object with an `id` (or `href`), or a list (the first).
