@@ -77,15 +77,14 @@ impl GoToSocial {
         let dir = tempfile::tempdir().expect("temporary folder");
         let port = free_port();
         let domain = format!("localhost:{port}");
-        // GoToSocial wants ffmpeg and ffprobe on PATH for media; these scenarios send none.
+        // GoToSocial runs ffmpeg and ffprobe (Debian's, on PATH) to read the images and files
+        // the scenarios exchange: federation-tests/peers/install-ffmpeg.sh installs them.
+        for tool in ["ffmpeg", "ffprobe"] {
+            let found = std::process::Command::new(tool).arg("-version").output().is_ok_and(|o| o.status.success());
+            assert!(found, "GoToSocial needs {tool} on PATH: run federation-tests/peers/install-ffmpeg.sh");
+        }
         let bin_dir = dir.path().join("bin");
         std::fs::create_dir_all(&bin_dir).expect("bin folder");
-        for tool in ["ffmpeg", "ffprobe"] {
-            let path = bin_dir.join(tool);
-            std::fs::write(&path, "#!/bin/sh\nexit 1\n").expect("stub");
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-        }
         let web = peers.join("gotosocial/web");
         let config = dir.path().join("config.yaml");
         let data = dir.path();
@@ -260,6 +259,20 @@ impl GtsUser {
         let (status, body) = self.send(reqwest::Method::GET, path, &[]).await;
         assert_eq!(status, 200, "GET {path} on GoToSocial: {body}");
         body
+    }
+
+    /// Uploads a file as the app does (`/api/v2/media`, multipart); the attachment's id once
+    /// GoToSocial has processed it.
+    pub async fn upload(&self, bytes: Vec<u8>, name: &str, description: &str) -> String {
+        let form = reqwest::multipart::Form::new()
+            .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()))
+            .text("description", description.to_string());
+        let res =
+            self.http.post(format!("{}/api/v2/media", self.base)).bearer_auth(&self.token).multipart(form).send().await.expect("upload");
+        let status = res.status().as_u16();
+        let body: Value = res.json().await.unwrap_or(Value::Null);
+        assert!(status == 200 || status == 202, "upload to GoToSocial: {status} {body}");
+        body["id"].as_str().expect("media id").to_string()
     }
 
     pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Value {

@@ -8,6 +8,9 @@ use federation_tests::{eventually, Cluster, Node};
 use serde_json::{json, Value};
 
 /// Waits longer than `eventually`: a peer works its queues in the background.
+/// A minimal PDF, as a member shares one.
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+
 async fn until<F, Fut>(what: &str, check: F)
 where
     F: FnMut() -> Fut,
@@ -149,6 +152,46 @@ async fn gotosocial_follows_reads_replies_and_posts_in_gilde_groups() {
     eventually("the thread is in the group on A", || async { group_texts(a, &anna, &public).await.contains("zonnepanelen") }).await;
     eventually("and reached B", || async { b.stored_posts_containing("zonnepanelen").await == 1 }).await;
 
+    // d2. Files: alice's photo, posted into the group by a mention, is kept on A with its alt
+    // text; anna's photo and PDF reach alice's home, as GoToSocial shows attachments.
+    let photo = alice.upload(gilde::testing::jpeg(640, 480, None), "stalling.jpg", "De nieuwe fietsenstalling").await;
+    let mention = format!("@omgevingswet@{} Wat vinden jullie van de stalling?", a.domain);
+    alice.post("/api/v1/statuses", &[("status", &mention), ("visibility", "public"), ("media_ids[]", &photo)]).await;
+    eventually("alice's photo is kept on A", || async {
+        let (_, list) = a.get(&format!("/api/v1/timelines/group/{public}"), &anna).await;
+        list.as_array().is_some_and(|l| {
+            l.iter().any(|s| {
+                let s = if s["reblog"].is_object() { &s["reblog"] } else { s };
+                s["content"].as_str().is_some_and(|c| c.contains("stalling"))
+                    && s["media_attachments"][0]["url"].as_str().is_some_and(|u| u.starts_with(&a.base))
+                    && s["media_attachments"][0]["description"] == "De nieuwe fietsenstalling"
+            })
+        })
+    })
+    .await;
+    let (_, image) = a.upload(&anna, "file", "/api/v2/media", gilde::testing::jpeg(800, 600, None), "bouwtekening.jpg").await;
+    a.call_put(
+        &format!("/api/v1/media/{}", image["id"].as_str().expect("id")),
+        &anna,
+        json!({ "description": "Bouwtekening van de aanbouw" }),
+    )
+    .await;
+    let (_, pdf) = a.upload(&anna, "file", "/api/v2/media", PDF.to_vec(), "vergunning.pdf").await;
+    post(a, &anna, json!({ "status": "De bouwtekening en de vergunning", "group_id": public, "media_ids": [image["id"], pdf["id"]] }))
+        .await;
+    until("anna's photo is in alice's home", || async {
+        alice.home_status("bouwtekening").await.is_some_and(|s| s["shown"]["media_attachments"][0]["type"] == "image")
+    })
+    .await;
+    let shown = alice.home_status("bouwtekening").await.expect("shown");
+    let photo_on_gts = &shown["shown"]["media_attachments"][0];
+    assert_eq!(photo_on_gts["description"], "Bouwtekening van de aanbouw", "alt text: {photo_on_gts}");
+    assert!(photo_on_gts["url"].as_str().is_some_and(|u| u.starts_with(&gts.base)), "GoToSocial keeps its copy: {photo_on_gts}");
+    assert_eq!(photo_on_gts["meta"]["original"]["width"], 800);
+    // GoToSocial keeps images, video and audio; a PDF it shows as a link under the text.
+    let pdf_url = pdf["url"].as_str().expect("url");
+    assert!(shown["shown"]["content"].as_str().is_some_and(|c| c.contains(pdf_url) && c.contains("vergunning.pdf")), "the PDF: {shown}");
+
     // e. A private group: following is a request; nothing arrives before approval; after it,
     // posts arrive as followers-only posts, not direct messages.
     let partners = alice.find_account(&format!("partners@{}", a.domain)).await.expect("the private group is found");
@@ -176,6 +219,19 @@ async fn gotosocial_follows_reads_replies_and_posts_in_gilde_groups() {
     assert!(shown["shown"]["content"].as_str().is_some_and(|c| c.contains(&format!("anna@{}", a.domain))), "names its author: {shown}");
     assert!(alice.home_status("de begroting").await.is_none(), "nothing from before the approval");
     assert!(deliveries_to(a, &gts.domain, &planning).await > 0, "what was sent is found by the same check");
+    // A private group's photo: A serves it to GoToSocial's signed fetch (a member's server).
+    let (_, secret) = a.upload(&anna, "file", "/api/v2/media", gilde::testing::jpeg(300, 200, None), "plattegrond.jpg").await;
+    post(a, &anna, json!({ "status": "Vertrouwelijk: de plattegrond", "group_id": private, "media_ids": [secret["id"]] })).await;
+    until("the private photo is in alice's home, kept by GoToSocial", || async {
+        alice.home_status("de plattegrond").await.is_some_and(|s| {
+            s["shown"]["media_attachments"][0]["type"] == "image"
+                && s["shown"]["media_attachments"][0]["url"].as_str().is_some_and(|u| u.starts_with(&gts.base))
+        })
+    })
+    .await;
+    let private_file = secret["url"].as_str().expect("url");
+    let unsigned = reqwest::Client::new().get(private_file).header("user-agent", "test").send().await.expect("fetch");
+    assert_eq!(unsigned.status().as_u16(), 404, "not for anyone else");
 
     // f. An internal group: not discoverable, nothing delivered.
     let internal_post = post(a, &anna, json!({ "status": "Alleen voor ons: de verhuizing", "group_id": internal })).await;
@@ -270,6 +326,24 @@ async fn snac_follows_reads_and_replies_in_gilde_groups() {
     .await;
     eventually("the reply reached B", || async { b.stored_posts_containing("fruitbomen").await == 1 }).await;
     // (d: snac's mention parser reads no port in an address, so it cannot mention a group here.)
+
+    // d2. Anna's photo and PDF show in sam's timeline: the image with its alt text, the PDF as
+    // a link.
+    let (_, image) = a.upload(&anna, "file", "/api/v2/media", gilde::testing::jpeg(640, 480, None), "kapvergunning.jpg").await;
+    a.call_put(&format!("/api/v1/media/{}", image["id"].as_str().expect("id")), &anna, json!({ "description": "De eik aan het plein" }))
+        .await;
+    let (_, pdf) = a.upload(&anna, "file", "/api/v2/media", PDF.to_vec(), "kapvergunning.pdf").await;
+    post(a, &anna, json!({ "status": "Snac ziet de kapvergunning", "group_id": public, "media_ids": [image["id"], pdf["id"]] })).await;
+    until("the files are in sam's timeline", || async {
+        let page = timeline().await;
+        page.contains("Snac ziet de kapvergunning") && page.contains("kapvergunning.pdf")
+    })
+    .await;
+    let page = timeline().await;
+    let image_url = image["url"].as_str().expect("url");
+    let image_path = image_url.trim_start_matches(&a.base);
+    assert!(page.contains(image_path) || page.contains("De eik aan het plein"), "the image is shown: {page}");
+    assert!(page.contains("De eik aan het plein"), "with its alt text");
 
     // e. A private group: a request; nothing before approval; the posts after it.
     snac.cli("follow", &["sam", &format!("{}/groups/partners", a.base)]);

@@ -174,7 +174,7 @@ fn note_input(note: &PostObject, author: crate::db::PersonId, group: crate::db::
             .map(|f| RemoteFile {
                 url: f.url.to_string(),
                 media_type: f.media_type.clone(),
-                name: f.name.clone(),
+                name: PostObject::alt_text(f).to_string(),
                 blurhash: f.blurhash.clone(),
                 width: f.width,
                 height: f.height,

@@ -444,7 +444,9 @@ pub(crate) fn attach_remote(
         let image = files::IMAGE_TYPES.contains(&media_type.as_str());
         let name = url.rsplit('/').next().unwrap_or("").split(['?', '#']).next().unwrap_or("");
         let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy().into_owned();
-        let file_name = files::clean_file_name(Some(&name), name.rsplit_once('.').map_or("bin", |(_, e)| e).get(..8).unwrap_or("bin"));
+        let extension: String =
+            name.rsplit_once('.').map_or("bin".to_string(), |(_, e)| e.chars().filter(char::is_ascii_alphanumeric).take(8).collect());
+        let file_name = files::clean_file_name(Some(&name), if extension.is_empty() { "bin" } else { &extension });
         let description: String = file.name.trim().chars().take(DESCRIPTION_MAX_CHARS).collect();
         let token = new_token();
         let media = db::media::insert(

@@ -85,9 +85,12 @@ pub struct FileAttachment {
     pub url: Url,
     #[serde(default)]
     pub media_type: Option<String>,
-    /// Alt text (or a document's name).
+    /// Alt text (or a document's name), as Mastodon sends it.
     #[serde(default, deserialize_with = "text")]
     pub name: String,
+    /// Alt text, as GoToSocial sends it.
+    #[serde(default, deserialize_with = "text")]
+    pub summary: String,
     #[serde(default)]
     pub blurhash: Option<String>,
     #[serde(default)]
@@ -103,6 +106,15 @@ impl PostObject {
             Attachment::Document(file) => Some(file),
             Attachment::Link { .. } => None,
         })
+    }
+
+    /// A file's alt text: its `name`, else its `summary`.
+    pub fn alt_text(file: &FileAttachment) -> &str {
+        if file.name.trim().is_empty() {
+            &file.summary
+        } else {
+            &file.name
+        }
     }
 
     fn shared_link(&self) -> Option<&Url> {
