@@ -103,6 +103,7 @@ diesel::table! {
         created_at -> Timestamp,
         edited_at -> Nullable<Timestamp>,
         deleted_at -> Nullable<Timestamp>,
+        files_text -> Text,
     }
 }
 
@@ -240,6 +241,7 @@ diesel::table! {
         token -> Text,
         remote_url -> Nullable<Text>,
         created_at -> Timestamp,
+        text -> Text,
     }
 }
 

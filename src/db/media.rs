@@ -31,6 +31,8 @@ pub struct Media {
     pub token: String,
     pub remote_url: Option<String>,
     pub created_at: chrono::NaiveDateTime,
+    /// A document's text, for search.
+    pub text: String,
 }
 
 impl Media {
@@ -61,6 +63,7 @@ pub struct NewMedia<'a> {
     pub token: &'a str,
     pub remote_url: Option<&'a str>,
     pub created_at: chrono::NaiveDateTime,
+    pub text: &'a str,
 }
 
 pub fn insert(conn: &mut DbConn, new: &NewMedia<'_>) -> DbResult<Media> {

@@ -23,6 +23,8 @@ pub struct Post {
     pub created_at: chrono::NaiveDateTime,
     pub edited_at: Option<chrono::NaiveDateTime>,
     pub deleted_at: Option<chrono::NaiveDateTime>,
+    /// The names, descriptions and text of its files, for search.
+    pub files_text: String,
 }
 
 impl Post {
@@ -79,10 +81,16 @@ pub fn edit_at(conn: &mut DbConn, id: PostId, source: &str, html: &str, at: chro
         .get_result(conn)?)
 }
 
+/// What search finds of a post's files.
+pub fn set_files_text(conn: &mut DbConn, id: PostId, text: &str) -> DbResult<()> {
+    diesel::update(posts::table.find(id)).set(posts::files_text.eq(text)).execute(conn)?;
+    Ok(())
+}
+
 /// Marks the post deleted and forgets its text; replies stay, as in any forum.
 pub fn mark_deleted(conn: &mut DbConn, id: PostId) -> DbResult<()> {
     diesel::update(posts::table.find(id))
-        .set((posts::deleted_at.eq(Some(super::now())), posts::source.eq(""), posts::content_html.eq("")))
+        .set((posts::deleted_at.eq(Some(super::now())), posts::source.eq(""), posts::content_html.eq(""), posts::files_text.eq("")))
         .execute(conn)?;
     diesel::delete(favourites::table.filter(favourites::post_id.eq(id))).execute(conn)?;
     Ok(())
@@ -278,7 +286,7 @@ fn candidates(conn: &mut DbConn, words: &[String], upper: i64, lower: i64, windo
         DbConn::Pg(_) => {
             let start = upper.saturating_sub(window).max(lower);
             let ids = diesel::sql_query(
-                "SELECT id FROM (SELECT id FROM posts WHERE gilde_words(source) @@ to_tsquery('simple', gilde_fold($1)) \
+                "SELECT id FROM (SELECT id FROM posts WHERE gilde_words(source || ' ' || files_text) @@ to_tsquery('simple', gilde_fold($1)) \
                  AND id < $2 AND id > $3 OFFSET 0) AS matched ORDER BY id DESC LIMIT $4",
             )
             .bind::<Text, _>(tsquery(words))

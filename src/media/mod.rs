@@ -5,6 +5,7 @@
 //! layer's business (`service::media`); this module only knows bytes.
 
 pub mod storage;
+pub mod text;
 
 use std::io::Cursor;
 
@@ -106,6 +107,8 @@ pub struct Processed {
     pub height: Option<u32>,
     pub preview: Option<Preview>,
     pub blurhash: Option<String>,
+    /// A document's text, for search (empty for images).
+    pub text: String,
 }
 
 /// Why an upload is refused.
@@ -156,6 +159,7 @@ pub fn process(bytes: &[u8], limits: &MediaLimits) -> Result<Processed, ProcessE
         height: None,
         preview: None,
         blurhash: None,
+        text: text::document_text(bytes, content_type),
     })
 }
 
@@ -262,6 +266,7 @@ fn process_image(bytes: &[u8], sniffed: &'static str, limits: &MediaLimits) -> R
         height: Some(h),
         preview: Some(preview),
         blurhash,
+        text: String::new(),
     })
 }
 

@@ -147,6 +147,7 @@ pub async fn upload(ctx: &AppContext, actor: &Actor, upload: Upload, purpose: Pu
                     token: &token,
                     remote_url: None,
                     created_at: db::now(),
+                    text: &processed.text,
                 },
             )?)
         })
@@ -206,7 +207,23 @@ pub(crate) fn attach(conn: &mut DbConn, actor: &Actor, post: PostId, ids: &[Medi
     for (position, id) in wanted.iter().enumerate() {
         db::media::attach(conn, *id, post, position as i64)?;
     }
+    let attached: Vec<Media> = db::media::get_many(conn, &wanted)?;
+    db::posts::set_files_text(conn, post, &files_text(&attached))?;
     Ok(current.into_iter().filter(|id| !wanted.contains(id)).collect())
+}
+
+/// What search finds of a post's files: their names, descriptions and (documents) text.
+fn files_text(media: &[Media]) -> String {
+    let mut text = String::new();
+    for m in media {
+        for part in [m.file_name.as_str(), m.description.as_str(), m.text.as_str()] {
+            if !part.is_empty() && !text.contains(part) {
+                text.push_str(part);
+                text.push('\n');
+            }
+        }
+    }
+    text
 }
 
 /// Removes the stored files of rows already deleted from the database. A file that cannot be
@@ -471,11 +488,16 @@ pub(crate) fn attach_remote(
                 token: &token,
                 remote_url: Some(&url),
                 created_at: db::now(),
+                text: "",
             },
         )?;
         if image {
             super::effects::record(conn, &super::effects::Effect::CacheMedia { media: media.id })?;
         }
+    }
+    let media = db::media::of_posts(conn, &[post])?;
+    if !media.is_empty() {
+        db::posts::set_files_text(conn, post, &files_text(&media))?;
     }
     Ok(())
 }
@@ -525,6 +547,7 @@ pub async fn remote_picture(
                             token: &token,
                             remote_url: Some(url),
                             created_at: db::now(),
+                            text: "",
                         },
                     )?;
                     db::media::set_person_avatar(conn, id, Some(media.id), Some(url))?;

@@ -298,3 +298,48 @@ async fn people_set_their_picture_with_a_multipart_profile_update() {
         .expect("send");
     assert_eq!(res.status().as_u16(), 422);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn search_finds_documents_by_name_and_text_for_those_who_may_see_them() {
+    let s = Server::start().await;
+    let (_, owner) = s.person("owner").await;
+    let (_, outsider) = s.person("outsider").await;
+    let (_, closed) = s.post("/api/v1/groups", &owner, json!({ "name": "dicht", "display_name": "Dicht", "visibility": "private" })).await;
+    let files = [
+        (gilde::testing::pdf_with_text("Omgevingsvisie Kadegebied 2040"), "visie.pdf"),
+        (gilde::testing::small_docx(), "nota.docx"),
+        (gilde::testing::small_odt("Verslag werkbezoek Zuiderhaven"), "verslag.odt"),
+        (PDF.to_vec(), "Bestemmingsplan Noordkwartier.pdf"),
+    ];
+    let mut ids = Vec::new();
+    for (bytes, name) in files {
+        let (status, m) = upload(&s, &owner, bytes, name, None).await;
+        assert_eq!(status, 200, "{name}: {m}");
+        ids.push(m["id"].clone());
+    }
+    let (status, post) =
+        s.post("/api/v1/statuses", &owner, json!({ "status": "De stukken", "group_id": closed["id"], "media_ids": ids })).await;
+    assert_eq!(status, 200, "{post}");
+    let found = |token: String, q: &'static str| {
+        let s = &s;
+        async move {
+            let (_, r) = s.get(&format!("/api/v2/search?type=statuses&q={q}"), &token).await;
+            r["statuses"].as_array().map(Vec::len).unwrap_or(0)
+        }
+    };
+    for q in ["kadegebied", "beleidsnota", "zuiderhaven", "noordkwartier"] {
+        assert_eq!(found(owner.clone(), q).await, 1, "the member finds the post by {q}");
+        assert_eq!(found(outsider.clone(), q).await, 0, "an outsider does not find {q}");
+    }
+    // Removing the files from the post takes their words out of search.
+    let (status, _) = s
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/statuses/{}", post["id"].as_str().expect("id")),
+            Some(&owner),
+            Some(json!({ "status": "De stukken", "media_ids": [] })),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(found(owner.clone(), "kadegebied").await, 0);
+}
