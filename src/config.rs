@@ -60,6 +60,8 @@ pub struct Config {
     pub write_rate_per_minute: u32,
     /// What uploads may be: sizes, pixels, attachments per post.
     pub media: crate::media::MediaLimits,
+    /// Where files are kept: `None` for `data_dir/media`, or an S3-compatible bucket.
+    pub media_s3: Option<crate::media::storage::S3Settings>,
     pub log: String,
     pub federation: FederationSettings,
 }
@@ -219,6 +221,12 @@ pub const KEYS: &[&str] = &[
     "media_document_max_bytes",
     "media_image_max_pixels",
     "media_max_attachments",
+    "media_storage",
+    "s3_endpoint",
+    "s3_bucket",
+    "s3_region",
+    "s3_access_key",
+    "s3_secret_key",
     "log",
     "insecure_federation",
     "federation_mode",
@@ -337,6 +345,17 @@ impl Config {
             max_attachments: number(take("media_max_attachments"), "media_max_attachments", defaults.max_attachments, 0, 20)?,
             ..defaults
         };
+        let s3_fields = [take("s3_endpoint"), take("s3_bucket"), take("s3_region"), take("s3_access_key"), take("s3_secret_key")];
+        let media_s3 = match take("media_storage") {
+            None => None,
+            Some(v) => parse_with(v, "media_storage", |s| match s.to_ascii_lowercase().as_str() {
+                "local" => Ok(false),
+                "s3" => Ok(true),
+                _ => Err("expected local or s3".to_string()),
+            })?
+            .then(|| s3_settings(s3_fields))
+            .transpose()?,
+        };
         let log = take("log").map(|v| v.text).unwrap_or_else(|| "info".to_string());
         let insecure = match take("insecure_federation") {
             Some(v) => parse_with(v, "insecure_federation", parse_bool)?,
@@ -373,6 +392,7 @@ impl Config {
             max_body_bytes,
             write_rate_per_minute,
             media,
+            media_s3,
             log,
             federation,
         })
@@ -397,6 +417,7 @@ impl Config {
             max_body_bytes: 1_048_576,
             write_rate_per_minute: 300,
             media: crate::media::MediaLimits::default(),
+            media_s3: None,
             log: "warn".to_string(),
             federation: FederationSettings { insecure: true, ..Default::default() },
         }
@@ -479,6 +500,36 @@ fn is_local_host(domain: &str) -> bool {
     host == "localhost" || host == "127.0.0.1" || host.ends_with(".localhost")
 }
 
+/// The bucket's settings, all required when `media_storage = "s3"`.
+fn s3_settings(fields: [Option<Value>; 5]) -> Result<crate::media::storage::S3Settings, ConfigError> {
+    let names = ["s3_endpoint", "s3_bucket", "s3_region", "s3_access_key", "s3_secret_key"];
+    let mut values = Vec::new();
+    for (value, name) in fields.into_iter().zip(names) {
+        let value = value.filter(|v| !v.text.trim().is_empty()).ok_or_else(|| ConfigError {
+            key: name.to_string(),
+            origin: "media_storage = s3".to_string(),
+            message: "must be set when files are kept in S3".to_string(),
+        })?;
+        values.push(value);
+    }
+    let mut values = values.into_iter();
+    let mut next = || values.next().map(|v| v.text.trim().to_string()).unwrap_or_default();
+    let endpoint_text = next();
+    let endpoint =
+        url::Url::parse(&endpoint_text).ok().filter(|u| u.scheme() == "https" || u.scheme() == "http").ok_or_else(|| ConfigError {
+            key: "s3_endpoint".into(),
+            origin: "media_storage = s3".into(),
+            message: format!("{endpoint_text:?} is not an http(s) address"),
+        })?;
+    let settings = crate::media::storage::S3Settings { endpoint, bucket: next(), region: next(), access_key: next(), secret_key: next() };
+    crate::media::storage::Storage::s3(&settings).map_err(|message| ConfigError {
+        key: "s3_bucket".into(),
+        origin: "media_storage = s3".into(),
+        message,
+    })?;
+    Ok(settings)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -520,6 +571,26 @@ mod tests {
         assert_eq!(err.key, "GILDE_MAX_POST_CHARS");
         let err = Config::from_sources(None, false, &env(&[("DATABASE_URL", "mysql://x")])).expect_err("invalid");
         assert_eq!(err.key, "DATABASE_URL");
+    }
+
+    #[test]
+    fn media_limits_and_s3_storage_are_read_and_checked() {
+        let c = Config::from_sources(None, false, &env(&[("GILDE_MEDIA_MAX_ATTACHMENTS", "6")])).expect("valid");
+        assert_eq!((c.media.max_attachments, c.media.image_max_bytes, c.media_s3.is_none()), (6, 16 * 1024 * 1024, true));
+        let err = Config::from_sources(None, false, &env(&[("GILDE_MEDIA_STORAGE", "s3")])).expect_err("incomplete");
+        assert_eq!(err.key, "s3_endpoint", "{err}");
+        let s3 = env(&[
+            ("GILDE_MEDIA_STORAGE", "s3"),
+            ("GILDE_S3_ENDPOINT", "https://s3.example.org"),
+            ("GILDE_S3_BUCKET", "gilde"),
+            ("GILDE_S3_REGION", "us-east-1"),
+            ("GILDE_S3_ACCESS_KEY", "key"),
+            ("GILDE_S3_SECRET_KEY", "secret"),
+        ]);
+        let c = Config::from_sources(None, false, &s3).expect("valid");
+        assert_eq!(c.media_s3.map(|s| s.bucket), Some("gilde".to_string()));
+        let err = Config::from_sources(None, false, &env(&[("GILDE_MEDIA_STORAGE", "ftp")])).expect_err("invalid");
+        assert_eq!(err.key, "GILDE_MEDIA_STORAGE");
     }
 
     #[test]

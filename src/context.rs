@@ -56,7 +56,11 @@ impl Limits {
 impl AppContext {
     pub fn new(config: Config, db: Db) -> Self {
         AppContext {
-            storage: crate::media::storage::Storage::local(config.data_dir.join("media")),
+            storage: match &config.media_s3 {
+                None => crate::media::storage::Storage::local(config.data_dir.join("media")),
+                // The settings were checked when the configuration was read.
+                Some(s3) => crate::media::storage::Storage::s3(s3).unwrap_or_else(|e| panic!("{e}")),
+            },
             media_slots: Arc::new(tokio::sync::Semaphore::new(2)),
             limits: Arc::new(Limits::new(&config)),
             config: Arc::new(config),

@@ -343,3 +343,77 @@ async fn search_finds_documents_by_name_and_text_for_those_who_may_see_them() {
     assert_eq!(status, 200);
     assert_eq!(found(owner.clone(), "kadegebied").await, 0);
 }
+
+/// A moto S3 server (from PyPI) on a free port, stopped when dropped.
+struct S3Server {
+    endpoint: String,
+    _child: tokio::process::Child,
+}
+
+async fn moto() -> S3Server {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("moto-5.2.5");
+    let python = tokio::task::spawn_blocking(move || gilde::testing::python_with(&dir, "moto[server]==5.2.5", "moto.server"))
+        .await
+        .expect("install moto");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let child = tokio::process::Command::new(python)
+        .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start moto");
+    let endpoint = format!("http://127.0.0.1:{port}");
+    for _ in 0..200 {
+        if reqwest::get(&endpoint).await.is_ok() {
+            return S3Server { endpoint, _child: child };
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("moto did not start on {endpoint}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn files_can_be_kept_in_an_s3_bucket() {
+    let s3 = moto().await;
+    let settings = gilde::media::storage::S3Settings {
+        endpoint: url::Url::parse(&s3.endpoint).expect("url"),
+        bucket: "gilde-test".into(),
+        region: "us-east-1".into(),
+        access_key: "test".into(),
+        secret_key: "test".into(),
+    };
+    let s = Server::start_with(|c| c.media_s3 = Some(settings.clone())).await;
+    let storage = s.instance.ctx.storage.clone();
+    storage.create_bucket().await.expect("bucket");
+    let (_, anna) = s.person("anna").await;
+    let (status, photo) = upload(&s, &anna, gilde::testing::jpeg(300, 200, None), "kade.jpg", None).await;
+    assert_eq!(status, 200, "{photo}");
+    let (status, post) = s.post("/api/v1/statuses", &anna, json!({ "status": "In de bucket", "media_ids": [photo["id"]] })).await;
+    assert_eq!(status, 200, "{post}");
+    let (status, headers, bytes) = fetch(&s, post["media_attachments"][0]["url"].as_str().expect("url"), None).await;
+    assert_eq!((status, headers["content-type"].to_str().expect("type")), (200, "image/jpeg"));
+    assert!(image_size(&bytes) == (300, 200), "the stored photo comes back");
+    assert_eq!(stored_files(&s), 0, "nothing in the data folder");
+    let id = gilde::db::MediaId(photo["id"].as_str().expect("id").parse().expect("number"));
+    let row = s
+        .instance
+        .ctx
+        .db
+        .read(move |conn| -> gilde::Result<_> { Ok(gilde::db::media::find(conn, id)?) })
+        .await
+        .expect("read")
+        .expect("row");
+    let (original, preview) = (row.file_key.expect("key"), row.preview_key.expect("preview"));
+    assert!(storage.exists(&original).await && storage.exists(&preview).await, "both objects are in the bucket");
+    // Deleting the post removes its objects.
+    let (status, _) =
+        s.call(reqwest::Method::DELETE, &format!("/api/v1/statuses/{}", post["id"].as_str().expect("id")), Some(&anna), None).await;
+    assert_eq!(status, 200);
+    assert!(!storage.exists(&original).await && !storage.exists(&preview).await, "the objects are gone");
+}
+
+fn image_size(bytes: &[u8]) -> (u32, u32) {
+    let img = image::load_from_memory(bytes).expect("an image");
+    (img.width(), img.height())
+}
