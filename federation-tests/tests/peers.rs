@@ -252,12 +252,29 @@ async fn gotosocial_follows_reads_replies_and_posts_in_gilde_groups() {
         |token: String, id: String| async move { a.get(&format!("/api/v1/accounts/relationships?id[]={id}"), &token).await.1[0].clone() };
     a.post(&format!("/api/v1/accounts/{alice_on_a}/follow"), &anna, json!({})).await;
     eventually("anna follows alice", || async { relationship(anna.clone(), alice_on_a.clone()).await["following"] == true }).await;
-    let own = alice.post("/api/v1/statuses", &[("status", "Openbaar van alice: de nieuwe fietspaden"), ("visibility", "public")]).await;
+    let bike_photo = alice.upload(gilde::testing::jpeg(400, 300, None), "fietspad.jpg", "Het nieuwe fietspad").await;
+    let own = alice
+        .post(
+            "/api/v1/statuses",
+            &[("status", "Openbaar van alice: de nieuwe fietspaden"), ("visibility", "public"), ("media_ids[]", &bike_photo)],
+        )
+        .await;
     let home_has = |text: &'static str| {
         let anna = anna.clone();
         async move { a.get("/api/v1/timelines/home", &anna).await.1.to_string().contains(text) }
     };
     eventually("alice's post is in anna's home", || home_has("de nieuwe fietspaden")).await;
+    eventually("with her photo, kept on A", || async {
+        let (_, home) = a.get("/api/v1/timelines/home", &anna).await;
+        home.as_array().is_some_and(|l| {
+            l.iter().any(|s| {
+                s["content"].as_str().is_some_and(|c| c.contains("fietspaden"))
+                    && s["media_attachments"][0]["url"].as_str().is_some_and(|u| u.starts_with(&a.base))
+                    && s["media_attachments"][0]["description"] == "Het nieuwe fietspad"
+            })
+        })
+    })
+    .await;
     // Her edit and her deletion of it reach anna's home too.
     let own_id = own["id"].as_str().expect("id").to_string();
     let (status, body) = alice

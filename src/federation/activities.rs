@@ -169,18 +169,22 @@ fn note_input(note: &PostObject, author: crate::db::PersonId, group: crate::db::
         public: note.is_public(),
         published: note.published,
         mentions: note.mentions(),
-        files: note
-            .files()
-            .map(|f| RemoteFile {
-                url: f.url.to_string(),
-                media_type: f.media_type.clone(),
-                name: PostObject::alt_text(f).to_string(),
-                blurhash: f.blurhash.clone(),
-                width: f.width,
-                height: f.height,
-            })
-            .collect(),
+        files: remote_files(note),
     }
+}
+
+/// A note's files, as the service records them.
+fn remote_files(note: &PostObject) -> Vec<RemoteFile> {
+    note.files()
+        .map(|f| RemoteFile {
+            url: f.url.to_string(),
+            media_type: f.media_type.clone(),
+            name: PostObject::alt_text(f).to_string(),
+            blurhash: f.blurhash.clone(),
+            width: f.width,
+            height: f.height,
+        })
+        .collect()
 }
 
 /// A member of another instance posted to a group hosted here (signed by the author).
@@ -246,7 +250,7 @@ async fn personal(ctx: &AppContext, actor: &Url, note: &PostObject) -> Result<()
         return Ok(());
     }
     let Some(author) = actors::person_by_ap_id(ctx, actor).await? else { return Ok(()) };
-    posts::receive_remote_personal(ctx, note.id.to_string(), author.id, note.html(), note.published).await?;
+    posts::receive_remote_personal(ctx, note.id.to_string(), author.id, note.html(), note.published, remote_files(note)).await?;
     Ok(())
 }
 

@@ -627,10 +627,12 @@ pub async fn receive_remote_personal(
     author: PersonId,
     content_html: String,
     published: Option<chrono::NaiveDateTime>,
+    files: Vec<super::media::RemoteFile>,
 ) -> Result<Option<PostId>> {
     let config = ctx.config.clone();
-    ctx.db
-        .write(move |conn| {
+    let stored = ctx
+        .db
+        .write(move |conn| -> Result<_> {
             if post_by_ap_id(conn, &config, &ap_id)?.is_some() || !db::follows::has_local_follower(conn, author)? {
                 return Ok(None);
             }
@@ -651,9 +653,12 @@ pub async fn receive_remote_personal(
                 },
                 &ap_id,
             )?;
+            super::media::attach_remote(conn, &config, post.id, author, &files)?;
             Ok(Some(post.id))
         })
-        .await
+        .await?;
+    ctx.jobs_wake.notify_one();
+    Ok(stored)
 }
 
 /// Plain text of sanitised HTML, for search and editing.
