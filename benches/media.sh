@@ -5,19 +5,19 @@
 #   benches/media.sh                         # SQLite in a temporary folder
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/gilde_bench benches/media.sh
 #
-# Settings: UPLOADS (10), DURATION (20s), CONNECTIONS (32), THREADS (2), PORT (18080). The photo
+# Settings: SIZE (4000x3000), UPLOADS (10), DURATION (20s), CONNECTIONS (32), THREADS (2), PORT (18080). The photo
 # is made with ffmpeg (Debian's; federation-tests/peers/install-ffmpeg.sh): 4000x3000, a test
 # pattern with grain, so it compresses like a photo (about 5 MB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-UPLOADS="${UPLOADS:-10}" DURATION="${DURATION:-20s}" CONNECTIONS="${CONNECTIONS:-32}" THREADS="${THREADS:-2}"
+SIZE="${SIZE:-4000x3000}" UPLOADS="${UPLOADS:-10}" DURATION="${DURATION:-20s}" CONNECTIONS="${CONNECTIONS:-32}" THREADS="${THREADS:-2}"
 export POSTS="${POSTS:-1000}" PEOPLE="${PEOPLE:-200}" NGROUPS="${NGROUPS:-10}"
 bash federation-tests/peers/install-ffmpeg.sh >/dev/null
 # shellcheck source=benches/common.sh
 source benches/common.sh
 
-ffmpeg -loglevel error -f lavfi -i "testsrc2=size=4000x3000,noise=alls=25:allf=t" -frames:v 1 -q:v 3 "$WORK/photo.jpg"
-echo "photo: 4000x3000, $(stat -c %s "$WORK/photo.jpg") bytes"
+ffmpeg -loglevel error -f lavfi -i "testsrc2=size=$SIZE,noise=alls=25:allf=t" -frames:v 1 -q:v 3 "$WORK/photo.jpg"
+echo "photo: $SIZE, $(stat -c %s "$WORK/photo.jpg") bytes"
 TOKEN="$(head -n1 "$WORK/tokens")"
 peak() { awk '/VmHWM/ {print $2}' "/proc/$SERVER/status"; }
 echo "server peak memory before uploads: $(( $(peak) / 1024 )) MiB"
