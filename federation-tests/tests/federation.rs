@@ -1035,7 +1035,7 @@ async fn files_travel_with_posts_and_stay_within_a_private_group() {
     // anna shares a photo and a PDF in the private group.
     let (_, photo) = a.upload(&anna, "file", "/api/v2/media", gilde::testing::jpeg(800, 600, None), "bezoek.jpg").await;
     a.call_put(&format!("/api/v1/media/{}", photo["id"].as_str().expect("id")), &anna, json!({ "description": "Het werkbezoek" })).await;
-    let pdf_bytes = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n".to_vec();
+    let pdf_bytes = gilde::testing::pdf_with_text("Offerte herinrichting Kadegebied");
     let (_, pdf) = a.upload(&anna, "file", "/api/v2/media", pdf_bytes.clone(), "offerte.pdf").await;
     let (status, post) = a
         .post(
@@ -1047,13 +1047,13 @@ async fn files_travel_with_posts_and_stay_within_a_private_group() {
     assert_eq!(status, 200, "{post}");
     let pdf_url = post["media_attachments"][1]["url"].as_str().expect("url").to_string();
 
-    // On B, bert sees both: the photo kept on B (fetched from A, signed), the PDF as a link.
+    // On B, bert sees both, kept on B (fetched from A, signed): he is not signed in at A.
     let on_b = || async {
         let (_, list) = b.get(&format!("/api/v1/timelines/group/{group_b}"), &bert).await;
         list.as_array().and_then(|l| l.iter().find(|s| s["text"].as_str().is_some_and(|t| t.contains("werkbezoek"))).cloned())
     };
-    eventually("the photo is kept on B", || async {
-        on_b().await.is_some_and(|s| s["media_attachments"][0]["url"].as_str().is_some_and(|u| u.starts_with(&b.base)))
+    eventually("the photo and the PDF are kept on B", || async {
+        on_b().await.is_some_and(|s| (0..2).all(|i| s["media_attachments"][i]["url"].as_str().is_some_and(|u| u.starts_with(&b.base))))
     })
     .await;
     let copy = on_b().await.expect("post on B");
@@ -1064,7 +1064,13 @@ async fn files_travel_with_posts_and_stay_within_a_private_group() {
     assert_eq!(files[0]["meta"]["original"]["width"], 800);
     assert!(files[0]["remote_url"].as_str().is_some_and(|u| u.starts_with(&a.base)));
     assert_eq!(files[1]["type"], "unknown");
-    assert_eq!(files[1]["url"], pdf_url.as_str(), "a document stays a link to its origin");
+    assert_eq!(files[1]["remote_url"], pdf_url.as_str());
+    let res = reqwest::Client::new().get(files[1]["url"].as_str().expect("url")).bearer_auth(&bert).send().await.expect("fetch");
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(res.bytes().await.expect("body").to_vec(), pdf_bytes, "the PDF as anna shared it");
+    // Its text is found on B, by the member.
+    let (_, found) = b.get("/api/v2/search?type=statuses&q=kadegebied", &bert).await;
+    assert_eq!(found["statuses"].as_array().map(Vec::len), Some(1), "{found}");
     let res = reqwest::Client::new().get(files[0]["url"].as_str().expect("url")).bearer_auth(&bert).send().await.expect("fetch");
     assert_eq!(res.status().as_u16(), 200);
     let res = reqwest::Client::new().get(files[0]["url"].as_str().expect("url")).send().await.expect("fetch");

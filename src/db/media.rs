@@ -190,6 +190,7 @@ pub struct Cached {
     pub blurhash: Option<String>,
     pub file_key: String,
     pub preview_key: Option<String>,
+    pub text: String,
 }
 
 pub fn set_cached(conn: &mut DbConn, id: MediaId, c: &Cached) -> DbResult<()> {
@@ -204,6 +205,7 @@ pub fn set_cached(conn: &mut DbConn, id: MediaId, c: &Cached) -> DbResult<()> {
             media::blurhash.eq(&c.blurhash),
             media::file_key.eq(Some(&c.file_key)),
             media::preview_key.eq(&c.preview_key),
+            media::text.eq(&c.text),
         ))
         .execute(conn)?;
     Ok(())

@@ -1,6 +1,6 @@
-//! Fetching other servers' images to keep them here (a post's images, people's pictures): signed
-//! by the instance actor (a private group's server checks that this server has members), through
-//! the client that refuses private addresses, within the image size limit.
+//! Fetching other servers' files to keep them here (a post's images and documents, people's
+//! pictures): signed by the instance actor (a private group's server checks that this server has
+//! members), through the client that refuses private addresses, within the size limits.
 
 use std::time::Duration;
 
@@ -18,11 +18,11 @@ fn fetch_failed(cause: impl std::fmt::Display) -> Error {
         .with_cause(cause.to_string())
 }
 
-/// Fetches a remote image and keeps it. A file that is gone or refused is left a link; a server
+/// Fetches a remote file and keeps it. A file that is gone or refused is left a link; a server
 /// that does not answer is tried again later (the job fails).
 pub async fn cache(fed: &FedConfig, id: MediaId) -> Result<()> {
     let ctx: &AppContext = fed;
-    let Some(address) = media::to_cache(ctx, id).await? else { return Ok(()) };
+    let Some((address, image)) = media::to_cache(ctx, id).await? else { return Ok(()) };
     let url = Url::parse(&address).map_err(Error::internal)?;
     let allowed = crate::service::actors::domain_of(&url).is_some_and(|d| ctx.config.federation.allows(&d));
     if !allowed {
@@ -44,14 +44,14 @@ pub async fn cache(fed: &FedConfig, id: MediaId) -> Result<()> {
     if !status.is_success() {
         return Err(fetch_failed(format!("{url} answered {status}")));
     }
-    let limit = ctx.config.media.image_max_bytes;
+    let limit = if image { ctx.config.media.image_max_bytes } else { ctx.config.media.document_max_bytes };
     if response.content_length().is_some_and(|n| n as usize > limit) {
         return Ok(());
     }
     let mut bytes = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(fetch_failed)? {
         if bytes.len() + chunk.len() > limit {
-            tracing::info!(%url, "a remote file is larger than images may be; it stays a link");
+            tracing::info!(%url, "a remote file is larger than files here may be; it stays a link");
             return Ok(());
         }
         bytes.extend_from_slice(&chunk);

@@ -491,7 +491,7 @@ pub(crate) fn attach_remote(
                 text: "",
             },
         )?;
-        if image {
+        if kept_here(media.kind.as_str(), &media.content_type) {
             super::effects::record(conn, &super::effects::Effect::CacheMedia { media: media.id })?;
         }
     }
@@ -582,33 +582,43 @@ pub async fn remote_group_picture(
         .await
 }
 
-/// The address of a remote image still to be fetched, if it is one.
-pub async fn to_cache(ctx: &AppContext, id: MediaId) -> Result<Option<String>> {
+/// Does Gilde fetch and keep a remote file of this kind and declared type? Images, and the
+/// documents it accepts as uploads (so a private group's memo opens for members here, who are
+/// not signed in at its origin); not video or audio.
+fn kept_here(kind: &str, content_type: &str) -> bool {
+    kind == "image" || files::DOCUMENT_TYPES.iter().any(|(t, _)| *t == content_type)
+}
+
+/// A remote file still to be fetched: its address, and whether it is an image.
+pub async fn to_cache(ctx: &AppContext, id: MediaId) -> Result<Option<(String, bool)>> {
     ctx.db
         .read(move |conn| -> Result<_> {
-            Ok(db::media::find(conn, id)?.filter(|m| m.file_key.is_none() && m.is_image()).and_then(|m| m.remote_url))
+            Ok(db::media::find(conn, id)?
+                .filter(|m| m.file_key.is_none() && kept_here(&m.kind, &m.content_type))
+                .and_then(|m| m.remote_url.map(|url| (url, m.kind == "image"))))
         })
         .await
 }
 
-/// Keeps a fetched remote image: processed as an upload is (so what is served is re-encoded
-/// here), then the row points at the kept file. A file that is no acceptable image is left a
-/// link.
+/// Keeps a fetched remote file: processed as an upload is (an image re-encoded here, a document
+/// checked and read for search), then the row points at the kept file. A file that is not what
+/// its server said, or not acceptable, is left a link.
 pub async fn store_cached(ctx: &AppContext, id: MediaId, bytes: Vec<u8>) -> Result<()> {
     let limits = ctx.config.media;
     let processed = {
         let _slot = ctx.media_slots.acquire().await.map_err(Error::internal)?;
         tokio::task::spawn_blocking(move || files::process(&bytes, &limits)).await.map_err(Error::internal)?
     };
+    let expected = ctx.db.read(move |conn| -> Result<_> { Ok(db::media::find(conn, id)?.map(|m| (m.token, m.kind))) }).await?;
+    let Some((token, kind)) = expected else { return Ok(()) };
     let processed = match processed {
-        Ok(p) if p.kind == Kind::Image => p,
+        // Kept only as what its server said it is (an image stays an image).
+        Ok(p) if p.kind.as_str() == kind => p,
         Ok(_) | Err(_) => {
-            tracing::info!(media = %id, "a remote image could not be kept; it stays a link");
+            tracing::info!(media = %id, "a remote file could not be kept; it stays a link");
             return Ok(());
         }
     };
-    let token = ctx.db.read(move |conn| -> Result<_> { Ok(db::media::find(conn, id)?.map(|m| m.token)) }).await?;
-    let Some(token) = token else { return Ok(()) };
     let file_key = format!("{}/{token}-original.{}", &token[..2], processed.extension);
     let preview_key = format!("{}/{token}-preview.jpg", &token[..2]);
     ctx.storage.put(&file_key, processed.bytes.clone()).await.map_err(Error::internal)?;
@@ -625,12 +635,18 @@ pub async fn store_cached(ctx: &AppContext, id: MediaId, bytes: Vec<u8>) -> Resu
         blurhash: processed.blurhash.clone(),
         file_key: file_key.clone(),
         preview_key: processed.preview.as_ref().map(|_| preview_key.clone()),
+        text: processed.text.clone(),
     };
     let kept = ctx
         .db
         .write(move |conn| -> Result<_> {
             let Some(media) = db::media::find(conn, id)? else { return Ok(false) };
             db::media::set_cached(conn, id, &cached)?;
+            // A document's text now counts for search.
+            if let Some(post) = media.post_id {
+                let files = db::media::of_posts(conn, &[post])?;
+                db::posts::set_files_text(conn, post, &files_text(&files))?;
+            }
             // A person's picture now points at the copy kept here.
             let path = crate::urls::file_path(&media.token, &media.file_name);
             db::media::repoint_picture(conn, id, &path)?;
