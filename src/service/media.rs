@@ -659,3 +659,20 @@ pub async fn store_cached(ctx: &AppContext, id: MediaId, bytes: Vec<u8>) -> Resu
     }
     Ok(())
 }
+
+/// Removes one of the actor's uploads that is not (yet) attached to a post, with its files.
+pub async fn remove_upload(ctx: &AppContext, actor: &Actor, id: MediaId) -> Result<()> {
+    let me = actor.person_id;
+    let removed = ctx
+        .db
+        .write(move |conn| -> Result<_> {
+            let media = db::media::find(conn, id)?.filter(|m| m.owner_id == me).ok_or_else(not_found)?;
+            if media.post_id.is_some() || db::media::is_picture(conn, id)? {
+                return Err(Error::invalid("media_in_use", "This file belongs to a post or is a picture: remove it there."));
+            }
+            Ok(db::media::delete_many(conn, &[id])?)
+        })
+        .await?;
+    remove_files(ctx, removed).await;
+    Ok(())
+}

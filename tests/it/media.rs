@@ -211,6 +211,17 @@ async fn posts_take_only_their_authors_files_and_at_most_four() {
     let (status, post) = s.post_form("/api/v1/statuses", &anna, &[("media_ids[]", ids[0].as_str().expect("id"))]).await;
     assert_eq!(status, 200, "{post}");
     assert_error(&s.post("/api/v1/statuses", &anna, json!({ "status": "weer", "media_ids": [ids[0]] })).await, 422, "media_not_found");
+    // An upload not posted can be removed by its owner (not one in a post).
+    let (status, _) = s.call(reqwest::Method::DELETE, &format!("/api/v1/media/{}", ids[3].as_str().expect("id")), Some(&bob), None).await;
+    assert_eq!(status, 404, "not bob's");
+    let (status, _) = s.call(reqwest::Method::DELETE, &format!("/api/v1/media/{}", ids[3].as_str().expect("id")), Some(&anna), None).await;
+    assert_eq!(status, 200);
+    assert_error(&s.get(&format!("/api/v1/media/{}", ids[3].as_str().expect("id")), &anna).await, 404, "media_not_found");
+    assert_error(
+        &s.call(reqwest::Method::DELETE, &format!("/api/v1/media/{}", ids[0].as_str().expect("id")), Some(&anna), None).await,
+        422,
+        "media_in_use",
+    );
     // An upload never posted is its owner's only, and is removed after a day.
     let (_, unposted) = s.get(&format!("/api/v1/media/{}", ids[4].as_str().expect("id")), &anna).await;
     let url = unposted["url"].as_str().expect("url").to_string();
@@ -219,7 +230,7 @@ async fn posts_take_only_their_authors_files_and_at_most_four() {
     assert_eq!(fetch(&s, &url, None).await.0, 404);
     let ctx = &s.instance.ctx;
     assert_eq!(gilde::service::media::remove_unattached(ctx).await.expect("sweep"), 0, "not yet a day old");
-    assert_eq!(gilde::service::media::remove_unattached_older_than(ctx, chrono::TimeDelta::zero()).await.expect("sweep"), 4);
+    assert_eq!(gilde::service::media::remove_unattached_older_than(ctx, chrono::TimeDelta::zero()).await.expect("sweep"), 3);
     assert_eq!(fetch(&s, &url, Some(&anna)).await.0, 404);
     assert_eq!(stored_files(&s), 2, "only the posted image and its preview are left");
 }

@@ -47,6 +47,13 @@ pub async fn show(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<Stri
     Ok(one(&ctx, &m))
 }
 
+/// `DELETE /api/v1/media/:id` (Mastodon 4.4): an upload not attached to a post.
+pub async fn delete(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<serde_json::Value>> {
+    auth.require("write:media")?;
+    media::remove_upload(&ctx, &auth.actor, MediaId(parse_id(&id)?)).await?;
+    Ok(Json(serde_json::json!({})))
+}
+
 pub async fn update(
     State(ctx): State<AppContext>,
     auth: Auth,

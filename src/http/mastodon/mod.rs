@@ -18,7 +18,7 @@ pub fn router(upload_limit: usize) -> Router<crate::http::AppState> {
     Router::new()
         .route("/api/v1/media", post(media::upload).layer(uploads))
         .route("/api/v2/media", post(media::upload).layer(uploads))
-        .route("/api/v1/media/{id}", get(media::show).put(media::update))
+        .route("/api/v1/media/{id}", get(media::show).put(media::update).delete(media::delete))
         .route("/api/v1/instance", get(instance::v1))
         .route("/api/v2/instance", get(instance::v2))
         .route("/api/v1/accounts/verify_credentials", get(accounts::verify_credentials))
