@@ -229,6 +229,15 @@ const groupUrl = anna.page.url();
   await page.goto(groupUrl);
   const face = await page.locator("article.post", { hasText: "De foto van het bezoek" }).locator("img.avatar").getAttribute("src");
   check(face.startsWith("/files/"), "anna's picture beside her post: " + face);
+
+  // And one for the group, in its settings: shown at the top of its page.
+  await page.goto(groupUrl + "/settings");
+  await page.locator("#avatar").setInputFiles(process.env.IMAGE_FILE);
+  await page.getByRole("button", { name: "Opslaan" }).click();
+  await page.waitForURL(/saved=1/);
+  await audit(page, "group settings");
+  const logo = await page.locator("h1 img.avatar").getAttribute("src");
+  check(logo.startsWith("/files/"), "the group's picture at the top of its page: " + logo);
 }
 
 // Carla, at the other instance, joins by the group's address; anna approves her; carla sees
