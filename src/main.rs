@@ -75,6 +75,9 @@ enum UserCommand {
     },
     /// List local accounts.
     List,
+    /// Delete a local account, with its posts and files (their deletion reaches other servers
+    /// as any deletion does). The name stays taken.
+    Delete { name: String },
 }
 
 #[derive(Subcommand)]
@@ -246,6 +249,14 @@ async fn admin(command: AdminCommand, ctx: AppContext) -> Result<(), String> {
                     person.display_name
                 );
             }
+            Ok(())
+        }
+        AdminCommand::User { command: UserCommand::Delete { name } } => {
+            let person = find_person(&ctx, &name).await?;
+            // Whoever runs the command line administers the instance.
+            let operator = service::Actor { person_id: person.person_id, is_admin: true };
+            service::deletion::delete_account(&ctx, &operator, person.person_id).await.map_err(show)?;
+            println!("Deleted {name}, with its posts and files.");
             Ok(())
         }
         AdminCommand::Token { name } => {

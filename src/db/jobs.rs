@@ -227,9 +227,13 @@ mod tests {
                 Ok(())
             })
             .expect("enqueue");
+        // Both start together (one that started late could find the work done: seen under load).
+        let start = std::sync::Arc::new(std::sync::Barrier::new(2));
         let work = |db: Db| {
+            let start = start.clone();
             std::thread::spawn(move || {
                 let mut ran = Vec::new();
+                start.wait();
                 loop {
                     let now = crate::db::now();
                     let batch = db.write_blocking(|c| claim(c, now, now + TimeDelta::minutes(2), 7)).expect("claim");

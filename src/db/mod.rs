@@ -1,6 +1,7 @@
 //! The database: the only module that imports diesel. One `DbConn` over SQLite and PostgreSQL,
 //! an r2d2 pool used from `spawn_blocking`, one file per table or aggregate.
 
+pub mod deletion;
 pub mod follows;
 pub mod groups;
 pub mod jobs;

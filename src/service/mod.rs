@@ -3,6 +3,7 @@
 //! know nothing of HTTP, JSON or HTML.
 
 pub mod actors;
+pub mod deletion;
 pub mod effects;
 pub mod groups;
 pub mod instance;

@@ -30,6 +30,7 @@ struct PeoplePage {
     form: AccountForm,
     problem: Problem,
     created: Option<String>,
+    deleted: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -50,6 +51,17 @@ pub(crate) struct AccountForm {
 pub(crate) struct CreatedQuery {
     #[serde(default)]
     created: Option<String>,
+    #[serde(default)]
+    deleted: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct DeleteForm {
+    #[serde(default)]
+    csrf: String,
+    /// Ticked: the admin confirms.
+    #[serde(default)]
+    confirm: Option<String>,
 }
 
 async fn people_list(
@@ -59,6 +71,7 @@ async fn people_list(
     form: AccountForm,
     problem: Problem,
     created: Option<String>,
+    deleted: Option<String>,
 ) -> Result<Response, Error> {
     let accounts = people::accounts_for_admin(ctx, actor)
         .await?
@@ -73,12 +86,12 @@ async fn people_list(
         })
         .collect();
     let status = if problem.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    Ok(render_with(status, &PeoplePage { chrome, accounts, form, problem, created }))
+    Ok(render_with(status, &PeoplePage { chrome, accounts, form, problem, created, deleted }))
 }
 
 pub(crate) async fn people_page(State(ctx): State<AppContext>, headers: HeaderMap, Query(q): Query<CreatedQuery>) -> Response {
     signed_in(&ctx, &headers, "admin", |ctx, chrome, session| async move {
-        people_list(&ctx, chrome, &session.actor, AccountForm::default(), Problem::none(), q.created).await
+        people_list(&ctx, chrome, &session.actor, AccountForm::default(), Problem::none(), q.created, q.deleted).await
     })
     .await
 }
@@ -96,7 +109,34 @@ pub(crate) async fn create_account(State(ctx): State<AppContext>, headers: Heade
             Err(e) if is_form_error(&e) => {
                 let problem = Problem::of(chrome.lang, &e, &["username", "display_name", "password"]);
                 let form = AccountForm { password: String::new(), ..form };
-                people_list(&ctx, chrome, &session.actor, form, problem, None).await
+                people_list(&ctx, chrome, &session.actor, form, problem, None, None).await
+            }
+            Err(e) => Err(e),
+        }
+    })
+    .await
+}
+
+/// Deletes an account (with its posts and files), once the admin ticked the confirmation.
+pub(crate) async fn delete_account(
+    State(ctx): State<AppContext>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    Form(form): Form<DeleteForm>,
+) -> Response {
+    submitted(&ctx, &headers, "admin", &form.csrf.clone(), |ctx, chrome, session| async move {
+        let person = crate::db::PersonId(id);
+        let result = if form.confirm.is_none() {
+            Err(Error::invalid("confirm_deletion", "Tick the box to confirm the deletion."))
+        } else {
+            let name = people::get(&ctx, person).await?.person.username;
+            crate::service::deletion::delete_account(&ctx, &session.actor, person).await.map(|()| name)
+        };
+        match result {
+            Ok(name) => Ok(redirect(&format!("/admin?deleted={name}"))),
+            Err(e) if is_form_error(&e) => {
+                let problem = Problem::of(chrome.lang, &e, &[]);
+                people_list(&ctx, chrome, &session.actor, AccountForm::default(), problem, None, None).await
             }
             Err(e) => Err(e),
         }

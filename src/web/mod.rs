@@ -62,6 +62,7 @@ pub fn router(upload_limit: usize) -> Router<crate::http::AppState> {
         .route("/notifications", get(people::notifications_page))
         .route("/search", get(people::search_page))
         .route("/admin", get(admin::people_page).post(admin::create_account))
+        .route("/admin/accounts/{id}/delete", post(admin::delete_account))
         .route("/admin/federation", get(admin::federation_page).post(admin::federation_submit))
         .route("/static/gilde.css", get(stylesheet))
         .route("/static/gilde.js", get(script))

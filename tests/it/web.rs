@@ -444,3 +444,82 @@ async fn a_full_stream_page_stays_light_and_the_live_notice_counts_new_posts() {
     let res = web.get(format!("{}/live/home?after=0", s.base)).send().await.expect("live");
     assert_eq!(res.status().as_u16(), 401, "not without a session");
 }
+
+#[tokio::test]
+async fn an_admin_deletes_an_account_with_its_posts_and_files() {
+    let s = Server::start().await;
+    let ctx = &s.instance.ctx;
+    gilde::service::people::create_account(
+        ctx,
+        gilde::service::people::NewAccount { username: "beheer".into(), password: PASSWORD.into(), display_name: None, is_admin: true },
+    )
+    .await
+    .expect("admin");
+    let (_, admin_token) = s.person("owner").await;
+    let (anna_id, anna) = s.person("anna").await;
+    let (_, group) = s.post("/api/v1/groups", &admin_token, serde_json::json!({ "name": "wonen", "display_name": "Wonen" })).await;
+    let group_id = group["id"].as_str().expect("id").to_string();
+    s.post(&format!("/api/v1/groups/{group_id}/join"), &anna, serde_json::json!({})).await;
+    // anna's picture, a post with a photo, and an upload not yet posted.
+    let upload = |field: &'static str, path: &'static str| {
+        let form = reqwest::multipart::Form::new()
+            .part(field, reqwest::multipart::Part::bytes(gilde::testing::jpeg(64, 64, None)).file_name("foto.jpg"));
+        let request = if path.contains("update_credentials") {
+            s.http.patch(format!("{}{path}", s.base))
+        } else {
+            s.http.post(format!("{}{path}", s.base))
+        };
+        request.bearer_auth(&anna).multipart(form).send()
+    };
+    assert_eq!(upload("avatar", "/api/v1/accounts/update_credentials").await.expect("avatar").status().as_u16(), 200);
+    let photo: serde_json::Value = upload("file", "/api/v2/media").await.expect("photo").json().await.expect("json");
+    let (status, post) = s
+        .post("/api/v1/statuses", &anna, serde_json::json!({ "status": "Mijn foto", "group_id": group_id, "media_ids": [photo["id"]] }))
+        .await;
+    assert_eq!(status, 200, "{post}");
+    upload("file", "/api/v2/media").await.expect("unposted");
+    let media_dir = ctx.config.data_dir.join("media");
+    let count_files = || walk(&media_dir);
+    assert_eq!(count_files(), 6, "three images, each with a preview");
+
+    let web = client();
+    let beheer = sign_in(&s, &web, "beheer").await;
+    let (_, html) = page(&s, &web, &beheer, "/admin").await;
+    let csrf = hidden_csrf(&html);
+    let path = format!("/admin/accounts/{anna_id}/delete");
+    assert_eq!(submit(&s, &web, &beheer, &path, &[("csrf", csrf.clone())]).await, 422, "the confirmation is needed");
+    assert_eq!(count_files(), 6, "nothing happened");
+    assert_eq!(submit(&s, &web, &beheer, &path, &[("csrf", csrf.clone()), ("confirm", "1".into())]).await, 303);
+    assert_eq!(count_files(), 0, "every file of anna's is gone");
+    assert_eq!(s.get("/api/v1/accounts/verify_credentials", &anna).await.0, 401, "her tokens are gone");
+    assert_eq!(s.get(&format!("/api/v1/statuses/{}", post["id"].as_str().expect("id")), &admin_token).await.0, 404, "her post is gone");
+    let again = gilde::service::people::create_account(
+        ctx,
+        gilde::service::people::NewAccount { username: "anna".into(), password: PASSWORD.into(), display_name: None, is_admin: false },
+    )
+    .await;
+    assert!(again.is_err(), "her name stays taken");
+    // The only owner of a group is not deleted before someone else owns it.
+    let owner_id = gilde::service::people::lookup(ctx, "owner").await.expect("owner").person.id;
+    let (status, html) =
+        send_form(&s, &web, &beheer, &format!("/admin/accounts/{owner_id}/delete"), &[("csrf", csrf.as_str()), ("confirm", "1")]).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("enige eigenaar"), "the page says why");
+}
+
+fn walk(dir: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries.flatten().map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 }).sum()
+}
+
+async fn send_form(s: &Server, web: &reqwest::Client, session: &str, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+    let res = web
+        .post(format!("{}{path}", s.base))
+        .header(COOKIE, format!("gilde_session={session}"))
+        .header(ACCEPT_LANGUAGE, "nl")
+        .form(form)
+        .send()
+        .await
+        .expect("post");
+    (res.status().as_u16(), res.text().await.expect("html"))
+}

@@ -1,0 +1,62 @@
+//! Deleting an account (an admin deletes someone's; see issue 12 for self-service and for
+//! telling other servers about the person). In one transaction: the person's posts are deleted
+//! (each deletion federates as any deletion does), their files removed, the groups of other
+//! instances they were in are left and the people of other instances they followed unfollowed;
+//! their memberships, follows, notifications, sessions and tokens, and their account go. Their
+//! name stays taken (as on Mastodon), so no one else takes over their address; the profile is
+//! emptied.
+
+use super::effects::{self, Effect, PostChange};
+use super::{person_not_found, Actor};
+use crate::context::AppContext;
+use crate::db::{self, PersonId};
+use crate::error::{Error, Result};
+
+pub async fn delete_account(ctx: &AppContext, actor: &Actor, person: PersonId) -> Result<()> {
+    if !actor.is_admin {
+        return Err(Error::forbidden("admin_only", "Only administrators of this instance can do this."));
+    }
+    let removed = ctx
+        .db
+        .write(move |conn| -> Result<_> {
+            let account = db::people::account(conn, person)?.ok_or_else(person_not_found)?;
+            if account.is_admin && db::deletion::other_admins(conn, person)? == 0 {
+                return Err(Error::invalid("last_admin", "This is the only administrator: make someone else administrator first."));
+            }
+            let memberships = db::deletion::memberships_of(conn, person)?;
+            for m in memberships.iter().filter(|m| m.role == "owner" && m.state == "active") {
+                let group = db::groups::find(conn, m.group_id)?.ok_or_else(super::group_not_found)?;
+                if group.domain.is_none() && db::memberships::count_owners(conn, group.id)? <= 1 {
+                    return Err(Error::invalid(
+                        "sole_owner",
+                        format!("This person is the only owner of the group \"{}\": make someone else owner first.", group.display_name),
+                    ));
+                }
+            }
+            let mut files = Vec::new();
+            for post in db::deletion::live_posts_by(conn, person)? {
+                effects::post_changed(conn, &post, PostChange::Deleted)?;
+                db::posts::mark_deleted(conn, post.id)?;
+                files.extend(db::media::delete_of_post(conn, post.id)?);
+            }
+            let owned = db::media::owned_by(conn, person)?;
+            files.extend(db::media::delete_many(conn, &owned)?);
+            for m in &memberships {
+                let remote = db::groups::find(conn, m.group_id)?.is_some_and(|g| g.domain.is_some());
+                if remote && (m.state == "active" || m.state == "pending") {
+                    effects::record(conn, &Effect::LeaveGroup { person, group: m.group_id, joined_at: m.created_at })?;
+                }
+            }
+            for (followed, since) in db::deletion::followed_by(conn, person)? {
+                if db::people::get(conn, followed)?.domain.is_some() {
+                    effects::record(conn, &Effect::UnfollowPerson { follower: person, followed, since })?;
+                }
+            }
+            db::deletion::erase_person(conn, person)?;
+            Ok(files)
+        })
+        .await?;
+    super::media::remove_files(ctx, removed).await;
+    ctx.jobs_wake.notify_one();
+    Ok(())
+}
