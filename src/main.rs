@@ -254,8 +254,7 @@ async fn admin(command: AdminCommand, ctx: AppContext) -> Result<(), String> {
         AdminCommand::User { command: UserCommand::Delete { name } } => {
             let person = find_person(&ctx, &name).await?;
             // Whoever runs the command line administers the instance.
-            let operator = service::Actor { person_id: person.person_id, is_admin: true };
-            service::deletion::delete_account(&ctx, &operator, person.person_id).await.map_err(show)?;
+            service::deletion::erase_account(&ctx, person.person_id).await.map_err(show)?;
             println!("Deleted {name}, with its posts and files.");
             Ok(())
         }

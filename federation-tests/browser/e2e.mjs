@@ -277,7 +277,7 @@ const groupUrl = anna.page.url();
 
 // The other main pages: axe, screenshots, and a phone's width.
 for (const [path, name] of [["/people", "08-people"], ["/notifications", "09-notifications"], ["/search?q=handreiking", "10-search"],
-  ["/settings/profile", "11-profile-edit"], ["/groups", "12-groups"]]) {
+  ["/settings/profile", "11-profile-edit"], ["/settings/account", "16-account"], ["/groups", "12-groups"]]) {
   await anna.page.goto(A + path);
   await shot(anna.page, name);
   await audit(anna.page, path);

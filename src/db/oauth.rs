@@ -146,3 +146,16 @@ pub fn revoke_token(conn: &mut DbConn, token_hash: &str, app: AppId) -> DbResult
         .execute(conn)?
         > 0)
 }
+
+/// Revokes every token (sessions included) of a person, but `keep` (a token hash); returns how
+/// many.
+pub fn revoke_all_of(conn: &mut DbConn, person: super::PersonId, keep: Option<&str>) -> DbResult<usize> {
+    let mut query = diesel::update(oauth_tokens::table)
+        .filter(oauth_tokens::person_id.eq(Some(person)))
+        .filter(oauth_tokens::revoked_at.is_null())
+        .into_boxed();
+    if let Some(keep) = keep {
+        query = query.filter(oauth_tokens::token_hash.ne(keep));
+    }
+    Ok(query.set(oauth_tokens::revoked_at.eq(Some(super::now()))).execute(conn)?)
+}

@@ -207,6 +207,10 @@ pub fn directory(conn: &mut DbConn, filter: &DirectoryFilter, limit: i64, offset
     if filter.local_only {
         query = query.filter(people::domain.is_null());
     }
+    // Disabled and deleted accounts are not listed.
+    let gone = local_accounts::table.filter(local_accounts::disabled.eq(true)).select(local_accounts::person_id);
+    let accounts = local_accounts::table.select(local_accounts::person_id);
+    query = query.filter(people::id.ne_all(gone)).filter(people::domain.is_not_null().or(people::id.eq_any(accounts)));
     Ok(query.order((lower(people::display_name).asc(), people::id.asc())).limit(limit).offset(offset).load(conn)?)
 }
 
@@ -282,4 +286,10 @@ pub fn upsert_remote(conn: &mut DbConn, remote: &RemotePerson) -> DbResult<Perso
         ))
         .returning(people::all_columns)
         .get_result(conn)?)
+}
+
+/// Disables or enables a local account.
+pub fn set_disabled(conn: &mut DbConn, id: PersonId, disabled: bool) -> DbResult<()> {
+    diesel::update(local_accounts::table.find(id)).set(local_accounts::disabled.eq(disabled)).execute(conn)?;
+    Ok(())
 }

@@ -12,10 +12,17 @@ use crate::context::AppContext;
 use crate::db::{self, PersonId};
 use crate::error::{Error, Result};
 
+/// An admin deletes someone's account.
 pub async fn delete_account(ctx: &AppContext, actor: &Actor, person: PersonId) -> Result<()> {
     if !actor.is_admin {
         return Err(Error::forbidden("admin_only", "Only administrators of this instance can do this."));
     }
+    erase_account(ctx, person).await
+}
+
+/// Deletes an account, for a door that has checked who may (an admin; the person themself,
+/// with their password; whoever runs the command line).
+pub async fn erase_account(ctx: &AppContext, person: PersonId) -> Result<()> {
     let removed = ctx
         .db
         .write(move |conn| -> Result<_> {

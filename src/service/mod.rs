@@ -2,6 +2,7 @@
 //! rule lives in exactly one place. Services take plain arguments and return domain types; they
 //! know nothing of HTTP, JSON or HTML.
 
+pub mod accounts;
 pub mod actors;
 pub mod deletion;
 pub mod effects;

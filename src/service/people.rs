@@ -27,12 +27,17 @@ pub struct NewAccount {
 }
 
 /// Hashes a password with argon2 (a slow hash, on a blocking thread).
-fn hash_password(password: &str) -> Result<String> {
+pub(crate) fn hash_password(password: &str) -> Result<String> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| Error::internal(e.to_string()))
 }
 
-fn check_password(password: &str) -> Result<()> {
+/// Does the password match the stored hash? (Slow: call it on a blocking thread.)
+pub(crate) fn verify_password(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+pub(crate) fn check_password(password: &str) -> Result<()> {
     let n = password.chars().count();
     if n < MIN_PASSWORD {
         return Err(
@@ -118,12 +123,9 @@ pub async fn authenticate(ctx: &AppContext, username: &str, password: &str) -> R
     if account.disabled {
         return Err(Error::forbidden("account_disabled", "This account is disabled. Ask your administrator."));
     }
-    let ok = tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&account.password_hash)
-            .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-    })
-    .await
-    .map_err(|e| Error::internal(e.to_string()))?;
+    let ok = tokio::task::spawn_blocking(move || verify_password(&account.password_hash, &password))
+        .await
+        .map_err(|e| Error::internal(e.to_string()))?;
     if ok {
         Ok(Actor { person_id: person.id, is_admin: account.is_admin })
     } else {

@@ -19,6 +19,7 @@ struct AccountItem {
     name: String,
     department: String,
     admin: bool,
+    disabled: bool,
     since: String,
 }
 
@@ -31,6 +32,8 @@ struct PeoplePage {
     problem: Problem,
     created: Option<String>,
     deleted: Option<String>,
+    /// A password an admin just set: (name, password), shown once.
+    reset: Option<(String, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -81,12 +84,13 @@ async fn people_list(
             name: person.display_name.clone(),
             department: person.department.clone(),
             admin: account.is_admin,
+            disabled: account.disabled,
             since: chrome.lang.date_time(person.created_at),
             username: person.username,
         })
         .collect();
     let status = if problem.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    Ok(render_with(status, &PeoplePage { chrome, accounts, form, problem, created, deleted }))
+    Ok(render_with(status, &PeoplePage { chrome, accounts, form, problem, created, deleted, reset: None }))
 }
 
 pub(crate) async fn people_page(State(ctx): State<AppContext>, headers: HeaderMap, Query(q): Query<CreatedQuery>) -> Response {
@@ -113,6 +117,75 @@ pub(crate) async fn create_account(State(ctx): State<AppContext>, headers: Heade
             }
             Err(e) => Err(e),
         }
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct StateForm {
+    #[serde(default)]
+    csrf: String,
+    /// `1` to disable, `0` to enable.
+    #[serde(default)]
+    disabled: String,
+}
+
+/// Disables or enables an account.
+pub(crate) async fn set_disabled(
+    State(ctx): State<AppContext>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    Form(form): Form<StateForm>,
+) -> Response {
+    submitted(&ctx, &headers, "admin", &form.csrf.clone(), |ctx, chrome, session| async move {
+        match crate::service::accounts::set_disabled(&ctx, &session.actor, crate::db::PersonId(id), form.disabled == "1").await {
+            Ok(()) => Ok(redirect("/admin#accounts")),
+            Err(e) if is_form_error(&e) => {
+                let problem = Problem::of(chrome.lang, &e, &[]);
+                people_list(&ctx, chrome, &session.actor, AccountForm::default(), problem, None, None).await
+            }
+            Err(e) => Err(e),
+        }
+    })
+    .await
+}
+
+/// Gives someone a new password, shown once on the page (never in an address).
+pub(crate) async fn reset_password(
+    State(ctx): State<AppContext>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    Form(form): Form<DeleteForm>,
+) -> Response {
+    submitted(&ctx, &headers, "admin", &form.csrf.clone(), |ctx, chrome, session| async move {
+        let person = crate::db::PersonId(id);
+        let name = people::get(&ctx, person).await?.person.username;
+        let password = crate::service::accounts::reset_password(&ctx, &session.actor, person).await?;
+        let accounts = people::accounts_for_admin(&ctx, &session.actor).await?;
+        let accounts = accounts
+            .into_iter()
+            .map(|(person, account)| AccountItem {
+                id: person.id.0,
+                name: person.display_name.clone(),
+                department: person.department.clone(),
+                admin: account.is_admin,
+                disabled: account.disabled,
+                since: chrome.lang.date_time(person.created_at),
+                username: person.username,
+            })
+            .collect();
+        let page = PeoplePage {
+            chrome,
+            accounts,
+            form: AccountForm::default(),
+            problem: Problem::none(),
+            created: None,
+            deleted: None,
+            reset: Some((name, password)),
+        };
+        let mut response = render(&page);
+        response.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+        Ok(response)
     })
     .await
 }

@@ -7,6 +7,7 @@
 //! token derived from the session (the sign-in form: a random one also set as a cookie), and
 //! every page is sent with a strict Content-Security-Policy: no inline scripts or styles.
 
+mod account;
 mod admin;
 pub mod authorize;
 mod groups;
@@ -58,11 +59,16 @@ pub fn router(upload_limit: usize) -> Router<crate::http::AppState> {
         .route("/@{name}", get(people::profile_by_name))
         .route("/u/{id}/follow", post(people::follow))
         .route("/u/{id}/unfollow", post(people::unfollow))
+        .route("/settings/account", get(account::page))
+        .route("/settings/password", post(account::change_password))
+        .route("/settings/delete", post(account::delete))
         .route("/settings/profile", get(people::edit_page).post(people::edit_submit).layer(uploads))
         .route("/notifications", get(people::notifications_page))
         .route("/search", get(people::search_page))
         .route("/admin", get(admin::people_page).post(admin::create_account))
         .route("/admin/accounts/{id}/delete", post(admin::delete_account))
+        .route("/admin/accounts/{id}/state", post(admin::set_disabled))
+        .route("/admin/accounts/{id}/password", post(admin::reset_password))
         .route("/admin/federation", get(admin::federation_page).post(admin::federation_submit))
         .route("/static/gilde.css", get(stylesheet))
         .route("/static/gilde.js", get(script))

@@ -523,3 +523,92 @@ async fn send_form(s: &Server, web: &reqwest::Client, session: &str, path: &str,
         .expect("post");
     (res.status().as_u16(), res.text().await.expect("html"))
 }
+
+/// Signs in through the form with a password; returns the session cookie's value, if signed in.
+async fn sign_in_with(s: &Server, web: &reqwest::Client, name: &str, password: &str) -> Option<String> {
+    let res = web.get(format!("{}/login", s.base)).send().await.expect("login");
+    let (form_secret, _) = cookie_value(&res, "gilde_form").expect("form cookie");
+    let csrf = hidden_csrf(&res.text().await.expect("html"));
+    let res = web
+        .post(format!("{}/login", s.base))
+        .header(COOKIE, format!("gilde_form={form_secret}"))
+        .form(&[("csrf", csrf.as_str()), ("username", name), ("password", password)])
+        .send()
+        .await
+        .expect("post");
+    cookie_value(&res, "gilde_session").map(|c| c.0).filter(|v| !v.is_empty())
+}
+
+#[tokio::test]
+async fn people_change_their_password_and_admins_reset_disable_and_enable_accounts() {
+    let s = Server::start().await;
+    let ctx = &s.instance.ctx;
+    gilde::service::people::create_account(
+        ctx,
+        gilde::service::people::NewAccount { username: "beheer".into(), password: PASSWORD.into(), display_name: None, is_admin: true },
+    )
+    .await
+    .expect("admin");
+    let (anna_id, anna_token) = s.person("anna").await;
+    let web = client();
+
+    // anna changes her password on the web: this browser stays in, her app token is signed out.
+    let anna = sign_in(&s, &web, "anna").await;
+    let (status, html) = page(&s, &web, &anna, "/settings/account").await;
+    assert_eq!(status, 200);
+    let csrf = hidden_csrf(&html);
+    let wrong = [("csrf", csrf.clone()), ("current_password", "niet dit".into()), ("new_password", "een nieuw wachtwoord".into())];
+    assert_eq!(submit(&s, &web, &anna, "/settings/password", &wrong).await, 422);
+    let right = [("csrf", csrf.clone()), ("current_password", PASSWORD.into()), ("new_password", "een nieuw wachtwoord".into())];
+    assert_eq!(submit(&s, &web, &anna, "/settings/password", &right).await, 303);
+    assert_eq!(page(&s, &web, &anna, "/").await.0, 200, "still signed in here");
+    assert_eq!(s.get("/api/v1/accounts/verify_credentials", &anna_token).await.0, 401, "the app is signed out");
+    assert!(sign_in_with(&s, &web, "anna", PASSWORD).await.is_none(), "the old password no longer works");
+    assert!(sign_in_with(&s, &web, "anna", "een nieuw wachtwoord").await.is_some());
+
+    // Through the API (Gilde's extension): the calling token stays, others go.
+    let first = gilde::service::oauth::token_for_person(ctx, gilde::db::PersonId(anna_id.parse().expect("id"))).await.expect("token");
+    let second = gilde::service::oauth::token_for_person(ctx, gilde::db::PersonId(anna_id.parse().expect("id"))).await.expect("token");
+    let change = serde_json::json!({ "current_password": "een nieuw wachtwoord", "new_password": "nog een ander wachtwoord" });
+    assert_eq!(s.post("/api/v1/accounts/change_password", &first, change).await.0, 200);
+    assert_eq!(s.get("/api/v1/accounts/verify_credentials", &first).await.0, 200);
+    assert_eq!(s.get("/api/v1/accounts/verify_credentials", &second).await.0, 401);
+
+    // The admin disables anna: signed out everywhere, no sign-in, not listed; then enables her.
+    let beheer = sign_in(&s, &web, "beheer").await;
+    let (_, html) = page(&s, &web, &beheer, "/admin").await;
+    let admin_csrf = hidden_csrf(&html);
+    let state = format!("/admin/accounts/{anna_id}/state");
+    assert_eq!(submit(&s, &web, &beheer, &state, &[("csrf", admin_csrf.clone()), ("disabled", "1".into())]).await, 303);
+    assert_eq!(s.get("/api/v1/accounts/verify_credentials", &first).await.0, 401, "tokens are revoked");
+    assert!(sign_in_with(&s, &web, "anna", "nog een ander wachtwoord").await.is_none(), "no sign-in");
+    let (_, listed) = s.get("/api/v1/directory?local=true", &beheer_token(&s).await).await;
+    assert!(!listed.to_string().contains("\"anna\""), "not listed: {listed}");
+    assert_eq!(submit(&s, &web, &beheer, &state, &[("csrf", admin_csrf.clone()), ("disabled", "0".into())]).await, 303);
+    assert!(sign_in_with(&s, &web, "anna", "nog een ander wachtwoord").await.is_some(), "enabled again");
+    let (_, listed) = s.get("/api/v1/directory?local=true", &beheer_token(&s).await).await;
+    assert!(listed.to_string().contains("\"anna\""), "listed again: {listed}");
+    let own = format!("/admin/accounts/{}/state", gilde::service::people::lookup(ctx, "beheer").await.expect("beheer").person.id);
+    assert_eq!(submit(&s, &web, &beheer, &own, &[("csrf", admin_csrf.clone()), ("disabled", "1".into())]).await, 422, "not oneself");
+
+    // The admin gives anna a new password, shown once on the page.
+    let (status, html) =
+        send_form(&s, &web, &beheer, &format!("/admin/accounts/{anna_id}/password"), &[("csrf", admin_csrf.as_str())]).await;
+    assert_eq!(status, 200);
+    let start = html.find("<code>").expect("the new password is shown") + 6;
+    let new_password = &html[start..start + 20];
+    assert!(sign_in_with(&s, &web, "anna", "nog een ander wachtwoord").await.is_none());
+    let anna = sign_in_with(&s, &web, "anna", new_password).await.expect("the new password works");
+
+    // anna deletes her own account, with her password.
+    let (_, html) = page(&s, &web, &anna, "/settings/account").await;
+    let csrf = hidden_csrf(&html);
+    assert_eq!(submit(&s, &web, &anna, "/settings/delete", &[("csrf", csrf.clone()), ("password", "fout".into())]).await, 422);
+    assert_eq!(submit(&s, &web, &anna, "/settings/delete", &[("csrf", csrf), ("password", new_password.to_string())]).await, 303);
+    assert!(sign_in_with(&s, &web, "anna", new_password).await.is_none(), "the account is gone");
+}
+
+async fn beheer_token(s: &Server) -> String {
+    let person = gilde::service::people::lookup(&s.instance.ctx, "beheer").await.expect("beheer").person.id;
+    gilde::service::oauth::token_for_person(&s.instance.ctx, person).await.expect("token")
+}

@@ -242,3 +242,26 @@ async fn decide_follow_request(ctx: AppContext, auth: Auth, id: String, approve:
     membership::decide_requests_of(&ctx, &auth.actor, person, approve).await?;
     relationship_after(&ctx, &auth, person).await
 }
+
+#[derive(Deserialize)]
+pub struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+/// `POST /api/v1/accounts/change_password` (Gilde): the token's owner changes their password;
+/// every other session and token of theirs is signed out, this token stays.
+pub async fn change_password(
+    State(ctx): State<AppContext>,
+    auth: Auth,
+    headers: axum::http::HeaderMap,
+    crate::http::extract::Input(input): crate::http::extract::Input<PasswordChange>,
+) -> ApiResult<Json<Value>> {
+    auth.require("write:accounts")?;
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' ').map(|(_, t)| t.trim().to_string()));
+    crate::service::accounts::change_password(&ctx, &auth.actor, &input.current_password, &input.new_password, token.as_deref()).await?;
+    Ok(Json(serde_json::json!({})))
+}

@@ -1,0 +1,89 @@
+//! `/settings/account`: change one's password, delete one's account.
+
+use askama::Template;
+use axum::extract::{Form, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::{is_form_error, redirect, render, render_with, signed_in, submitted, Chrome, Problem};
+use crate::context::AppContext;
+use crate::service::accounts;
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    chrome: Chrome,
+    /// A problem with the password form, or with the deletion form.
+    password_problem: Problem,
+    delete_problem: Problem,
+    changed: bool,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ChangedQuery {
+    #[serde(default)]
+    changed: Option<String>,
+}
+
+pub(crate) async fn page(State(ctx): State<AppContext>, headers: HeaderMap, Query(q): Query<ChangedQuery>) -> Response {
+    signed_in(&ctx, &headers, "people", |_ctx, chrome, _session| async move {
+        Ok(render(&AccountPage {
+            chrome,
+            password_problem: Problem::none(),
+            delete_problem: Problem::none(),
+            changed: q.changed.is_some(),
+        }))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+/// Changes the password; this browser stays signed in, every other session and app is signed out.
+pub(crate) async fn change_password(State(ctx): State<AppContext>, headers: HeaderMap, Form(form): Form<PasswordForm>) -> Response {
+    submitted(&ctx, &headers, "people", &form.csrf.clone(), |ctx, chrome, session| async move {
+        match accounts::change_password(&ctx, &session.actor, &form.current_password, &form.new_password, Some(&session.token)).await {
+            Ok(()) => Ok(redirect("/settings/account?changed=1")),
+            Err(e) if is_form_error(&e) => {
+                let password_problem = Problem::of(chrome.lang, &e, &["current_password", "new_password"]);
+                let page = AccountPage { chrome, password_problem, delete_problem: Problem::none(), changed: false };
+                Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
+            }
+            Err(e) => Err(e),
+        }
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct DeleteForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// Deletes the signed-in person's account, confirmed with their password; then signed out.
+pub(crate) async fn delete(State(ctx): State<AppContext>, headers: HeaderMap, Form(form): Form<DeleteForm>) -> Response {
+    submitted(&ctx, &headers, "people", &form.csrf.clone(), |ctx, chrome, session| async move {
+        match accounts::delete_own_account(&ctx, &session.actor, &form.password).await {
+            Ok(()) => Ok(redirect("/login")),
+            Err(e) if is_form_error(&e) => {
+                let delete_problem = Problem::of(chrome.lang, &e, &["password"]);
+                let page = AccountPage { chrome, password_problem: Problem::none(), delete_problem, changed: false };
+                Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
+            }
+            Err(e) => Err(e),
+        }
+    })
+    .await
+}
