@@ -58,6 +58,8 @@ pub struct Config {
     /// Writes (POST, PUT, PATCH, DELETE, apart from federation inboxes) one client address
     /// may make per minute, with as many at once; more get 429.
     pub write_rate_per_minute: u32,
+    /// How long requests in flight may take to finish once the process is told to stop.
+    pub shutdown_grace_seconds: u64,
     /// What uploads may be: sizes, pixels, attachments per post.
     pub media: crate::media::MediaLimits,
     /// Where files are kept: `None` for `data_dir/media`, or an S3-compatible bucket.
@@ -217,6 +219,7 @@ pub const KEYS: &[&str] = &[
     "max_post_chars",
     "max_body_bytes",
     "write_rate_per_minute",
+    "shutdown_grace_seconds",
     "media_image_max_bytes",
     "media_document_max_bytes",
     "media_image_max_pixels",
@@ -319,6 +322,7 @@ impl Config {
         let max_post_chars = number(take("max_post_chars"), "max_post_chars", 5_000, 1, 1_000_000)?;
         let max_body_bytes = number(take("max_body_bytes"), "max_body_bytes", 1_048_576, 1_024, 1_073_741_824)?;
         let write_rate_per_minute = number(take("write_rate_per_minute"), "write_rate_per_minute", 300, 1, 1_000_000)? as u32;
+        let shutdown_grace_seconds = number(take("shutdown_grace_seconds"), "shutdown_grace_seconds", 20, 0, 3600)? as u64;
         let defaults = crate::media::MediaLimits::default();
         let media = crate::media::MediaLimits {
             image_max_bytes: number(
@@ -391,6 +395,7 @@ impl Config {
             max_post_chars,
             max_body_bytes,
             write_rate_per_minute,
+            shutdown_grace_seconds,
             media,
             media_s3,
             log,
@@ -416,6 +421,7 @@ impl Config {
             max_post_chars: 5_000,
             max_body_bytes: 1_048_576,
             write_rate_per_minute: 300,
+            shutdown_grace_seconds: 5,
             media: crate::media::MediaLimits::default(),
             media_s3: None,
             log: "warn".to_string(),

@@ -195,12 +195,51 @@ async fn serve(config: Config) -> Result<(), String> {
     let instance = gilde::serve(ctx, listener).await.map_err(show)?;
     tracing::info!("Gilde is listening on http://{} (public address {})", instance.addr, instance.ctx.config.base_url());
     let stop = instance.shutdown_handle();
+    let grace = std::time::Duration::from_secs(instance.ctx.config.shutdown_grace_seconds);
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
-        tracing::info!("stopping");
+        stop_signal().await;
+        tracing::info!("stopping: finishing requests in flight");
         let _ = stop.send(true);
+        let _ = stopping_tx.send(());
     });
-    instance.wait().await.map_err(|e| e.to_string())
+    let server = instance.wait();
+    tokio::pin!(server);
+    tokio::select! {
+        done = &mut server => return done.map_err(|e| e.to_string()),
+        _ = stopping_rx => {}
+    }
+    // Requests in flight finish (new connections are refused); after the grace time, the
+    // process exits anyway.
+    match tokio::time::timeout(grace, server).await {
+        Ok(done) => done.map_err(|e| e.to_string()),
+        Err(_) => {
+            tracing::warn!(seconds = grace.as_secs(), "requests still running after the grace time; exiting");
+            Ok(())
+        }
+    }
+}
+
+/// SIGTERM (a container or service manager stopping Gilde) or SIGINT (Ctrl-C).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 fn generated_password() -> String {

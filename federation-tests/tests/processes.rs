@@ -142,3 +142,25 @@ async fn a_process_killed_in_the_middle_of_a_fan_out_resumes_and_sends_everythin
     }
     eprintln!("before the kill, {arrived_before} of 20 posts had reached B");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_stops_gilde_serve_gracefully_and_ready_says_when_it_can_serve() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut p = Process::new(dir.path());
+    p.serve().await;
+    let ready = reqwest::get(format!("{}/ready", p.base)).await.expect("ready");
+    assert_eq!(ready.status().as_u16(), 200);
+    assert_eq!(ready.json::<serde_json::Value>().await.expect("json")["status"], "ready");
+    let mut child = p.child.take().expect("running");
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill -TERM");
+    assert!(status.success());
+    let started = std::time::Instant::now();
+    let exit = loop {
+        if let Some(exit) = child.try_wait().expect("wait") {
+            break exit;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(15), "gilde serve did not stop on SIGTERM");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(exit.success(), "a clean exit on SIGTERM: {exit:?}");
+}

@@ -260,12 +260,40 @@ where
     })
 }
 
+/// Applies pending migrations. Several processes may start at once on one database: on
+/// PostgreSQL they take turns on an advisory lock; on SQLite the migrations run in one
+/// exclusive transaction. Whoever comes second finds nothing left to do.
 pub fn run_migrations(conn: &mut DbConn) -> DbResult<()> {
-    let result = match conn {
-        DbConn::Sqlite(c) => c.run_pending_migrations(gilde_schema::SQLITE_MIGRATIONS).map(|_| ()),
-        DbConn::Pg(c) => c.run_pending_migrations(gilde_schema::POSTGRES_MIGRATIONS).map(|_| ()),
+    use diesel::connection::SimpleConnection;
+    let failed = |e: &dyn std::fmt::Display| DbError { kind: DbErrorKind::Other, message: format!("migration failed: {e}") };
+    match conn {
+        DbConn::Sqlite(c) => c
+            .exclusive_transaction(|c| c.run_pending_migrations(gilde_schema::SQLITE_MIGRATIONS).map(|_| ()).map_err(TxError::App))
+            .map_err(|e: TxError<Box<dyn std::error::Error + Send + Sync>>| match e {
+                TxError::App(e) => failed(&e),
+                TxError::Db(e) => failed(&e),
+            }),
+        DbConn::Pg(c) => {
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).map_err(|e| failed(&e))?;
+            let result = c.run_pending_migrations(gilde_schema::POSTGRES_MIGRATIONS).map(|_| ()).map_err(|e| failed(&e));
+            let unlocked = c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).map_err(|e| failed(&e));
+            result.and(unlocked)
+        }
+    }
+}
+
+/// The advisory lock migrations take on PostgreSQL (any number no one else uses).
+const MIGRATION_LOCK: i64 = 0x6769_6c64_6500;
+
+/// Is the database reachable, with every migration of this build applied?
+pub fn ready(conn: &mut DbConn) -> DbResult<bool> {
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute("SELECT 1")?;
+    let pending = match conn {
+        DbConn::Sqlite(c) => c.has_pending_migration(gilde_schema::SQLITE_MIGRATIONS),
+        DbConn::Pg(c) => c.has_pending_migration(gilde_schema::POSTGRES_MIGRATIONS),
     };
-    result.map_err(|e| DbError { kind: DbErrorKind::Other, message: format!("migration failed: {e}") })
+    Ok(!pending.map_err(|e| DbError { kind: DbErrorKind::Other, message: format!("cannot read the migrations: {e}") })?)
 }
 
 /// Current time as stored: UTC without a zone, to the microsecond (what PostgreSQL keeps).

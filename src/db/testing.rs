@@ -78,4 +78,24 @@ mod tests {
         let message = result.err().and_then(|e| e.downcast_ref::<String>().cloned()).unwrap_or_default();
         assert!(message.contains("cannot be reached"), "{message:?}");
     }
+
+    #[test]
+    fn several_processes_starting_at_once_on_a_fresh_database_all_migrate_it() {
+        let t = TestDatabase::new();
+        let start = std::sync::Arc::new(std::sync::Barrier::new(4));
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                let (url, start) = (t.url.clone(), start.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    crate::db::Db::connect(&url, 1).map(|_| ())
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker.join().expect("thread").expect("every process starts: the migrations take turns");
+        }
+        let db = crate::db::Db::connect(&t.url, 1).expect("connect");
+        assert!(db.write_blocking(crate::db::ready).expect("ready"), "every migration applied");
+    }
 }

@@ -54,6 +54,7 @@ pub fn router(ctx: AppContext, federation: crate::federation::FedConfig) -> Rout
         .route("/static/avatar.png", get(avatar))
         .route("/static/header.png", get(avatar))
         .route("/health", get(|| async { "ok" }))
+        .route("/ready", get(ready))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(ctx.clone(), limit_writes))
         .layer(DefaultBodyLimit::max(max_body))
@@ -107,6 +108,21 @@ fn writer(request: &axum::extract::Request) -> Option<String> {
     match bearer.map(str::to_string).or(session).filter(|t| !t.is_empty()) {
         Some(token) => Some(format!("token:{token}")),
         None => request.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| format!("address:{}", c.0.ip())),
+    }
+}
+
+/// Ready for traffic: the database answers and every migration of this build is applied (a load
+/// balancer or orchestrator asks this; `/health` only says the process is alive).
+async fn ready(axum::extract::State(ctx): axum::extract::State<AppContext>) -> axum::response::Response {
+    match ctx.db.read(|conn| -> crate::error::Result<bool> { Ok(crate::db::ready(conn)?) }).await {
+        Ok(true) => axum::Json(serde_json::json!({ "status": "ready" })).into_response(),
+        Ok(false) => {
+            ApiError(Error::new(crate::ErrorKind::Unavailable, "not_ready", "Migrations are pending: run `gilde migrate`.")).into_response()
+        }
+        Err(e) => {
+            ApiError(Error::new(crate::ErrorKind::Unavailable, "not_ready", "The database cannot be reached.").with_cause(e.to_string()))
+                .into_response()
+        }
     }
 }
 

@@ -404,3 +404,11 @@ async fn app_registration_has_limits_and_refuses_browser_schemes() {
         assert_eq!(status, 200, "{good}: {body}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ready_says_the_database_answers_with_every_migration_applied() {
+    let s = Server::start().await;
+    let res = s.http.get(format!("{}/ready", s.base)).send().await.expect("ready");
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(res.json::<serde_json::Value>().await.expect("json")["status"], "ready");
+}
