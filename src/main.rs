@@ -55,6 +55,12 @@ enum AdminCommand {
     },
     /// Fill the database with generated people, groups and posts (for benchmarks).
     Seed(SeedArgs),
+    /// Back up a running instance into a new folder under DIR: the SQLite database (an online,
+    /// consistent copy) and the uploaded files. On PostgreSQL, the files only (use pg_dump).
+    Backup {
+        /// The folder to put the backup in (a new `gilde-backup-TIME` folder is made there).
+        dir: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -317,6 +323,11 @@ async fn admin(command: AdminCommand, ctx: AppContext) -> Result<(), String> {
             };
             let group = service::groups::create(&ctx, &owner, input).await.map_err(show)?;
             println!("Created group {} (id {}, {} {}).", group.group.name, group.group.id, group.group.scope, group.group.visibility);
+            Ok(())
+        }
+        AdminCommand::Backup { dir } => {
+            let report = gilde::service::instance::backup(&ctx, &dir).await.map_err(show)?;
+            println!("{report}");
             Ok(())
         }
         AdminCommand::Seed(args) => {

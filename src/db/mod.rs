@@ -199,6 +199,22 @@ impl Db {
         .await
     }
 
+    /// Runs `f` on a connection outside any transaction (for statements that cannot run in one,
+    /// such as SQLite's `VACUUM INTO`), on a blocking thread.
+    pub async fn outside_transaction<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+    {
+        let db = self.clone();
+        run_blocking(move || {
+            let mut conn = db.get()?;
+            f(&mut conn)
+        })
+        .await
+    }
+
     /// Runs `f` in one write transaction on a blocking thread: all of it is stored, or none.
     pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
@@ -279,6 +295,20 @@ pub fn run_migrations(conn: &mut DbConn) -> DbResult<()> {
             let unlocked = c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).map_err(|e| failed(&e));
             result.and(unlocked)
         }
+    }
+}
+
+/// Writes a consistent copy of a SQLite database to `path` while it is in use (`VACUUM INTO`).
+/// `Ok(false)` on PostgreSQL, which is backed up with its own tools.
+pub fn backup_sqlite(conn: &mut DbConn, path: &std::path::Path) -> DbResult<bool> {
+    use diesel::connection::SimpleConnection;
+    match conn {
+        DbConn::Sqlite(c) => {
+            let quoted = path.display().to_string().replace('\'', "''");
+            c.batch_execute(&format!("VACUUM INTO '{quoted}'"))?;
+            Ok(true)
+        }
+        DbConn::Pg(_) => Ok(false),
     }
 }
 

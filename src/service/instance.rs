@@ -148,3 +148,50 @@ pub async fn servers(ctx: &AppContext, actor: &Actor) -> Result<Vec<ServerStatus
         })
         .collect())
 }
+
+/// Backs the instance up into a new folder under `dir`: the SQLite database (a consistent copy
+/// taken while it runs) and the uploaded files kept in `data_dir/media`. Returns what was done,
+/// for the admin. (PostgreSQL and files in a bucket are backed up with their own tools.)
+pub async fn backup(ctx: &AppContext, dir: &std::path::Path) -> Result<String> {
+    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+    let target = dir.join(format!("gilde-backup-{stamp}"));
+    std::fs::create_dir_all(&target).map_err(|e| Error::invalid("backup_folder", format!("cannot make {}: {e}", target.display())))?;
+    let database = target.join("gilde.db");
+    let copied = ctx.db.outside_transaction(move |conn| -> Result<bool> { Ok(crate::db::backup_sqlite(conn, &database)?) }).await?;
+    let mut report = Vec::new();
+    if copied {
+        report.push(format!("database: {}", target.join("gilde.db").display()));
+    } else {
+        report.push("database: PostgreSQL: back it up with pg_dump (see docs/admin.md)".to_string());
+    }
+    if ctx.config.media_s3.is_some() {
+        report.push("files: kept in the S3 bucket: back it up with the object store's own tools".to_string());
+    } else {
+        let from = ctx.config.data_dir.join("media");
+        let to = target.join("media");
+        let n = tokio::task::spawn_blocking(move || copy_tree(&from, &to))
+            .await
+            .map_err(Error::internal)?
+            .map_err(|e| Error::internal(format!("copying the files: {e}")))?;
+        report.push(format!("files: {n} copied to {}", target.join("media").display()));
+    }
+    Ok(report.join("\n"))
+}
+
+/// Copies a folder's files (recursively); a missing folder is none. Returns how many.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<usize> {
+    let Ok(entries) = std::fs::read_dir(from) else { return Ok(0) };
+    std::fs::create_dir_all(to)?;
+    let mut n = 0;
+    for entry in entries {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            n += copy_tree(&path, &to.join(entry.file_name()))?;
+        } else {
+            std::fs::copy(&path, to.join(entry.file_name()))?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}

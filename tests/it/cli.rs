@@ -135,3 +135,35 @@ fn the_first_start_creates_an_admin_and_says_so_once() {
         assert!(actor.is_admin);
     });
 }
+
+#[test]
+fn a_backup_restores_into_a_working_instance() {
+    let db = TestDatabase::new();
+    assert_eq!(gilde(&db, &["migrate"], None).0, 0);
+    assert_eq!(gilde(&db, &["admin", "user", "create", "anna", "--password-stdin"], Some("a good long password\n")).0, 0);
+    let file = db.dir().join("media/ab/abc-original.jpg");
+    std::fs::create_dir_all(file.parent().expect("folder")).expect("media folder");
+    std::fs::write(&file, b"a photo").expect("file");
+    let backups = db.dir().join("backups");
+    let (code, out, err) = gilde(&db, &["admin", "backup", backups.to_str().expect("path")], None);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("files: 1 copied"), "{out}");
+    let folder = std::fs::read_dir(&backups).expect("backups").flatten().next().expect("a backup folder").path();
+    assert_eq!(std::fs::read(folder.join("media/ab/abc-original.jpg")).expect("the file"), b"a photo");
+    if matches!(db.url, gilde::config::DatabaseUrl::Postgres(_)) {
+        assert!(out.contains("pg_dump"), "PostgreSQL is backed up with its own tools: {out}");
+        return;
+    }
+    // Restore: the backup's database and files as a new instance's data folder.
+    let restored = tempfile::tempdir().expect("dir");
+    std::fs::copy(folder.join("gilde.db"), restored.path().join("gilde.db")).expect("copy");
+    let out = Command::new(env!("CARGO_BIN_EXE_gilde"))
+        .args(["admin", "user", "list"])
+        .env("DATABASE_URL", restored.path().join("gilde.db"))
+        .env("GILDE_DATA_DIR", restored.path())
+        .env("GILDE_LOG", "warn")
+        .output()
+        .expect("run gilde");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("anna"), "the restored database has anna");
+}
