@@ -544,3 +544,40 @@ async fn an_older_edit_never_overwrites_a_newer_one() {
     assert_eq!(a.stored_posts_containing("Versie twee").await, 0, "an older edit never overwrites a newer one");
     assert_eq!(a.stored_posts_containing("Versie drie").await, 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_person_deleting_themself_is_removed_here_and_no_one_else_can_delete_them() {
+    let cluster = Cluster::start(&["gemeente-a"]).await;
+    let a = cluster.node("gemeente-a");
+    let (anna, group) = public_group(a).await;
+    let hostile = Hostile::start().await;
+    let inbox = format!("{}/inbox", a.base);
+    let mallory = hostile.actor("mallory");
+    let eve = hostile.actor("eve");
+    let signed = Signing::default();
+    let (status, _) = hostile.post(&inbox, &mallory, &follow(&hostile, a, 1), &signed).await;
+    assert_eq!(status, 202);
+    eventually("mallory joined", || async { members(a, &anna, &group).await == 2 }).await;
+    let group_url = format!("{}/groups/omgevingswet", a.base);
+    let post = create(&format!("{}/notes/weg", hostile.base), &mallory, &group_url, "<p>Straks verwijderd</p>");
+    let (status, body) = hostile.post(&inbox, &mallory, post.to_string().as_bytes(), &signed).await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(a.stored_posts_containing("Straks verwijderd").await, 1);
+    let delete = |actor: &str, object: &str, n: u32| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams", "type": "Delete", "id": format!("{}/deletes/{n}", hostile.base),
+            "actor": actor, "object": object, "to": ["https://www.w3.org/ns/activitystreams#Public"]
+        })
+        .to_string()
+    };
+    // eve cannot delete mallory.
+    let (status, _) = hostile.post(&inbox, &eve, delete(&eve, &mallory, 1).as_bytes(), &signed).await;
+    assert!(status < 500, "{status}");
+    assert_eq!(members(a, &anna, &group).await, 2, "mallory is still a member");
+    assert_eq!(a.stored_posts_containing("Straks verwijderd").await, 1);
+    // mallory deletes themself: their post and membership are gone here.
+    let (status, body) = hostile.post(&inbox, &mallory, delete(&mallory, &mallory, 2).as_bytes(), &signed).await;
+    assert_eq!(status, 202, "{body}");
+    eventually("mallory is no member any more", || async { members(a, &anna, &group).await == 1 }).await;
+    assert_eq!(a.stored_posts_containing("Straks verwijderd").await, 0, "their post is gone");
+}

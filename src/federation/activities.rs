@@ -465,6 +465,15 @@ async fn edited_here(ctx: &AppContext, actor: &Url, object: &Value) -> Result<()
 
 async fn deleted_here(ctx: &AppContext, actor: &Url, object: &Reference) -> Result<()> {
     let Some(id) = &object.id else { return Ok(()) };
+    // A person deleting themself (signed by them, as Mastodon sends it); a Delete of anyone else's
+    // actor is ignored.
+    if id == actor {
+        let Some(person) = actors::person_by_ap_id(ctx, actor).await? else { return Ok(()) };
+        if person.domain.is_none() {
+            return Ok(());
+        }
+        return crate::service::deletion::erase_remote_person(ctx, person.id).await;
+    }
     changed_here(ctx, actor, id, RemoteChange::Deleted).await
 }
 

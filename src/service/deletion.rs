@@ -67,3 +67,38 @@ pub async fn erase_account(ctx: &AppContext, person: PersonId) -> Result<()> {
     ctx.jobs_wake.notify_one();
     Ok(())
 }
+
+/// A person of another instance deleted themself (their server sent `Delete` of their actor):
+/// their posts here go (in a local group, the group tells its members' servers, as for any
+/// deletion), with their files, memberships, follows both ways and the notifications about them;
+/// their profile is emptied.
+pub async fn erase_remote_person(ctx: &AppContext, person: PersonId) -> Result<()> {
+    let removed = ctx
+        .db
+        .write(move |conn| -> Result<_> {
+            let row = db::people::get(conn, person)?;
+            if row.domain.is_none() {
+                return Err(Error::invalid("not_remote", "Only a person of another instance is deleted this way."));
+            }
+            let mut files = Vec::new();
+            for post in db::deletion::live_posts_by(conn, person)? {
+                let hosted_here = match post.group_id {
+                    Some(g) => db::groups::find(conn, g)?.is_some_and(|g| g.domain.is_none()),
+                    None => false,
+                };
+                if hosted_here {
+                    effects::post_changed(conn, &post, PostChange::Deleted)?;
+                }
+                db::posts::mark_deleted(conn, post.id)?;
+                files.extend(db::media::delete_of_post(conn, post.id)?);
+            }
+            let owned = db::media::owned_by(conn, person)?;
+            files.extend(db::media::delete_many(conn, &owned)?);
+            db::deletion::erase_person(conn, person)?;
+            Ok(files)
+        })
+        .await?;
+    super::media::remove_files(ctx, removed).await;
+    ctx.jobs_wake.notify_one();
+    Ok(())
+}
