@@ -1103,3 +1103,47 @@ async fn files_travel_with_posts_and_stay_within_a_private_group() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deleted_account_is_removed_on_the_servers_that_knew_it() {
+    let cluster = Cluster::start(&["gemeente-a", "gemeente-b"]).await;
+    let (a, b) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"));
+    let (anna, _bert, group_a, group_b) = joined_group(a, b, "public").await;
+    let bert_token = _bert;
+    let (status, _) = b.post("/api/v1/statuses", &bert_token, json!({ "status": "Bert was hier", "group_id": group_b })).await;
+    assert_eq!(status, 200);
+    eventually("bert's post reached A", || async { a.stored_posts_containing("Bert was hier").await == 1 }).await;
+    let members = |node: &'static str| {
+        let (n, token, group) = if node == "a" { (a, anna.clone(), group_a.clone()) } else { (b, bert_token.clone(), group_b.clone()) };
+        async move { n.get(&format!("/api/v1/groups/{group}/memberships"), &token).await.1.as_array().map_or(0, Vec::len) }
+    };
+    assert_eq!(members("a").await, 2);
+
+    // B's admin deletes bert: A hears it (Delete of his actor) and removes him and his post.
+    let bert = gilde::service::people::lookup(&b.instance.ctx, "bert").await.expect("bert").person.id;
+    gilde::service::deletion::erase_account(&b.instance.ctx, bert).await.expect("delete");
+    assert_eq!(b.stored_posts_containing("Bert was hier").await, 0, "gone on B");
+    eventually("bert is no member on A any more", || async { members("a").await == 1 }).await;
+    eventually("his post is gone on A", || async { a.stored_posts_containing("Bert was hier").await == 0 }).await;
+    // It was the Delete of his actor that told A (his profile is emptied there).
+    let bert_url = format!("{}/users/bert", b.base);
+    assert!(
+        b.deliveries().await.iter().any(|d| d["activity"]["type"] == "Delete" && d["activity"]["object"] == bert_url.as_str()),
+        "B sent the Delete of bert's actor"
+    );
+    let domain = b.domain.clone();
+    eventually("A emptied bert's profile", || {
+        let domain = domain.clone();
+        async move {
+            let row = a
+                .instance
+                .ctx
+                .db
+                .read(move |conn| -> gilde::Result<_> { Ok(gilde::db::people::find_by_name(conn, "bert", Some(&domain))?) })
+                .await
+                .expect("read");
+            row.is_some_and(|p| p.display_name.is_empty())
+        }
+    })
+    .await;
+}

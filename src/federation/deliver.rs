@@ -80,6 +80,7 @@ pub async fn expand_effect(ctx: &AppContext, job_id: i64, effect: Effect) -> Res
             follow @ (Effect::FollowPerson { .. } | Effect::UnfollowPerson { .. } | Effect::AcceptFollower { .. }) => {
                 person_follow(conn, &ctx2, follow)
             }
+            Effect::PersonDeleted { person, inboxes } => person_deleted(conn, &ctx2, person, inboxes),
             membership => membership_answer(conn, &ctx2, membership),
         })
         .await?;
@@ -145,6 +146,7 @@ fn membership_answer(conn: &mut db::DbConn, ctx: &AppContext, effect: Effect) ->
         | Effect::Liked { .. }
         | Effect::FetchHistory { .. }
         | Effect::CacheMedia { .. }
+        | Effect::PersonDeleted { .. }
         | Effect::FollowPerson { .. }
         | Effect::UnfollowPerson { .. }
         | Effect::AcceptFollower { .. } => return Ok(Vec::new()),
@@ -203,6 +205,7 @@ fn membership_answer(conn: &mut db::DbConn, ctx: &AppContext, effect: Effect) ->
         | Effect::Liked { .. }
         | Effect::FetchHistory { .. }
         | Effect::CacheMedia { .. }
+        | Effect::PersonDeleted { .. }
         | Effect::FollowPerson { .. }
         | Effect::UnfollowPerson { .. }
         | Effect::AcceptFollower { .. } => Vec::new(),
@@ -245,6 +248,22 @@ fn person_follow(conn: &mut db::DbConn, ctx: &AppContext, effect: Effect) -> Res
         }
         _ => Vec::new(),
     })
+}
+
+/// `Delete` of a local person's actor, signed by them, to every server that knew them.
+fn person_deleted(conn: &mut db::DbConn, ctx: &AppContext, person: PersonId, inboxes: Vec<String>) -> Result<Vec<Delivery>> {
+    let me = db::people::get(conn, person)?;
+    let me_url = person_ap_id(ctx, &me);
+    let mut delete = Activity::new(ActivityKind::Delete, new_activity_id(ctx, "delete"), me_url.clone(), Object::Id(me_url));
+    delete.context = Some(notes::context());
+    delete.published = Some(notes::now_text());
+    delete.to = vec![notes::PUBLIC.to_string()];
+    let value = delete.to_value();
+    Ok(inboxes
+        .into_iter()
+        .filter_map(|inbox| Url::parse(&inbox).ok())
+        .map(|inbox| Delivery { inbox, signer: Signer::Person(person), activity: value.clone() })
+        .collect())
 }
 
 /// The activity for a change to a post (`Create`, `Update` or `Delete` of its Note), addressed

@@ -1,7 +1,8 @@
-//! Deleting an account (an admin deletes someone's; see issue 12 for self-service and for
-//! telling other servers about the person). In one transaction: the person's posts are deleted
-//! (each deletion federates as any deletion does), their files removed, the groups of other
-//! instances they were in are left and the people of other instances they followed unfollowed;
+//! Deleting an account (by an admin, or by the person with their password). In one
+//! transaction: the servers that knew the person are sent a `Delete` of their actor; the
+//! person's posts are deleted (each deletion federates as any deletion does), their files
+//! removed, the groups of other instances they were in are left and the people of other
+//! instances they followed unfollowed;
 //! their memberships, follows, notifications, sessions and tokens, and their account go. Their
 //! name stays taken (as on Mastodon), so no one else takes over their address; the profile is
 //! emptied.
@@ -39,6 +40,28 @@ pub async fn erase_account(ctx: &AppContext, person: PersonId) -> Result<()> {
                         format!("This person is the only owner of the group \"{}\": make someone else owner first.", group.display_name),
                     ));
                 }
+            }
+            // Whoever knew the person elsewhere hears that they are gone: their followers' servers,
+            // the servers of groups and people they followed, and of the members of their groups.
+            let mut inboxes = db::follows::remote_follower_inboxes(conn, person)?;
+            for m in &memberships {
+                let Some(group) = db::groups::find(conn, m.group_id)? else { continue };
+                match &group.domain {
+                    Some(_) => inboxes.extend(group.shared_inbox_url.clone().or(group.inbox_url.clone())),
+                    None if group.scope == "federated" => inboxes.extend(db::memberships::remote_member_inboxes(conn, group.id)?),
+                    None => {}
+                }
+            }
+            for (followed, _) in db::deletion::followed_by(conn, person)? {
+                let them = db::people::get(conn, followed)?;
+                if them.domain.is_some() {
+                    inboxes.extend(them.shared_inbox_url.or(them.inbox_url));
+                }
+            }
+            inboxes.sort();
+            inboxes.dedup();
+            if !inboxes.is_empty() {
+                effects::record(conn, &Effect::PersonDeleted { person, inboxes })?;
             }
             let mut files = Vec::new();
             for post in db::deletion::live_posts_by(conn, person)? {

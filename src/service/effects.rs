@@ -37,6 +37,9 @@ pub enum Effect {
     FetchHistory { group: GroupId },
     /// A remote image (a post's, or a person's picture): fetch it and keep it here.
     CacheMedia { media: crate::db::MediaId },
+    /// A local person's account was deleted: tell the servers that knew them (`Delete` of their
+    /// actor, signed by them), listed when the account was deleted.
+    PersonDeleted { person: PersonId, inboxes: Vec<String> },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
