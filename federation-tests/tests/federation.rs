@@ -1147,3 +1147,26 @@ async fn a_deleted_account_is_removed_on_the_servers_that_knew_it() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn profile_fields_travel_as_property_values() {
+    let cluster = Cluster::start(&["gemeente-a", "gemeente-b"]).await;
+    let (a, b) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"));
+    let (_, anna) = a.person("anna").await;
+    let (_, bert) = b.person("bert").await;
+    let res = reqwest::Client::new()
+        .patch(format!("{}/api/v1/accounts/update_credentials", a.base))
+        .bearer_auth(&anna)
+        .json(&json!({ "department": "Ruimte", "job_title": "Planoloog", "org_unit": "Team Kade", "mentor": true }))
+        .send()
+        .await
+        .expect("update");
+    assert_eq!(res.status().as_u16(), 200);
+    let (status, on_b) = b.get(&format!("/api/v1/accounts/lookup?acct=anna@{}", a.domain), &bert).await;
+    assert_eq!(status, 200, "{on_b}");
+    assert_eq!(
+        (on_b["department"].as_str(), on_b["job_title"].as_str(), on_b["org_unit"].as_str(), on_b["mentor"].as_bool()),
+        (Some("Ruimte"), Some("Planoloog"), Some("Team Kade"), Some(true)),
+        "B read the fields from anna's actor: {on_b}"
+    );
+}

@@ -20,6 +20,9 @@ diesel::table! {
         last_fetched_at -> Nullable<Timestamp>,
         avatar_id -> Nullable<BigInt>,
         avatar_url -> Nullable<Text>,
+        job_title -> Text,
+        org_unit -> Text,
+        mentor -> Bool,
     }
 }
 

@@ -28,6 +28,11 @@ pub struct Person {
     pub avatar_id: Option<MediaId>,
     /// A remote person's picture: the address of their actor's `icon`.
     pub avatar_url: Option<String>,
+    pub job_title: String,
+    /// The part of the organisation they work in (a team, a section), below the department.
+    pub org_unit: String,
+    /// Available as a mentor (the directory can list only them).
+    pub mentor: bool,
 }
 
 impl Person {
@@ -56,6 +61,9 @@ pub struct ProfileChanges {
     pub bio: Option<String>,
     pub bio_html: Option<String>,
     pub department: Option<String>,
+    pub job_title: Option<String>,
+    pub org_unit: Option<String>,
+    pub mentor: Option<bool>,
     pub updated_at: Option<chrono::NaiveDateTime>,
 }
 
@@ -187,6 +195,8 @@ pub struct DirectoryFilter {
     /// Exact expertise tag (tags are stored lower case).
     pub expertise: Option<String>,
     pub local_only: bool,
+    /// Only people available as mentors.
+    pub mentors_only: bool,
 }
 
 /// People matching the filter, by display name.
@@ -206,6 +216,9 @@ pub fn directory(conn: &mut DbConn, filter: &DirectoryFilter, limit: i64, offset
     }
     if filter.local_only {
         query = query.filter(people::domain.is_null());
+    }
+    if filter.mentors_only {
+        query = query.filter(people::mentor.eq(true));
     }
     // Disabled and deleted accounts are not listed.
     let gone = local_accounts::table.filter(local_accounts::disabled.eq(true)).select(local_accounts::person_id);
@@ -239,7 +252,7 @@ pub fn find_by_ap_id(conn: &mut DbConn, ap_id: &str) -> DbResult<Option<Person>>
 }
 
 /// What a remote server says about one of its people.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RemotePerson {
     pub ap_id: String,
     pub username: String,
@@ -249,6 +262,11 @@ pub struct RemotePerson {
     pub inbox_url: String,
     pub shared_inbox_url: Option<String>,
     pub public_key: String,
+    /// Profile fields their server sends (`PropertyValue` attachments Gilde knows).
+    pub department: String,
+    pub job_title: String,
+    pub org_unit: String,
+    pub mentor: bool,
 }
 
 /// Inserts or updates a remote person by ActivityPub id.
@@ -262,6 +280,10 @@ pub fn upsert_remote(conn: &mut DbConn, remote: &RemotePerson) -> DbResult<Perso
                 people::inbox_url.eq(&remote.inbox_url),
                 people::shared_inbox_url.eq(&remote.shared_inbox_url),
                 people::public_key.eq(&remote.public_key),
+                people::department.eq(&remote.department),
+                people::job_title.eq(&remote.job_title),
+                people::org_unit.eq(&remote.org_unit),
+                people::mentor.eq(remote.mentor),
                 people::updated_at.eq(now),
                 people::last_fetched_at.eq(Some(now)),
             ))
@@ -275,7 +297,10 @@ pub fn upsert_remote(conn: &mut DbConn, remote: &RemotePerson) -> DbResult<Perso
             people::display_name.eq(&remote.display_name),
             people::bio.eq(""),
             people::bio_html.eq(&remote.bio_html),
-            people::department.eq(""),
+            people::department.eq(&remote.department),
+            people::job_title.eq(&remote.job_title),
+            people::org_unit.eq(&remote.org_unit),
+            people::mentor.eq(remote.mentor),
             people::ap_id.eq(Some(&remote.ap_id)),
             people::inbox_url.eq(Some(&remote.inbox_url)),
             people::shared_inbox_url.eq(&remote.shared_inbox_url),

@@ -45,6 +45,46 @@ struct Parts {
     with_collections: bool,
 }
 
+/// A person's profile fields as `PropertyValue`s (as Mastodon shows them), by the names Gilde
+/// sends and reads.
+fn profile_fields(p: &Person) -> Vec<(&'static str, String)> {
+    let mut fields = Vec::new();
+    for (name, value) in [("Department", &p.department), ("Job title", &p.job_title), ("Organisation unit", &p.org_unit)] {
+        if !value.is_empty() {
+            fields.push((name, value.clone()));
+        }
+    }
+    if p.mentor {
+        fields.push(("Mentor", "Available as a mentor".to_string()));
+    }
+    fields
+}
+
+#[derive(Default)]
+struct ProfileFields {
+    department: String,
+    job_title: String,
+    org_unit: String,
+    mentor: bool,
+}
+
+/// Profile fields of another server's actor, by name (English or Dutch, case ignored); their
+/// HTML values as plain text.
+fn read_profile_fields(list: &[PropertyValue]) -> ProfileFields {
+    let mut fields = ProfileFields::default();
+    for field in list.iter().filter(|f| f.kind == "PropertyValue") {
+        let value: String = crate::service::text::strip_html(&field.value).chars().take(200).collect();
+        match field.name.trim().to_lowercase().as_str() {
+            "department" | "afdeling" => fields.department = value,
+            "job title" | "functie" => fields.job_title = value,
+            "organisation unit" | "organization unit" | "team" | "organisatieonderdeel" => fields.org_unit = value,
+            "mentor" => fields.mentor = !value.trim().is_empty(),
+            _ => {}
+        }
+    }
+    fields
+}
+
 /// A local actor's picture (a path here) as its `icon`.
 fn icon(config: &crate::config::Config, stored: Option<&str>) -> Option<Icon> {
     let path = stored.filter(|p| p.starts_with('/'))?;
@@ -156,11 +196,11 @@ impl Object for ApubPerson {
             },
         )?;
         doc.following = Some(parse(&format!("{}/following", self.id))?);
-        if !p.department.is_empty() {
+        for (name, value) in profile_fields(p) {
             doc.attachment.push(PropertyValue {
                 kind: "PropertyValue".into(),
-                name: "Department".into(),
-                value: crate::service::text::sanitize(&p.department),
+                name: name.into(),
+                value: crate::service::text::sanitize(&value),
             });
         }
         doc.published = Some(crate::http::mastodon::entities::time(p.created_at));
@@ -174,7 +214,12 @@ impl Object for ApubPerson {
 
     async fn from_json(json: ActorDocument, data: &Data<AppContext>) -> Result<Self> {
         let domain = check_document(data, &json, &json.id, ActorKind::Person)?;
+        let fields = read_profile_fields(&json.attachment);
         let remote = RemotePerson {
+            department: fields.department,
+            job_title: fields.job_title,
+            org_unit: fields.org_unit,
+            mentor: fields.mentor,
             ap_id: json.id.to_string(),
             username: json.preferred_username,
             domain,

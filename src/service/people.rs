@@ -183,6 +183,9 @@ pub struct ProfileUpdate {
     pub display_name: Option<String>,
     pub bio: Option<String>,
     pub department: Option<String>,
+    pub job_title: Option<String>,
+    pub org_unit: Option<String>,
+    pub mentor: Option<bool>,
     pub expertise: Option<Vec<String>>,
     pub locale: Option<String>,
 }
@@ -199,6 +202,17 @@ pub async fn update_profile(ctx: &AppContext, actor: &Actor, update: ProfileUpda
         check_length(&department, MAX_DEPARTMENT, "department")?;
         changes.department = Some(department);
     }
+    if let Some(title) = update.job_title {
+        let title = title.trim().to_string();
+        check_length(&title, MAX_DEPARTMENT, "job_title")?;
+        changes.job_title = Some(title);
+    }
+    if let Some(unit) = update.org_unit {
+        let unit = unit.trim().to_string();
+        check_length(&unit, MAX_DEPARTMENT, "org_unit")?;
+        changes.org_unit = Some(unit);
+    }
+    changes.mentor = update.mentor;
     let bio = update.bio.map(|b| b.trim().to_string());
     if let Some(bio) = &bio {
         check_length(bio, MAX_BIO, "note")?;

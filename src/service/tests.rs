@@ -86,6 +86,7 @@ async fn profile_and_directory() {
         department: Some("Ruimtelijke Ordening".into()),
         expertise: Some(vec!["#Omgevingswet".into(), "GIS, omgevingswet".into()]),
         locale: Some("nl".into()),
+        ..Default::default()
     };
     let view = people::update_profile(&t.ctx, &anna, update).await.expect("update");
     assert_eq!(view.expertise, vec!["gis".to_string(), "omgevingswet".to_string()]);
@@ -489,6 +490,7 @@ async fn remote_person(t: &TestContext, name: &str, domain: &str) -> crate::db::
         inbox_url: format!("https://{domain}/users/{name}/inbox"),
         shared_inbox_url: Some(format!("https://{domain}/inbox")),
         public_key: String::new(),
+        ..Default::default()
     };
     actors::store_remote_person(&t.ctx, remote).await.expect("remote person").id
 }

@@ -156,6 +156,21 @@ pub fn sanitize(html: &str) -> String {
         .to_string()
 }
 
+/// The text of HTML (tags dropped, the five usual entities decoded), trimmed.
+pub fn strip_html(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for ch in html.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&").trim().to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

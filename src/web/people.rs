@@ -103,6 +103,13 @@ pub(crate) struct ProfileForm {
     note: String,
     #[serde(default)]
     department: String,
+    #[serde(default)]
+    job_title: String,
+    #[serde(default)]
+    org_unit: String,
+    /// Ticked: available as a mentor.
+    #[serde(default)]
+    mentor: Option<String>,
     /// Comma-separated.
     #[serde(default)]
     expertise: String,
@@ -130,6 +137,9 @@ pub(crate) async fn edit_page(State(ctx): State<AppContext>, headers: HeaderMap,
             display_name: p.display_name.clone(),
             note: p.bio.clone(),
             department: p.department.clone(),
+            job_title: p.job_title.clone(),
+            org_unit: p.org_unit.clone(),
+            mentor: p.mentor.then(String::new),
             expertise: view.expertise.join(", "),
             locale: locale.unwrap_or_default(),
             remove_avatar: None,
@@ -168,13 +178,17 @@ pub(crate) async fn edit_submit(State(ctx): State<AppContext>, headers: HeaderMa
             display_name: Some(form.display_name.clone()),
             bio: Some(form.note.clone()),
             department: Some(form.department.clone()),
+            job_title: Some(form.job_title.clone()),
+            org_unit: Some(form.org_unit.clone()),
+            mentor: Some(form.mentor.is_some()),
             expertise: Some(vec![form.expertise.clone()]),
             locale: Some(form.locale.clone()),
         };
         match people::update_profile(&ctx, &session.actor, update).await {
             Ok(_) => Ok(redirect("/settings/profile?saved=1")),
             Err(e) if is_form_error(&e) => {
-                let problem = Problem::of(chrome.lang, &e, &["display_name", "note", "department", "expertise", "locale"]);
+                let problem =
+                    Problem::of(chrome.lang, &e, &["display_name", "note", "department", "job_title", "org_unit", "expertise", "locale"]);
                 Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &EditPage { chrome, form, problem, saved: false, avatar, has_avatar }))
             }
             Err(e) => Err(e),
@@ -201,6 +215,9 @@ pub(crate) struct DirectoryQuery {
     department: String,
     #[serde(default)]
     expertise: String,
+    /// `1`: only people available as mentors.
+    #[serde(default)]
+    mentor: String,
     #[serde(default)]
     offset: i64,
 }
@@ -208,7 +225,12 @@ pub(crate) struct DirectoryQuery {
 impl DirectoryQuery {
     /// The query string of the next page.
     fn next_page(&self, offset: &i64) -> String {
-        let pairs = [("name", self.name.as_str()), ("department", self.department.as_str()), ("expertise", self.expertise.as_str())];
+        let pairs = [
+            ("name", self.name.as_str()),
+            ("department", self.department.as_str()),
+            ("expertise", self.expertise.as_str()),
+            ("mentor", self.mentor.as_str()),
+        ];
         let mut query: Vec<String> = pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", urlencoding(v))).collect();
         query.push(format!("offset={offset}"));
         query.join("&")
@@ -229,6 +251,7 @@ pub(crate) async fn directory_page(State(ctx): State<AppContext>, headers: Heade
             department: some(&q.department),
             expertise: some(&q.expertise).map(|e| e.trim_start_matches('#').to_lowercase()),
             local_only: false,
+            mentors_only: q.mentor == "1",
         };
         let found = people::directory(&ctx, filter, DIRECTORY_PAGE, q.offset).await?;
         let departments = people::departments(&ctx).await?;

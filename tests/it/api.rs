@@ -412,3 +412,38 @@ async fn ready_says_the_database_answers_with_every_migration_applied() {
     assert_eq!(res.status().as_u16(), 200);
     assert_eq!(res.json::<serde_json::Value>().await.expect("json")["status"], "ready");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn profiles_carry_a_job_title_an_organisation_unit_and_mentors_are_found() {
+    let s = Server::start().await;
+    let (_, anna) = s.person("anna").await;
+    let (_, bob) = s.person("bob").await;
+    let (status, me) = s
+        .call(
+            Method::PATCH,
+            "/api/v1/accounts/update_credentials",
+            Some(&anna),
+            Some(json!({ "job_title": "Beleidsmedewerker", "org_unit": "Team Wonen", "mentor": true })),
+        )
+        .await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(
+        (me["job_title"].as_str(), me["org_unit"].as_str(), me["mentor"].as_bool()),
+        (Some("Beleidsmedewerker"), Some("Team Wonen"), Some(true))
+    );
+    assert!(
+        me["fields"].as_array().is_some_and(|f| f.iter().any(|f| f["name"] == "Job title" && f["value"] == "Beleidsmedewerker")),
+        "{me}"
+    );
+    let (_, mentors) = s.get("/api/v1/directory?mentor=true", &bob).await;
+    let names: Vec<&str> = mentors.as_array().expect("list").iter().filter_map(|a| a["username"].as_str()).collect();
+    assert_eq!(names, vec!["anna"], "only mentors");
+    let (_, everyone) = s.get("/api/v1/directory", &bob).await;
+    assert!(everyone.as_array().is_some_and(|l| l.len() >= 2));
+    let long = "x".repeat(500);
+    assert_error(
+        &s.call(Method::PATCH, "/api/v1/accounts/update_credentials", Some(&anna), Some(json!({ "job_title": long }))).await,
+        422,
+        "too_long",
+    );
+}

@@ -70,6 +70,7 @@ fn remote_person(port: u16, name: &str, public_key: String) -> gilde::db::people
         inbox_url: format!("http://localhost:{port}/users/{name}/inbox"),
         shared_inbox_url: Some(format!("http://localhost:{port}/inbox")),
         public_key,
+        ..Default::default()
     }
 }
 

@@ -32,6 +32,13 @@ pub struct CredentialsUpdate {
     note: Option<String>,
     /// Gilde: department.
     department: Option<String>,
+    /// Gilde: job title.
+    job_title: Option<String>,
+    /// Gilde: organisation unit (team, section).
+    org_unit: Option<String>,
+    /// Gilde: available as a mentor.
+    #[serde(default, deserialize_with = "crate::http::extract::flex_bool")]
+    mentor: Option<bool>,
     /// Gilde: areas of expertise, as a list or comma-separated.
     #[serde(alias = "expertise[]")]
     expertise: Option<Vec<String>>,
@@ -55,6 +62,9 @@ pub async fn update_credentials(
         display_name: input.display_name,
         bio: input.note,
         department: input.department,
+        job_title: input.job_title,
+        org_unit: input.org_unit,
+        mentor: input.mentor,
         expertise: input.expertise,
         locale: input.locale,
     };
@@ -199,12 +209,21 @@ pub struct DirectoryQuery {
     department: Option<String>,
     /// Gilde: an area of expertise.
     expertise: Option<String>,
+    /// Gilde: only people available as mentors.
+    #[serde(default, deserialize_with = "crate::http::extract::flex_bool")]
+    mentor: Option<bool>,
 }
 
 /// The people directory: Mastodon's `/api/v1/directory` with Gilde's filters.
 pub async fn directory(State(ctx): State<AppContext>, auth: Auth, Query(q): Query<DirectoryQuery>) -> ApiResult<Json<Vec<Account>>> {
     auth.require("read:accounts")?;
-    let filter = DirectoryFilter { name: q.q, department: q.department, expertise: q.expertise, local_only: q.local.unwrap_or(false) };
+    let filter = DirectoryFilter {
+        name: q.q,
+        department: q.department,
+        expertise: q.expertise,
+        local_only: q.local.unwrap_or(false),
+        mentors_only: q.mentor.unwrap_or(false),
+    };
     let found = people::directory(&ctx, filter, q.limit.unwrap_or(40), q.offset.unwrap_or(0)).await?;
     let urls = Urls(&ctx.config);
     Ok(Json(found.iter().map(|v| entities::account(&urls, v)).collect()))

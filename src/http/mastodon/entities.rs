@@ -89,6 +89,11 @@ pub struct Account {
     pub fields: Vec<Field>,
     /// Gilde: the person's department.
     pub department: String,
+    /// Gilde: job title and organisation unit.
+    pub job_title: String,
+    pub org_unit: String,
+    /// Gilde: available as a mentor.
+    pub mentor: bool,
     /// Gilde: areas of expertise.
     pub expertise: Vec<String>,
 }
@@ -97,8 +102,13 @@ pub fn account(urls: &Urls<'_>, v: &PersonView) -> Account {
     let p = &v.person;
     let url = urls.person(p);
     let mut fields = Vec::new();
-    if !p.department.is_empty() {
-        fields.push(Field { name: "Department".into(), value: crate::service::text::sanitize(&p.department), verified_at: None });
+    for (name, value) in [("Department", &p.department), ("Job title", &p.job_title), ("Organisation unit", &p.org_unit)] {
+        if !value.is_empty() {
+            fields.push(Field { name: name.into(), value: crate::service::text::sanitize(value), verified_at: None });
+        }
+    }
+    if p.mentor {
+        fields.push(Field { name: "Mentor".into(), value: "Available as a mentor".into(), verified_at: None });
     }
     if !v.expertise.is_empty() {
         fields.push(Field { name: "Expertise".into(), value: crate::service::text::sanitize(&v.expertise.join(", ")), verified_at: None });
@@ -128,6 +138,9 @@ pub fn account(urls: &Urls<'_>, v: &PersonView) -> Account {
         emojis: Vec::new(),
         fields,
         department: p.department.clone(),
+        job_title: p.job_title.clone(),
+        org_unit: p.org_unit.clone(),
+        mentor: p.mentor,
         expertise: v.expertise.clone(),
     }
 }
@@ -187,6 +200,9 @@ pub fn group_account(urls: &Urls<'_>, v: &GroupView) -> Account {
         emojis: Vec::new(),
         fields: Vec::new(),
         department: String::new(),
+        job_title: String::new(),
+        org_unit: String::new(),
+        mentor: false,
         expertise: Vec::new(),
     }
 }

@@ -1,0 +1,3 @@
+ALTER TABLE people DROP COLUMN mentor;
+ALTER TABLE people DROP COLUMN org_unit;
+ALTER TABLE people DROP COLUMN job_title;
