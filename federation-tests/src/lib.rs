@@ -126,6 +126,14 @@ impl Node {
         (status, res.json().await.unwrap_or(serde_json::Value::Null))
     }
 
+    /// PATCH JSON on this node's client API.
+    pub async fn call_patch(&self, path: &str, token: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let res =
+            reqwest::Client::new().patch(format!("{}{path}", self.base)).bearer_auth(token).json(&body).send().await.expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
     /// DELETE on this node's client API.
     pub async fn call_delete(&self, path: &str, token: &str) -> (u16, serde_json::Value) {
         let res = reqwest::Client::new().delete(format!("{}{path}", self.base)).bearer_auth(token).send().await.expect("request");

@@ -109,6 +109,9 @@ async fn gotosocial_follows_reads_replies_and_posts_in_gilde_groups() {
     let GildeSide { cluster, anna, public, private, internal } = gilde_side().await;
     let (a, b) = (cluster.node("gemeente-a"), cluster.node("gemeente-b"));
     let alice = gts.user("alice").await;
+    // anna's job and her offer to mentor, before GoToSocial first reads her actor.
+    let (status, _) = a.call_patch("/api/v1/accounts/update_credentials", &anna, json!({ "job_title": "Planoloog", "mentor": true })).await;
+    assert_eq!(status, 200);
 
     // a. Alice finds the public group by its address, follows it and is taken in.
     let group = alice.find_account(&format!("omgevingswet@{}", a.domain)).await.unwrap_or_else(|| panic!("not found:\n{}", gts.log()));
@@ -286,6 +289,14 @@ async fn gotosocial_follows_reads_replies_and_posts_in_gilde_groups() {
     assert_eq!(status, 200, "{body}");
     eventually("alice's deletion reached anna's home", || async { !home_has("fietspaden").await }).await;
     let anna_on_gts = alice.find_account(&format!("anna@{}", a.domain)).await.expect("anna is found");
+    // GoToSocial shows anna's profile fields, as Mastodon apps do.
+    let profile = alice.get(&format!("/api/v1/accounts/{anna_on_gts}")).await;
+    let fields = profile["fields"].as_array().cloned().unwrap_or_default();
+    assert!(
+        fields.iter().any(|f| f["name"] == "Job title" && f["value"].as_str().is_some_and(|v| v.contains("Planoloog"))),
+        "the job title as a profile field: {profile}"
+    );
+    assert!(fields.iter().any(|f| f["name"] == "Mentor"), "{profile}");
     alice.post(&format!("/api/v1/accounts/{anna_on_gts}/follow"), &[]).await;
     until("alice follows anna", || joined(&alice, &anna_on_gts)).await;
     post(a, &anna, json!({ "status": "Anna schrijft over parkeervergunningen", "group_id": public })).await;

@@ -612,3 +612,27 @@ async fn beheer_token(s: &Server) -> String {
     let person = gilde::service::people::lookup(&s.instance.ctx, "beheer").await.expect("beheer").person.id;
     gilde::service::oauth::token_for_person(&s.instance.ctx, person).await.expect("token")
 }
+
+#[tokio::test]
+async fn the_directory_finds_mentors_by_their_profile() {
+    let s = Server::start().await;
+    s.person("anna").await;
+    s.person("bob").await;
+    let web = client();
+    let anna = sign_in(&s, &web, "anna").await;
+    let (_, html) = page(&s, &web, &anna, "/settings/profile").await;
+    let csrf = hidden_csrf(&html);
+    let form = [
+        ("csrf", csrf),
+        ("display_name", "Anna".to_string()),
+        ("job_title", "Beleidsadviseur".to_string()),
+        ("org_unit", "Team Wonen".to_string()),
+        ("mentor", "1".to_string()),
+    ];
+    assert_eq!(submit(&s, &web, &anna, "/settings/profile", &form).await, 303);
+    let (_, mentors) = page(&s, &web, &anna, "/people?mentor=1").await;
+    assert!(mentors.contains("/u/") && mentors.contains("Beleidsadviseur"), "anna is listed with her job");
+    assert!(!mentors.contains("bob"), "bob offers no mentoring");
+    let (_, everyone) = page(&s, &web, &anna, "/people").await;
+    assert!(everyone.contains("bob"));
+}
