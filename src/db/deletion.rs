@@ -60,3 +60,15 @@ pub fn other_admins(conn: &mut DbConn, person: PersonId) -> DbResult<i64> {
         .count()
         .get_result(conn)?)
 }
+
+/// The posts the person liked (not deleted), newest like first.
+pub fn liked_posts(conn: &mut DbConn, person: PersonId) -> DbResult<Vec<super::posts::Post>> {
+    use super::schema::favourites;
+    Ok(favourites::table
+        .inner_join(posts::table.on(posts::id.eq(favourites::post_id)))
+        .filter(favourites::person_id.eq(person))
+        .filter(posts::deleted_at.is_null())
+        .order(favourites::created_at.desc())
+        .select(posts::all_columns)
+        .load(conn)?)
+}

@@ -5,6 +5,7 @@
 pub mod activities;
 pub mod backfill;
 pub mod deliver;
+pub mod export;
 pub mod inbox;
 pub mod media;
 pub mod notes;

@@ -62,6 +62,7 @@ pub fn router(upload_limit: usize) -> Router<crate::http::AppState> {
         .route("/settings/account", get(account::page))
         .route("/settings/password", post(account::change_password))
         .route("/settings/delete", post(account::delete))
+        .route("/settings/export", get(account::export))
         .route("/settings/profile", get(people::edit_page).post(people::edit_submit).layer(uploads))
         .route("/notifications", get(people::notifications_page))
         .route("/search", get(people::search_page))

@@ -636,3 +636,69 @@ async fn the_directory_finds_mentors_by_their_profile() {
     let (_, everyone) = page(&s, &web, &anna, "/people").await;
     assert!(everyone.contains("bob"));
 }
+
+#[tokio::test]
+async fn a_person_downloads_their_data_as_an_archive() {
+    use std::io::Read;
+    let s = Server::start().await;
+    let (_, anna_token) = s.person("anna").await;
+    let (bob_id, bob_token) = s.person("bob").await;
+    let (_, group) = s.post("/api/v1/groups", &bob_token, serde_json::json!({ "name": "wonen", "display_name": "Wonen" })).await;
+    let group_id = group["id"].as_str().expect("id").to_string();
+    s.post(&format!("/api/v1/groups/{group_id}/join"), &anna_token, serde_json::json!({})).await;
+    s.post(&format!("/api/v1/accounts/{bob_id}/follow"), &anna_token, serde_json::json!({})).await;
+    let photo_bytes = gilde::testing::jpeg(64, 48, None);
+    let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(photo_bytes).file_name("kade.jpg"));
+    let photo: serde_json::Value = s
+        .http
+        .post(format!("{}/api/v2/media", s.base))
+        .bearer_auth(&anna_token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload")
+        .json()
+        .await
+        .expect("json");
+    let (status, _) = s
+        .post(
+            "/api/v1/statuses",
+            &anna_token,
+            serde_json::json!({ "status": "Mijn bijdrage", "group_id": group_id, "media_ids": [photo["id"]] }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, bobs) = s.post("/api/v1/statuses", &bob_token, serde_json::json!({ "status": "Van bob", "group_id": group_id })).await;
+    s.post(&format!("/api/v1/statuses/{}/favourite", bobs["id"].as_str().expect("id")), &anna_token, serde_json::json!({})).await;
+
+    let web = client();
+    let anna = sign_in(&s, &web, "anna").await;
+    let res = web.get(format!("{}/settings/export", s.base)).header(COOKIE, format!("gilde_session={anna}")).send().await.expect("export");
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(res.headers()["content-type"], "application/zip");
+    let bytes = res.bytes().await.expect("zip").to_vec();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip archive");
+    let mut read = |name: &str| {
+        let mut text = String::new();
+        archive.by_name(name).unwrap_or_else(|_| panic!("{name} in the archive")).read_to_string(&mut text).expect("read");
+        text
+    };
+    let actor: serde_json::Value = serde_json::from_str(&read("actor.json")).expect("json");
+    assert_eq!(actor["preferredUsername"], "anna");
+    let outbox: serde_json::Value = serde_json::from_str(&read("outbox.json")).expect("json");
+    assert_eq!(outbox["orderedItems"][0]["type"], "Create");
+    assert!(outbox["orderedItems"][0]["object"]["content"].as_str().is_some_and(|c| c.contains("Mijn bijdrage")), "{outbox}");
+    assert_eq!(outbox["orderedItems"][0]["object"]["attachment"][0]["type"], "Image");
+    assert_eq!(outbox["totalItems"], 1, "only anna's own posts");
+    let likes: serde_json::Value = serde_json::from_str(&read("likes.json")).expect("json");
+    assert_eq!(likes["orderedItems"][0], bobs["uri"]);
+    assert!(read("following_accounts.csv").contains("bob@"), "whom anna follows");
+    assert!(read("groups.csv").contains("wonen@"), "anna's groups");
+    let file = format!("media_attachments/{}/kade.jpg", photo["url"].as_str().expect("url").split('/').nth_back(1).expect("token"));
+    let mut kept = Vec::new();
+    archive.by_name(&file).unwrap_or_else(|_| panic!("{file}")).read_to_end(&mut kept).expect("read");
+    assert!(kept.starts_with(&[0xFF, 0xD8]), "the photo as kept");
+    // Not without signing in.
+    let res = client().get(format!("{}/settings/export", s.base)).send().await.expect("export");
+    assert!(res.status().is_redirection(), "{}", res.status());
+}
