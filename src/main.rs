@@ -188,7 +188,7 @@ async fn serve(config: Config) -> Result<(), String> {
     let bind = config.bind;
     let ctx = connect(config).await?;
     if service::people::count_accounts(&ctx).await.map_err(show)? == 0 {
-        let password = generated_password();
+        let password = service::accounts::generated_password();
         service::people::create_account(
             &ctx,
             NewAccount { username: "admin".into(), password: password.clone(), display_name: Some("Administrator".into()), is_admin: true },
@@ -248,13 +248,6 @@ async fn stop_signal() {
     }
 }
 
-fn generated_password() -> String {
-    use rand::Rng;
-    const CHARS: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut rng = rand::thread_rng();
-    (0..20).map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char).collect()
-}
-
 async fn find_person(ctx: &AppContext, name: &str) -> Result<Actor, String> {
     let person = service::people::lookup(ctx, name).await.map_err(|_| format!("no person named {name:?}"))?;
     service::people::actor(ctx, person.person.id).await.map_err(show)
@@ -268,7 +261,7 @@ async fn admin(command: AdminCommand, ctx: AppContext) -> Result<(), String> {
                 std::io::stdin().read_to_string(&mut text).map_err(|e| format!("cannot read the password: {e}"))?;
                 (text.lines().next().unwrap_or("").to_string(), false)
             } else {
-                (generated_password(), true)
+                (service::accounts::generated_password(), true)
             };
             let person = service::people::create_account(
                 &ctx,

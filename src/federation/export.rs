@@ -53,8 +53,14 @@ fn own_note(ctx: &AppContext, author: &db::people::Person, post: &db::posts::Pos
     }
 }
 
-/// The archive of the person's data, as zip bytes.
-pub async fn archive(fed: &FedConfig, person: PersonId) -> Result<Vec<u8>> {
+/// A person's archive: zip bytes, and whose (for its file name).
+pub struct Archive {
+    pub username: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The archive of the person's data.
+pub async fn archive(fed: &FedConfig, person: PersonId) -> Result<Archive> {
     let ctx: &AppContext = fed;
     let ctx2 = ctx.clone();
     let collected = ctx
@@ -92,6 +98,7 @@ pub async fn archive(fed: &FedConfig, person: PersonId) -> Result<Vec<u8>> {
             Ok(Collected { person, notes: notes_out, liked, following, groups, media })
         })
         .await?;
+    let username = collected.person.username.clone();
     let data = fed.to_request_data();
     let mut actor =
         serde_json::to_value(ApubPerson::new(ctx, collected.person.clone())?.into_json(&data).await?).map_err(Error::internal)?;
@@ -128,7 +135,7 @@ pub async fn archive(fed: &FedConfig, person: PersonId) -> Result<Vec<u8>> {
             }
         }
     }
-    tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
+    let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
         let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
         let deflated = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
         let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
@@ -148,5 +155,6 @@ pub async fn archive(fed: &FedConfig, person: PersonId) -> Result<Vec<u8>> {
         Ok(zip.finish().map_err(Error::internal)?.into_inner())
     })
     .await
-    .map_err(Error::internal)?
+    .map_err(Error::internal)??;
+    Ok(Archive { username, bytes })
 }

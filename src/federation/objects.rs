@@ -73,7 +73,7 @@ struct ProfileFields {
 fn read_profile_fields(list: &[PropertyValue]) -> ProfileFields {
     let mut fields = ProfileFields::default();
     for field in list.iter().filter(|f| f.kind == "PropertyValue") {
-        let value: String = crate::service::text::strip_html(&field.value).chars().take(200).collect();
+        let value: String = crate::service::text::strip_html(&field.value).trim().chars().take(200).collect();
         match field.name.trim().to_lowercase().as_str() {
             "department" | "afdeling" => fields.department = value,
             "job title" | "functie" => fields.job_title = value,

@@ -63,14 +63,7 @@ pub async fn erase_account(ctx: &AppContext, person: PersonId) -> Result<()> {
             if !inboxes.is_empty() {
                 effects::record(conn, &Effect::PersonDeleted { person, inboxes })?;
             }
-            let mut files = Vec::new();
-            for post in db::deletion::live_posts_by(conn, person)? {
-                effects::post_changed(conn, &post, PostChange::Deleted)?;
-                db::posts::mark_deleted(conn, post.id)?;
-                files.extend(db::media::delete_of_post(conn, post.id)?);
-            }
-            let owned = db::media::owned_by(conn, person)?;
-            files.extend(db::media::delete_many(conn, &owned)?);
+            let files = remove_posts_and_files(conn, person)?;
             for m in &memberships {
                 let remote = db::groups::find(conn, m.group_id)?.is_some_and(|g| g.domain.is_some());
                 if remote && (m.state == "active" || m.state == "pending") {
@@ -103,20 +96,7 @@ pub async fn erase_remote_person(ctx: &AppContext, person: PersonId) -> Result<(
             if row.domain.is_none() {
                 return Err(Error::invalid("not_remote", "Only a person of another instance is deleted this way."));
             }
-            let mut files = Vec::new();
-            for post in db::deletion::live_posts_by(conn, person)? {
-                let hosted_here = match post.group_id {
-                    Some(g) => db::groups::find(conn, g)?.is_some_and(|g| g.domain.is_none()),
-                    None => false,
-                };
-                if hosted_here {
-                    effects::post_changed(conn, &post, PostChange::Deleted)?;
-                }
-                db::posts::mark_deleted(conn, post.id)?;
-                files.extend(db::media::delete_of_post(conn, post.id)?);
-            }
-            let owned = db::media::owned_by(conn, person)?;
-            files.extend(db::media::delete_many(conn, &owned)?);
+            let files = remove_posts_and_files(conn, person)?;
             db::deletion::erase_person(conn, person)?;
             Ok(files)
         })
@@ -124,4 +104,19 @@ pub async fn erase_remote_person(ctx: &AppContext, person: PersonId) -> Result<(
     super::media::remove_files(ctx, removed).await;
     ctx.jobs_wake.notify_one();
     Ok(())
+}
+
+/// Deletes the person's posts (each deletion federates as any does: `post_changed` tells other
+/// servers of a local person's post, and a local group of a remote person's) and removes every
+/// file of theirs. Returns the removed files' rows, whose bytes go after the transaction.
+fn remove_posts_and_files(conn: &mut db::DbConn, person: PersonId) -> Result<Vec<db::media::Media>> {
+    let mut files = Vec::new();
+    for post in db::deletion::live_posts_by(conn, person)? {
+        effects::post_changed(conn, &post, PostChange::Deleted)?;
+        db::posts::mark_deleted(conn, post.id)?;
+        files.extend(db::media::delete_of_post(conn, post.id)?);
+    }
+    let owned = db::media::owned_by(conn, person)?;
+    files.extend(db::media::delete_many(conn, &owned)?);
+    Ok(files)
 }

@@ -94,34 +94,58 @@ fn new_token() -> String {
     (0..32).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
 }
 
+/// Processes bytes on a blocking thread; at most `media_slots` at once (an image may take a few
+/// hundred megabytes while it is decoded).
+async fn process(ctx: &AppContext, bytes: Vec<u8>) -> Result<std::result::Result<files::Processed, ProcessError>> {
+    let limits = ctx.config.media;
+    let _slot = ctx.media_slots.acquire().await.map_err(Error::internal)?;
+    tokio::task::spawn_blocking(move || files::process(&bytes, &limits)).await.map_err(Error::internal)
+}
+
+/// Where a processed file and its preview were stored.
+struct Stored {
+    file_key: String,
+    preview_key: Option<String>,
+}
+
+/// Stores a processed file and its preview under the token's keys (their bytes are moved out of
+/// `processed`). Nothing is left behind when either fails.
+async fn store(ctx: &AppContext, token: &str, processed: &mut files::Processed) -> Result<Stored> {
+    let file_key = format!("{}/{token}-original.{}", &token[..2], processed.extension);
+    ctx.storage.put(&file_key, std::mem::take(&mut processed.bytes)).await.map_err(Error::internal)?;
+    let Some(preview) = processed.preview.as_mut() else { return Ok(Stored { file_key, preview_key: None }) };
+    let preview_key = format!("{}/{token}-preview.jpg", &token[..2]);
+    if let Err(e) = ctx.storage.put(&preview_key, std::mem::take(&mut preview.bytes)).await {
+        let _ = ctx.storage.delete(&file_key).await;
+        return Err(Error::internal(e));
+    }
+    Ok(Stored { file_key, preview_key: Some(preview_key) })
+}
+
+/// Removes what `store` stored (its row could not be written).
+async fn unstore(ctx: &AppContext, stored: &Stored) {
+    let _ = ctx.storage.delete(&stored.file_key).await;
+    if let Some(key) = &stored.preview_key {
+        let _ = ctx.storage.delete(key).await;
+    }
+}
+
 /// Checks, processes and stores an upload of the actor's. Nothing is kept when it is refused.
 pub async fn upload(ctx: &AppContext, actor: &Actor, upload: Upload, purpose: Purpose) -> Result<Media> {
     let description = check_description(upload.description)?;
     let focus = check_focus(upload.focus)?;
-    let limits = ctx.config.media;
-    let processed = {
-        let _slot = ctx.media_slots.acquire().await.map_err(|e| Error::internal(e))?;
-        let bytes = upload.bytes;
-        tokio::task::spawn_blocking(move || files::process(&bytes, &limits)).await.map_err(|e| Error::internal(e))?.map_err(refused)?
-    };
+    let mut processed = process(ctx, upload.bytes).await?.map_err(refused)?;
     if purpose == Purpose::Picture && processed.kind != Kind::Image {
         return Err(Error::invalid("picture_not_an_image", "A picture must be an image (JPEG, PNG, GIF or WebP).").with_field("file"));
     }
     let token = new_token();
     let file_name = files::clean_file_name(upload.file_name.as_deref(), processed.extension);
-    let file_key = format!("{}/{token}-original.{}", &token[..2], processed.extension);
-    let preview_key = processed.preview.as_ref().map(|_| format!("{}/{token}-preview.jpg", &token[..2]));
-    ctx.storage.put(&file_key, processed.bytes.clone()).await.map_err(|e| Error::internal(e))?;
-    if let (Some(key), Some(preview)) = (&preview_key, &processed.preview) {
-        if let Err(e) = ctx.storage.put(key, preview.bytes.clone()).await {
-            let _ = ctx.storage.delete(&file_key).await;
-            return Err(Error::internal(e));
-        }
-    }
+    let size = processed.bytes.len() as i64;
+    let stored = store(ctx, &token, &mut processed).await?;
     // A document without alt text is described by its name, as Mastodon apps show it.
     let description = description.unwrap_or_else(|| if processed.kind == Kind::Document { file_name.clone() } else { String::new() });
     let me = actor.person_id;
-    let keys = (file_key.clone(), preview_key.clone());
+    let keys = (stored.file_key.clone(), stored.preview_key.clone());
     let inserted = ctx
         .db
         .write(move |conn| {
@@ -134,7 +158,7 @@ pub async fn upload(ctx: &AppContext, actor: &Actor, upload: Upload, purpose: Pu
                     kind: processed.kind.as_str(),
                     content_type: processed.content_type,
                     file_name: &file_name,
-                    size: processed.bytes.len() as i64,
+                    size,
                     width: processed.width.map(i64::from),
                     height: processed.height.map(i64::from),
                     preview_width: processed.preview.as_ref().map(|p| i64::from(p.width)),
@@ -153,10 +177,7 @@ pub async fn upload(ctx: &AppContext, actor: &Actor, upload: Upload, purpose: Pu
         })
         .await;
     if inserted.is_err() {
-        let _ = ctx.storage.delete(&file_key).await;
-        if let Some(key) = &preview_key {
-            let _ = ctx.storage.delete(key).await;
-        }
+        unstore(ctx, &stored).await;
     }
     inserted
 }
@@ -207,8 +228,8 @@ pub(crate) fn attach(conn: &mut DbConn, actor: &Actor, post: PostId, ids: &[Medi
     for (position, id) in wanted.iter().enumerate() {
         db::media::attach(conn, *id, post, position as i64)?;
     }
-    let attached: Vec<Media> = db::media::get_many(conn, &wanted)?;
-    db::posts::set_files_text(conn, post, &files_text(&attached))?;
+    // What search finds of them (attaching changes none of it).
+    db::posts::set_files_text(conn, post, &files_text(&rows))?;
     Ok(current.into_iter().filter(|id| !wanted.contains(id)).collect())
 }
 
@@ -604,14 +625,10 @@ pub async fn to_cache(ctx: &AppContext, id: MediaId) -> Result<Option<(String, b
 /// checked and read for search), then the row points at the kept file. A file that is not what
 /// its server said, or not acceptable, is left a link.
 pub async fn store_cached(ctx: &AppContext, id: MediaId, bytes: Vec<u8>) -> Result<()> {
-    let limits = ctx.config.media;
-    let processed = {
-        let _slot = ctx.media_slots.acquire().await.map_err(Error::internal)?;
-        tokio::task::spawn_blocking(move || files::process(&bytes, &limits)).await.map_err(Error::internal)?
-    };
+    let processed = process(ctx, bytes).await?;
     let expected = ctx.db.read(move |conn| -> Result<_> { Ok(db::media::find(conn, id)?.map(|m| (m.token, m.kind))) }).await?;
     let Some((token, kind)) = expected else { return Ok(()) };
-    let processed = match processed {
+    let mut processed = match processed {
         // Kept only as what its server said it is (an image stays an image).
         Ok(p) if p.kind.as_str() == kind => p,
         Ok(_) | Err(_) => {
@@ -619,22 +636,18 @@ pub async fn store_cached(ctx: &AppContext, id: MediaId, bytes: Vec<u8>) -> Resu
             return Ok(());
         }
     };
-    let file_key = format!("{}/{token}-original.{}", &token[..2], processed.extension);
-    let preview_key = format!("{}/{token}-preview.jpg", &token[..2]);
-    ctx.storage.put(&file_key, processed.bytes.clone()).await.map_err(Error::internal)?;
-    if let Some(preview) = &processed.preview {
-        ctx.storage.put(&preview_key, preview.bytes.clone()).await.map_err(Error::internal)?;
-    }
+    let size = processed.bytes.len() as i64;
+    let stored = store(ctx, &token, &mut processed).await?;
     let cached = db::media::Cached {
         content_type: processed.content_type.to_string(),
-        size: processed.bytes.len() as i64,
+        size,
         width: processed.width.map(i64::from),
         height: processed.height.map(i64::from),
         preview_width: processed.preview.as_ref().map(|p| i64::from(p.width)),
         preview_height: processed.preview.as_ref().map(|p| i64::from(p.height)),
         blurhash: processed.blurhash.clone(),
-        file_key: file_key.clone(),
-        preview_key: processed.preview.as_ref().map(|_| preview_key.clone()),
+        file_key: stored.file_key.clone(),
+        preview_key: stored.preview_key.clone(),
         text: processed.text.clone(),
     };
     let kept = ctx
@@ -654,8 +667,7 @@ pub async fn store_cached(ctx: &AppContext, id: MediaId, bytes: Vec<u8>) -> Resu
         })
         .await?;
     if !kept {
-        let _ = ctx.storage.delete(&file_key).await;
-        let _ = ctx.storage.delete(&preview_key).await;
+        unstore(ctx, &stored).await;
     }
     Ok(())
 }

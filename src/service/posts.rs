@@ -573,7 +573,7 @@ pub async fn receive_remote(ctx: &AppContext, input: RemotePostInput, hosted_her
                 super::policy::may_post(&group, membership.as_ref(), parent.is_none())?;
             }
             let html = text::sanitize(&input.content_html);
-            let source = input.source.clone().unwrap_or_else(|| strip_tags(&html));
+            let source = input.source.clone().unwrap_or_else(|| text::strip_html(&html));
             check_length(&source, config.max_post_chars.max(20_000), "content")?;
             let visibility = match Visibility::parse(&group.visibility)? {
                 Visibility::Public if input.public => "public",
@@ -637,7 +637,7 @@ pub async fn receive_remote_personal(
                 return Ok(None);
             }
             let html = text::sanitize(&content_html);
-            let source = strip_tags(&html);
+            let source = text::strip_html(&html);
             check_length(&source, config.max_post_chars.max(20_000), "content")?;
             let post = db::posts::insert_remote(
                 conn,
@@ -659,21 +659,6 @@ pub async fn receive_remote_personal(
         .await?;
     ctx.jobs_wake.notify_one();
     Ok(stored)
-}
-
-/// Plain text of sanitised HTML, for search and editing.
-fn strip_tags(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for ch in html.chars() {
-        match ch {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
 }
 
 /// What another server changed about a post it sent earlier.
@@ -728,7 +713,7 @@ pub async fn receive_remote_change(
                         return Ok(());
                     }
                     let html = text::sanitize(&content_html);
-                    let source = source.unwrap_or_else(|| strip_tags(&html));
+                    let source = source.unwrap_or_else(|| text::strip_html(&html));
                     check_length(&source, config.max_post_chars.max(20_000), "content")?;
                     db::posts::edit_at(conn, post.id, &source, &html, at)?;
                     super::effects::PostChange::Updated

@@ -156,7 +156,8 @@ pub fn sanitize(html: &str) -> String {
         .to_string()
 }
 
-/// The text of HTML (tags dropped, the five usual entities decoded), trimmed.
+/// The plain text of HTML: tags dropped, the usual entities decoded (for search, editing and
+/// profile fields of other servers).
 pub fn strip_html(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut in_tag = false;
@@ -168,7 +169,7 @@ pub fn strip_html(html: &str) -> String {
             _ => {}
         }
     }
-    out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&").trim().to_string()
+    out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
 }
 
 #[cfg(test)]

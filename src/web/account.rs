@@ -92,9 +92,9 @@ pub(crate) async fn delete(State(ctx): State<AppContext>, headers: HeaderMap, Fo
 pub(crate) async fn export(State(fed): State<crate::federation::FedConfig>, headers: HeaderMap) -> Response {
     let ctx: AppContext = (*fed).clone();
     signed_in(&ctx, &headers, "people", |_ctx, _chrome, session| async move {
-        let bytes = crate::federation::export::archive(&fed, session.actor.person_id).await?;
-        let name = crate::service::people::get(&fed, session.actor.person_id).await?.person.username;
-        let mut response = axum::response::IntoResponse::into_response(bytes);
+        let archive = crate::federation::export::archive(&fed, session.actor.person_id).await?;
+        let name = archive.username;
+        let mut response = axum::response::IntoResponse::into_response(archive.bytes);
         let h = response.headers_mut();
         h.insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/zip"));
         h.insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));

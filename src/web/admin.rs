@@ -67,16 +67,9 @@ pub(crate) struct DeleteForm {
     confirm: Option<String>,
 }
 
-async fn people_list(
-    ctx: &AppContext,
-    chrome: Chrome,
-    actor: &Actor,
-    form: AccountForm,
-    problem: Problem,
-    created: Option<String>,
-    deleted: Option<String>,
-) -> Result<Response, Error> {
-    let accounts = people::accounts_for_admin(ctx, actor)
+/// The instance's accounts, as the admin page lists them.
+async fn account_items(ctx: &AppContext, chrome: &Chrome, actor: &Actor) -> Result<Vec<AccountItem>, Error> {
+    Ok(people::accounts_for_admin(ctx, actor)
         .await?
         .into_iter()
         .map(|(person, account)| AccountItem {
@@ -88,7 +81,19 @@ async fn people_list(
             since: chrome.lang.date_time(person.created_at),
             username: person.username,
         })
-        .collect();
+        .collect())
+}
+
+async fn people_list(
+    ctx: &AppContext,
+    chrome: Chrome,
+    actor: &Actor,
+    form: AccountForm,
+    problem: Problem,
+    created: Option<String>,
+    deleted: Option<String>,
+) -> Result<Response, Error> {
+    let accounts = account_items(ctx, &chrome, actor).await?;
     let status = if problem.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok(render_with(status, &PeoplePage { chrome, accounts, form, problem, created, deleted, reset: None }))
 }
@@ -161,19 +166,7 @@ pub(crate) async fn reset_password(
         let person = crate::db::PersonId(id);
         let name = people::get(&ctx, person).await?.person.username;
         let password = crate::service::accounts::reset_password(&ctx, &session.actor, person).await?;
-        let accounts = people::accounts_for_admin(&ctx, &session.actor).await?;
-        let accounts = accounts
-            .into_iter()
-            .map(|(person, account)| AccountItem {
-                id: person.id.0,
-                name: person.display_name.clone(),
-                department: person.department.clone(),
-                admin: account.is_admin,
-                disabled: account.disabled,
-                since: chrome.lang.date_time(person.created_at),
-                username: person.username,
-            })
-            .collect();
+        let accounts = account_items(&ctx, &chrome, &session.actor).await?;
         let page = PeoplePage {
             chrome,
             accounts,

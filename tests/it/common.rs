@@ -82,3 +82,9 @@ pub fn assert_error(response: &(u16, Value), status: u16, code: &str) {
     assert_eq!(response.1["code"], code, "code of {}", response.1);
     assert!(response.1["error"].as_str().is_some_and(|e| !e.is_empty()), "an error message in {}", response.1);
 }
+
+/// Files below a folder (none when it does not exist).
+pub fn count_files(dir: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries.flatten().map(|e| if e.path().is_dir() { count_files(&e.path()) } else { 1 }).sum()
+}

@@ -35,11 +35,7 @@ async fn fetch(s: &Server, url: &str, token: Option<&str>) -> (u16, reqwest::hea
 
 /// Files in the instance's storage folder.
 fn stored_files(s: &Server) -> usize {
-    fn count(dir: &std::path::Path) -> usize {
-        let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
-        entries.flatten().map(|e| if e.path().is_dir() { count(&e.path()) } else { 1 }).sum()
-    }
-    count(&s.instance.ctx.config.data_dir.join("media"))
+    crate::common::count_files(&s.instance.ctx.config.data_dir.join("media"))
 }
 
 #[tokio::test(flavor = "multi_thread")]

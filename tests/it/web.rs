@@ -135,17 +135,7 @@ async fn submit(s: &Server, web: &reqwest::Client, session: &str, path: &str, fo
 
 /// Signs `name` in through the form; returns the session cookie's value.
 async fn sign_in(s: &Server, web: &reqwest::Client, name: &str) -> String {
-    let res = web.get(format!("{}/login", s.base)).send().await.expect("login");
-    let (form_secret, _) = cookie_value(&res, "gilde_form").expect("form cookie");
-    let csrf = hidden_csrf(&res.text().await.expect("html"));
-    let res = web
-        .post(format!("{}/login", s.base))
-        .header(COOKIE, format!("gilde_form={form_secret}"))
-        .form(&[("csrf", csrf.as_str()), ("username", name), ("password", PASSWORD)])
-        .send()
-        .await
-        .expect("post");
-    cookie_value(&res, "gilde_session").expect("session").0
+    sign_in_with(s, web, name, PASSWORD).await.expect("session")
 }
 
 #[tokio::test]
@@ -479,7 +469,7 @@ async fn an_admin_deletes_an_account_with_its_posts_and_files() {
     assert_eq!(status, 200, "{post}");
     upload("file", "/api/v2/media").await.expect("unposted");
     let media_dir = ctx.config.data_dir.join("media");
-    let count_files = || walk(&media_dir);
+    let count_files = || crate::common::count_files(&media_dir);
     assert_eq!(count_files(), 6, "three images, each with a preview");
 
     let web = client();
@@ -505,11 +495,6 @@ async fn an_admin_deletes_an_account_with_its_posts_and_files() {
         send_form(&s, &web, &beheer, &format!("/admin/accounts/{owner_id}/delete"), &[("csrf", csrf.as_str()), ("confirm", "1")]).await;
     assert_eq!(status, 422);
     assert!(html.contains("enige eigenaar"), "the page says why");
-}
-
-fn walk(dir: &std::path::Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
-    entries.flatten().map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 }).sum()
 }
 
 async fn send_form(s: &Server, web: &reqwest::Client, session: &str, path: &str, form: &[(&str, &str)]) -> (u16, String) {
