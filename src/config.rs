@@ -66,6 +66,31 @@ pub struct Config {
     pub media_s3: Option<crate::media::storage::S3Settings>,
     pub log: String,
     pub federation: FederationSettings,
+    /// Single sign-on with the organisation's OpenID Connect provider, if configured.
+    pub sso: Option<SsoSettings>,
+    /// Whether people may sign in with a name and password (switched off when everyone signs
+    /// in through single sign-on).
+    pub password_sign_in: bool,
+}
+
+/// The organisation's OpenID Connect provider (Entra ID, Keycloak, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoSettings {
+    /// The issuer, as the provider names itself; its discovery document is read from
+    /// `issuer/.well-known/openid-configuration`.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// E-mail domains whose people may sign in (`gemeente-a.nl`, `*.gemeente-a.nl`); empty: any.
+    pub allowed_domains: Vec<DomainPattern>,
+    /// The claim that lists a person's groups at the provider.
+    pub group_claim: String,
+    /// People must be in one of these provider groups; empty: no group needed.
+    pub required_groups: Vec<String>,
+    /// The claim that holds a person's department, copied into the profile at first sign-in.
+    pub department_claim: String,
+    /// The button's text (`Sign in with Gemeente A`); a default in the person's language if unset.
+    pub button_label: Option<String>,
 }
 
 /// Whom this instance federates with.
@@ -236,6 +261,15 @@ pub const KEYS: &[&str] = &[
     "federation_allowlist",
     "federation_blocklist",
     "federation_dead_after_hours",
+    "sso_issuer",
+    "sso_client_id",
+    "sso_client_secret",
+    "sso_allowed_domains",
+    "sso_group_claim",
+    "sso_required_groups",
+    "sso_department_claim",
+    "sso_button_label",
+    "password_sign_in",
 ];
 
 pub fn env_name(key: &str) -> String {
@@ -384,6 +418,18 @@ impl Config {
         let dead_after_hours = number(take("federation_dead_after_hours"), "federation_dead_after_hours", 72, 0, 24 * 365)?;
         let dead_after = std::time::Duration::from_secs(dead_after_hours as u64 * 3600);
         let federation = FederationSettings { insecure, allowlist, blocklist, dead_after, managed: ManagedLists::default() };
+        let sso = sso_settings(&mut take)?;
+        let password_sign_in = match take("password_sign_in") {
+            Some(v) => parse_with(v, "password_sign_in", parse_bool)?,
+            None => true,
+        };
+        if !password_sign_in && sso.is_none() {
+            return Err(ConfigError {
+                key: "password_sign_in".into(),
+                origin: "password_sign_in = false".into(),
+                message: "nobody could sign in: set sso_issuer, sso_client_id and sso_client_secret, or keep password sign-in on".into(),
+            });
+        }
         Ok(Config {
             domain,
             https,
@@ -400,6 +446,8 @@ impl Config {
             media_s3,
             log,
             federation,
+            sso,
+            password_sign_in,
         })
     }
 
@@ -426,6 +474,8 @@ impl Config {
             media_s3: None,
             log: "warn".to_string(),
             federation: FederationSettings { insecure: true, ..Default::default() },
+            sso: None,
+            password_sign_in: true,
         }
     }
 }
@@ -504,6 +554,58 @@ fn parse_domain(s: &str) -> Result<String, String> {
 fn is_local_host(domain: &str) -> bool {
     let host = domain.rsplit_once(':').map_or(domain, |(h, _)| h);
     host == "localhost" || host == "127.0.0.1" || host.ends_with(".localhost")
+}
+
+/// Single sign-on: issuer, client id and secret together, or none of them.
+fn sso_settings(take: &mut impl FnMut(&'static str) -> Option<Value>) -> Result<Option<SsoSettings>, ConfigError> {
+    let required = [take("sso_issuer"), take("sso_client_id"), take("sso_client_secret")];
+    let optional = [take("sso_allowed_domains"), take("sso_group_claim"), take("sso_required_groups"), take("sso_department_claim")];
+    let button_label = take("sso_button_label").map(|v| v.text.trim().to_string()).filter(|t| !t.is_empty());
+    if required.iter().all(|v| v.as_ref().is_none_or(|v| v.text.trim().is_empty())) {
+        return Ok(None);
+    }
+    let names = ["sso_issuer", "sso_client_id", "sso_client_secret"];
+    let mut values = Vec::new();
+    for (value, name) in required.into_iter().zip(names) {
+        let value = value.filter(|v| !v.text.trim().is_empty()).ok_or_else(|| ConfigError {
+            key: name.to_string(),
+            origin: "single sign-on".to_string(),
+            message: "must be set with sso_issuer, sso_client_id and sso_client_secret".to_string(),
+        })?;
+        values.push(value);
+    }
+    let mut values = values.into_iter();
+    let issuer = match values.next() {
+        Some(v) => parse_with(v, "sso_issuer", |s| {
+            url::Url::parse(s)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "https" | "http") && u.query().is_none())
+                .map(|_| s.trim_end_matches('/').to_string())
+                .ok_or_else(|| "expected the provider's issuer address, like https://login.example.org/realms/gemeente".to_string())
+        })?,
+        None => return Ok(None),
+    };
+    let client_id = values.next().map(|v| v.text.trim().to_string()).unwrap_or_default();
+    let client_secret = values.next().map(|v| v.text.trim().to_string()).unwrap_or_default();
+    let [domains, group_claim, groups, department_claim] = optional;
+    let allowed_domains = match domains {
+        Some(v) => parse_with(v, "sso_allowed_domains", parse_domain_list)?,
+        None => Vec::new(),
+    };
+    let list = |v: Option<Value>| -> Vec<String> {
+        v.map(|v| v.text.split([',', '\n']).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect()).unwrap_or_default()
+    };
+    let claim = |v: Option<Value>, default: &str| v.map(|v| v.text.trim().to_string()).filter(|t| !t.is_empty()).unwrap_or(default.into());
+    Ok(Some(SsoSettings {
+        issuer,
+        client_id,
+        client_secret,
+        allowed_domains,
+        group_claim: claim(group_claim, "groups"),
+        required_groups: list(groups),
+        department_claim: claim(department_claim, "department"),
+        button_label,
+    }))
 }
 
 /// The bucket's settings, all required when `media_storage = "s3"`.
@@ -597,6 +699,39 @@ mod tests {
         assert_eq!(c.media_s3.map(|s| s.bucket), Some("gilde".to_string()));
         let err = Config::from_sources(None, false, &env(&[("GILDE_MEDIA_STORAGE", "ftp")])).expect_err("invalid");
         assert_eq!(err.key, "GILDE_MEDIA_STORAGE");
+    }
+
+    #[test]
+    fn single_sign_on_is_all_or_nothing_and_password_sign_in_needs_it_to_be_off() {
+        let c = Config::from_sources(
+            None,
+            false,
+            &env(&[
+                ("GILDE_SSO_ISSUER", "https://sso.gemeente-a.nl/realms/gemeente/"),
+                ("GILDE_SSO_CLIENT_ID", "gilde"),
+                ("GILDE_SSO_CLIENT_SECRET", "secret"),
+                ("GILDE_SSO_ALLOWED_DOMAINS", "gemeente-a.nl, *.gemeente-a.nl"),
+                ("GILDE_SSO_REQUIRED_GROUPS", "gilde-users,beheer"),
+                ("GILDE_PASSWORD_SIGN_IN", "false"),
+            ]),
+        )
+        .expect("valid");
+        let sso = c.sso.expect("single sign-on");
+        assert_eq!(sso.issuer, "https://sso.gemeente-a.nl/realms/gemeente");
+        assert_eq!((sso.group_claim.as_str(), sso.required_groups.len(), sso.allowed_domains.len()), ("groups", 2, 2));
+        assert!(!c.password_sign_in);
+        let err = Config::from_sources(None, false, &env(&[("GILDE_SSO_ISSUER", "https://sso.example")])).expect_err("no client");
+        assert_eq!(err.key, "sso_client_id");
+        let err = Config::from_sources(None, false, &env(&[("GILDE_PASSWORD_SIGN_IN", "false")])).expect_err("nobody could sign in");
+        assert_eq!(err.key, "password_sign_in");
+        let err = Config::from_sources(
+            None,
+            false,
+            &env(&[("GILDE_SSO_ISSUER", "not a url"), ("GILDE_SSO_CLIENT_ID", "g"), ("GILDE_SSO_CLIENT_SECRET", "s")]),
+        )
+        .expect_err("invalid issuer");
+        assert_eq!(err.key, "GILDE_SSO_ISSUER");
+        assert!(Config::from_sources(None, false, &[]).expect("defaults").sso.is_none());
     }
 
     #[test]

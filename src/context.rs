@@ -23,6 +23,8 @@ pub struct AppContext {
     pub storage: crate::media::storage::Storage,
     /// Images decoded at once (each may take a few hundred megabytes at the pixel limit).
     pub(crate) media_slots: Arc<tokio::sync::Semaphore>,
+    /// The organisation's single sign-on provider, when configured.
+    pub sso: Option<Arc<crate::service::sso::Provider>>,
 }
 
 /// Rate limits on attempts that could be used to guess passwords, and on writes.
@@ -62,6 +64,9 @@ impl AppContext {
                 Some(s3) => crate::media::storage::Storage::s3(s3).unwrap_or_else(|e| panic!("{e}")),
             },
             media_slots: Arc::new(tokio::sync::Semaphore::new(2)),
+            sso: config.sso.clone().map(|settings| {
+                crate::service::sso::Provider::new(settings).unwrap_or_else(|e| panic!("the single sign-on client cannot start: {e}"))
+            }),
             limits: Arc::new(Limits::new(&config)),
             config: Arc::new(config),
             db,

@@ -248,6 +248,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sso_sign_ins (state_hash) {
+        state_hash -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        return_to -> Text,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sso_identities (issuer, subject) {
+        issuer -> Text,
+        subject -> Text,
+        person_id -> BigInt,
+        email -> Text,
+        created_at -> Timestamp,
+        last_sign_in_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(local_accounts -> people (person_id));
 diesel::joinable!(person_expertise -> people (person_id));
 diesel::joinable!(memberships -> groups (group_id));
@@ -277,4 +299,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     servers,
     sent_activities,
     media,
+    sso_sign_ins,
+    sso_identities,
 );

@@ -3,7 +3,9 @@
 
 use diesel::prelude::*;
 
-use super::schema::{follows, local_accounts, memberships, notifications, oauth_codes, oauth_tokens, people, person_expertise, posts};
+use super::schema::{
+    follows, local_accounts, memberships, notifications, oauth_codes, oauth_tokens, people, person_expertise, posts, sso_identities,
+};
 use super::{DbConn, DbResult, PersonId};
 
 /// The person's posts that are not deleted.
@@ -27,8 +29,8 @@ pub fn followed_by(conn: &mut DbConn, person: PersonId) -> DbResult<Vec<(PersonI
 }
 
 /// Removes the person's memberships, follows (both ways), notifications (theirs and about
-/// them), sign-in codes and tokens (sessions are tokens), expertise and account; empties the
-/// profile. The person's row stays, so their name stays taken.
+/// them), sign-in codes and tokens (sessions are tokens), expertise, account and single sign-on
+/// identity; empties the profile. The person's row stays, so their name stays taken.
 pub fn erase_person(conn: &mut DbConn, person: PersonId) -> DbResult<()> {
     diesel::delete(memberships::table.filter(memberships::person_id.eq(person))).execute(conn)?;
     diesel::delete(follows::table.filter(follows::follower_id.eq(person).or(follows::followed_id.eq(person)))).execute(conn)?;
@@ -38,12 +40,16 @@ pub fn erase_person(conn: &mut DbConn, person: PersonId) -> DbResult<()> {
     diesel::delete(oauth_tokens::table.filter(oauth_tokens::person_id.eq(Some(person)))).execute(conn)?;
     diesel::delete(person_expertise::table.filter(person_expertise::person_id.eq(person))).execute(conn)?;
     diesel::delete(local_accounts::table.filter(local_accounts::person_id.eq(person))).execute(conn)?;
+    diesel::delete(sso_identities::table.filter(sso_identities::person_id.eq(person))).execute(conn)?;
     diesel::update(people::table.find(person))
         .set((
             people::display_name.eq(""),
             people::bio.eq(""),
             people::bio_html.eq(""),
             people::department.eq(""),
+            people::job_title.eq(""),
+            people::org_unit.eq(""),
+            people::mentor.eq(false),
             people::avatar_id.eq(None::<super::MediaId>),
             people::avatar_url.eq(None::<String>),
             people::updated_at.eq(super::now()),

@@ -15,6 +15,7 @@ pub mod seed;
 pub mod sent_activities;
 pub mod servers;
 pub mod settings;
+pub mod sso;
 pub mod testing;
 
 use std::fmt;

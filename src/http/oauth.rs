@@ -15,7 +15,7 @@ use crate::context::AppContext;
 use crate::error::Error;
 use crate::service::oauth::{self, AuthorizeRequest, NewAppInput, TokenRequest, OOB_REDIRECT};
 use crate::service::people;
-use crate::web::authorize::{self, Shown};
+use crate::web::authorize::{self, Shown, SignIn};
 
 #[derive(Deserialize)]
 pub struct AppForm {
@@ -109,10 +109,31 @@ fn shown(ctx: &AppContext, q: &AuthorizeQuery, headers: &HeaderMap, status: Stat
     authorize::page(ctx, lang, status, what, &q.redirect_uri)
 }
 
-pub async fn authorize_page(State(ctx): State<AppContext>, headers: HeaderMap, Query(q): Query<AuthorizeQuery>) -> Response {
+/// How this browser can approve the app: with its web session (after signing in, also through
+/// single sign-on, which comes back here), else a name and password or the single sign-on button.
+async fn sign_in_way(ctx: &AppContext, headers: &HeaderMap, uri: &axum::http::Uri, lang: crate::web::i18n::Lang) -> SignIn {
+    if let Some(session) = crate::web::session(ctx, headers).await {
+        if let Ok(me) = people::signed_in_summary(ctx, &session.actor).await {
+            return SignIn::Session { name: me.display_name, csrf: oauth::form_token(&session.token) };
+        }
+    }
+    let here = format!("/oauth/authorize?{}", uri.query().unwrap_or(""));
+    let sso = crate::web::sso_label(ctx, lang)
+        .map(|label| (label, format!("/auth/sso?return_to={}", url::form_urlencoded::byte_serialize(here.as_bytes()).collect::<String>())));
+    SignIn::Credentials { password: ctx.config.password_sign_in, sso }
+}
+
+pub async fn authorize_page(
+    State(ctx): State<AppContext>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    Query(q): Query<AuthorizeQuery>,
+) -> Response {
     match oauth::check_authorize(&ctx, &q.request()).await {
         Ok((app, scopes)) => {
-            let form = Shown::Form { app: &app.name, scopes: &scopes.as_string(), hidden: hidden_fields(&q), error: None };
+            let lang = authorize::lang(q.lang.as_deref().filter(|l| !l.is_empty()), &headers);
+            let way = sign_in_way(&ctx, &headers, &uri, lang).await;
+            let form = Shown::Form { app: &app.name, scopes: &scopes.as_string(), hidden: hidden_fields(&q), error: None, way };
             shown(&ctx, &q, &headers, StatusCode::OK, form)
         }
         Err(e) => shown(&ctx, &q, &headers, super::error::status_of(e.kind()), Shown::Refused(&e)),
@@ -123,8 +144,13 @@ pub async fn authorize_page(State(ctx): State<AppContext>, headers: HeaderMap, Q
 pub struct AuthorizeForm {
     #[serde(flatten)]
     query: AuthorizeQuery,
+    #[serde(default)]
     username: String,
+    #[serde(default)]
     password: String,
+    /// Present when the person approves with their web session.
+    #[serde(default)]
+    csrf: Option<String>,
 }
 
 pub async fn authorize_submit(
@@ -143,11 +169,30 @@ pub async fn authorize_submit(
         Ok(found) => found,
         Err(e) => return shown(&ctx, &q, &headers, super::error::status_of(e.kind()), Shown::Refused(&e)),
     };
-    let actor = match people::authenticate(&ctx, &form.username, &form.password).await {
+    let signed_in = match form.csrf.as_deref() {
+        Some(csrf) => match crate::web::session(&ctx, &headers).await {
+            Some(session) if crate::web::form_ok(&session, csrf) => Ok(session.actor),
+            _ => Err(crate::web::form_expired()),
+        },
+        None => people::authenticate(&ctx, &form.username, &form.password).await,
+    };
+    let actor = match signed_in {
         Ok(actor) => actor,
         Err(e) => {
-            let form = Shown::Form { app: &app.name, scopes: &scopes.as_string(), hidden: hidden_fields(&q), error: Some(&e) };
-            return shown(&ctx, &q, &headers, StatusCode::UNAUTHORIZED, form);
+            let lang = authorize::lang(q.lang.as_deref().filter(|l| !l.is_empty()), &headers);
+            let here = axum::http::Uri::try_from(format!(
+                "/oauth/authorize?{}",
+                serde_urlencoded::to_string(hidden_fields(&q)).unwrap_or_default()
+            ))
+            .unwrap_or_default();
+            let way = sign_in_way(&ctx, &headers, &here, lang).await;
+            let form = Shown::Form { app: &app.name, scopes: &scopes.as_string(), hidden: hidden_fields(&q), error: Some(&e), way };
+            let status = if e.kind() == crate::error::ErrorKind::Unauthenticated {
+                StatusCode::UNAUTHORIZED
+            } else {
+                super::error::status_of(e.kind())
+            };
+            return shown(&ctx, &q, &headers, status, form);
         }
     };
     let code = match oauth::grant_code(&ctx, &actor, q.request()).await {

@@ -15,6 +15,14 @@ async fn password_matches(ctx: &AppContext, person: PersonId, password: String) 
 }
 
 #[track_caller]
+fn managed_by_sso() -> Error {
+    Error::invalid(
+        "password_managed_by_sso",
+        "This person signs in with their organisation's account; their password is kept there, not here.",
+    )
+}
+
+#[track_caller]
 fn wrong_password() -> Error {
     Error::invalid("wrong_password", "The current password is not right.").with_field("current_password")
 }
@@ -22,6 +30,9 @@ fn wrong_password() -> Error {
 /// Changes the actor's password, given the current one. Every other session and token of theirs
 /// is signed out; `keep` (the token of this request) stays.
 pub async fn change_password(ctx: &AppContext, actor: &Actor, current: &str, new: &str, keep: Option<&str>) -> Result<()> {
+    if super::sso::signs_in_with_sso(ctx, actor.person_id).await? {
+        return Err(managed_by_sso());
+    }
     check_password(new).map_err(|e| e.with_field("new_password"))?;
     if !password_matches(ctx, actor.person_id, current.to_string()).await? {
         return Err(wrong_password());
@@ -43,6 +54,9 @@ pub async fn change_password(ctx: &AppContext, actor: &Actor, current: &str, new
 /// person is signed out everywhere.
 pub async fn reset_password(ctx: &AppContext, admin: &Actor, person: PersonId) -> Result<String> {
     require_admin(admin)?;
+    if super::sso::signs_in_with_sso(ctx, person).await? {
+        return Err(managed_by_sso());
+    }
     let password = generated_password();
     let plain = password.clone();
     let hash = tokio::task::spawn_blocking(move || hash_password(&plain)).await.map_err(Error::internal)??;
@@ -85,8 +99,15 @@ pub async fn set_disabled(ctx: &AppContext, admin: &Actor, person: PersonId, dis
 }
 
 /// The actor deletes their own account, confirmed with their password (see `deletion`).
-pub async fn delete_own_account(ctx: &AppContext, actor: &Actor, password: &str) -> Result<()> {
-    if !password_matches(ctx, actor.person_id, password.to_string()).await? {
+///
+/// People who sign in through single sign-on have no password here: being signed in (and the
+/// confirmation the page asks for) is their proof.
+pub async fn delete_own_account(ctx: &AppContext, actor: &Actor, password: &str, confirmed: bool) -> Result<()> {
+    if super::sso::signs_in_with_sso(ctx, actor.person_id).await? {
+        if !confirmed {
+            return Err(Error::invalid("confirm_deletion", "Tick the box to confirm the deletion.").with_field("confirm"));
+        }
+    } else if !password_matches(ctx, actor.person_id, password.to_string()).await? {
         return Err(wrong_password().with_field("password"));
     }
     super::deletion::erase_account(ctx, actor.person_id).await

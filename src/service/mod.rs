@@ -16,6 +16,7 @@ pub mod people;
 pub mod policy;
 pub mod posts;
 pub mod search;
+pub mod sso;
 pub mod text;
 mod views;
 

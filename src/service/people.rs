@@ -101,6 +101,12 @@ pub async fn create_account(ctx: &AppContext, new: NewAccount) -> Result<Person>
 
 /// Checks a local username and password; the same error for an unknown name and a wrong password.
 pub async fn authenticate(ctx: &AppContext, username: &str, password: &str) -> Result<Actor> {
+    if !ctx.config.password_sign_in {
+        return Err(Error::forbidden(
+            "password_sign_in_off",
+            "Signing in with a password is switched off here: sign in with your organisation's account.",
+        ));
+    }
     let name = username.trim().trim_start_matches('@').to_ascii_lowercase();
     // Counted before the check, so guessing costs attempts whether or not a guess is right.
     if ctx.limits.sign_in_by_name.check_key(&name).is_err() {
@@ -120,12 +126,14 @@ pub async fn authenticate(ctx: &AppContext, username: &str, password: &str) -> R
         let _ = tokio::task::spawn_blocking(|| hash_password("timing-equaliser")).await;
         return Err(refused());
     };
-    if account.disabled {
-        return Err(Error::forbidden("account_disabled", "This account is disabled. Ask your administrator."));
-    }
+    let disabled = account.disabled;
     let ok = tokio::task::spawn_blocking(move || verify_password(&account.password_hash, &password))
         .await
         .map_err(|e| Error::internal(e.to_string()))?;
+    // Told only to whoever knows the password, so the answer does not reveal who is disabled.
+    if ok && disabled {
+        return Err(Error::forbidden("account_disabled", "This account is disabled. Ask your administrator."));
+    }
     if ok {
         Ok(Actor { person_id: person.id, is_admin: account.is_admin })
     } else {

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::{is_form_error, redirect, render, render_with, signed_in, submitted, Chrome, Problem};
 use crate::context::AppContext;
-use crate::service::accounts;
+use crate::service::{accounts, sso};
 
 #[derive(Template)]
 #[template(path = "account.html")]
@@ -18,6 +18,8 @@ struct AccountPage {
     password_problem: Problem,
     delete_problem: Problem,
     changed: bool,
+    /// Signs in through single sign-on: no password here.
+    sso: bool,
 }
 
 #[derive(Deserialize)]
@@ -27,12 +29,13 @@ pub(crate) struct ChangedQuery {
 }
 
 pub(crate) async fn page(State(ctx): State<AppContext>, headers: HeaderMap, Query(q): Query<ChangedQuery>) -> Response {
-    signed_in(&ctx, &headers, "people", |_ctx, chrome, _session| async move {
+    signed_in(&ctx, &headers, "people", |ctx, chrome, session| async move {
         Ok(render(&AccountPage {
             chrome,
             password_problem: Problem::none(),
             delete_problem: Problem::none(),
             changed: q.changed.is_some(),
+            sso: sso::signs_in_with_sso(&ctx, session.actor.person_id).await?,
         }))
     })
     .await
@@ -55,7 +58,8 @@ pub(crate) async fn change_password(State(ctx): State<AppContext>, headers: Head
             Ok(()) => Ok(redirect("/settings/account?changed=1")),
             Err(e) if is_form_error(&e) => {
                 let password_problem = Problem::of(chrome.lang, &e, &["current_password", "new_password"]);
-                let page = AccountPage { chrome, password_problem, delete_problem: Problem::none(), changed: false };
+                let sso = sso::signs_in_with_sso(&ctx, session.actor.person_id).await?;
+                let page = AccountPage { chrome, password_problem, delete_problem: Problem::none(), changed: false, sso };
                 Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
             }
             Err(e) => Err(e),
@@ -70,16 +74,20 @@ pub(crate) struct DeleteForm {
     csrf: String,
     #[serde(default)]
     password: String,
+    /// The box ticked by people who sign in through single sign-on (they have no password here).
+    #[serde(default)]
+    confirm: Option<String>,
 }
 
 /// Deletes the signed-in person's account, confirmed with their password; then signed out.
 pub(crate) async fn delete(State(ctx): State<AppContext>, headers: HeaderMap, Form(form): Form<DeleteForm>) -> Response {
     submitted(&ctx, &headers, "people", &form.csrf.clone(), |ctx, chrome, session| async move {
-        match accounts::delete_own_account(&ctx, &session.actor, &form.password).await {
+        match accounts::delete_own_account(&ctx, &session.actor, &form.password, form.confirm.is_some()).await {
             Ok(()) => Ok(redirect("/login")),
             Err(e) if is_form_error(&e) => {
-                let delete_problem = Problem::of(chrome.lang, &e, &["password"]);
-                let page = AccountPage { chrome, password_problem: Problem::none(), delete_problem, changed: false };
+                let delete_problem = Problem::of(chrome.lang, &e, &["password", "confirm"]);
+                let sso = sso::signs_in_with_sso(&ctx, session.actor.person_id).await?;
+                let page = AccountPage { chrome, password_problem: Problem::none(), delete_problem, changed: false, sso };
                 Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
             }
             Err(e) => Err(e),

@@ -11,11 +11,19 @@ use super::{render_with, Chrome};
 use crate::context::AppContext;
 use crate::error::Error;
 
+/// How the person approves the app.
+pub enum SignIn {
+    /// Signed in to the web UI already: one button (the form carries the session's token).
+    Session { name: String, csrf: String },
+    /// A name and password, a single sign-on button, or both (`sso` is the button's target).
+    Credentials { password: bool, sso: Option<(String, String)> },
+}
+
 /// What the page is showing.
 pub enum Shown<'a> {
     /// The sign-in form: the app's name, the scopes asked, the hidden OAuth fields, and the
     /// sign-in error, if any.
-    Form { app: &'a str, scopes: &'a str, hidden: Vec<(&'static str, String)>, error: Option<&'a Error> },
+    Form { app: &'a str, scopes: &'a str, hidden: Vec<(&'static str, String)>, error: Option<&'a Error>, way: SignIn },
     /// The code to copy into the app (for `urn:ietf:wg:oauth:2.0:oob`).
     Code(&'a str),
     /// Why the app cannot sign in.
@@ -32,6 +40,11 @@ struct AuthorizePage {
     error: Option<String>,
     code: Option<String>,
     refused: Option<String>,
+    /// Signed in as (name), with the session's form token.
+    session: Option<(String, String)>,
+    password: bool,
+    /// The single sign-on button: (text, address).
+    sso: Option<(String, String)>,
 }
 
 /// The language: the app's `lang` parameter, else the browser's.
@@ -43,10 +56,27 @@ pub fn lang(param: Option<&str>, headers: &HeaderMap) -> Lang {
 /// Content-Security-Policy, as browsers apply `form-action` to that redirect too).
 pub fn page(ctx: &AppContext, lang: Lang, status: StatusCode, shown: Shown<'_>, redirect_uri: &str) -> Response {
     let chrome = Chrome { lang, instance: ctx.config.instance_name.clone(), me: None, csrf: String::new(), section: "" };
-    let mut page =
-        AuthorizePage { chrome, app: String::new(), scopes: String::new(), hidden: Vec::new(), error: None, code: None, refused: None };
+    let mut page = AuthorizePage {
+        chrome,
+        app: String::new(),
+        scopes: String::new(),
+        hidden: Vec::new(),
+        error: None,
+        code: None,
+        refused: None,
+        session: None,
+        password: false,
+        sso: None,
+    };
     match shown {
-        Shown::Form { app, scopes, hidden, error } => {
+        Shown::Form { app, scopes, hidden, error, way } => {
+            match way {
+                SignIn::Session { name, csrf } => page.session = Some((name, csrf)),
+                SignIn::Credentials { password, sso } => {
+                    page.password = password;
+                    page.sso = sso;
+                }
+            }
             page.app = app.to_string();
             page.scopes = scopes.to_string();
             page.hidden = hidden;

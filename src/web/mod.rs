@@ -16,6 +16,7 @@ mod items;
 mod people;
 mod posts;
 mod session;
+mod sso;
 
 use askama::Template;
 use axum::http::header::{ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION};
@@ -28,7 +29,7 @@ use crate::context::AppContext;
 use crate::error::{Error, ErrorKind};
 use crate::service::{oauth, people as people_service};
 use i18n::Lang;
-pub(crate) use session::{form_ok, session, session_token, Session};
+pub(crate) use session::{form_ok, session, session_token, sso_label, Session};
 
 /// `upload_limit`: the body size allowed where files are sent (writing posts, pictures).
 pub fn router(upload_limit: usize) -> Router<crate::http::AppState> {
@@ -38,6 +39,8 @@ pub fn router(upload_limit: usize) -> Router<crate::http::AppState> {
         .route("/live/home", get(posts::live_home))
         .route("/login", get(session::login_page).post(session::login_submit))
         .route("/logout", post(session::logout))
+        .route("/auth/sso", get(sso::begin))
+        .route(crate::service::sso::CALLBACK_PATH, get(sso::callback))
         .route("/p/{id}", get(posts::thread_page))
         .route("/p/{id}/reply", post(posts::reply).layer(uploads))
         .route("/p/{id}/like", post(posts::like))

@@ -12,7 +12,9 @@ use crate::context::AppContext;
 use crate::error::ErrorKind;
 use crate::service::{oauth, people, Actor};
 
-const SESSION_COOKIE: &str = "gilde_session";
+pub(crate) const SESSION_COOKIE: &str = "gilde_session";
+/// How long a web session lasts.
+pub(crate) const SESSION_DAYS: i64 = 30;
 const FORM_COOKIE: &str = "gilde_form";
 
 pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -65,6 +67,16 @@ struct LoginPage {
     username: String,
     form_error: Option<&'static str>,
     field_error: Option<&'static str>,
+    /// The single sign-on button's text, when the instance has single sign-on.
+    sso: Option<String>,
+    /// Whether the name and password form is shown.
+    password: bool,
+}
+
+/// The single sign-on button's text: the admin's, else "Sign in with your organisation's account".
+pub(crate) fn sso_label(ctx: &AppContext, lang: super::i18n::Lang) -> Option<String> {
+    let settings = ctx.config.sso.as_ref()?;
+    Some(settings.button_label.clone().unwrap_or_else(|| lang.t("sso_button").to_string()))
 }
 
 pub(crate) async fn login_page(State(ctx): State<AppContext>, headers: HeaderMap) -> Response {
@@ -85,9 +97,9 @@ fn login_form(
     field_error: Option<&'static str>,
 ) -> Response {
     let csrf = oauth::new_form_secret();
-    let chrome =
-        Chrome { lang: browser_lang(headers), instance: ctx.config.instance_name.clone(), me: None, csrf: csrf.clone(), section: "" };
-    let page = LoginPage { chrome, username, form_error, field_error };
+    let lang = browser_lang(headers);
+    let chrome = Chrome { lang, instance: ctx.config.instance_name.clone(), me: None, csrf: csrf.clone(), section: "" };
+    let page = LoginPage { chrome, username, form_error, field_error, sso: sso_label(ctx, lang), password: ctx.config.password_sign_in };
     let mut response = render_with(status, &page);
     response.headers_mut().append(SET_COOKIE, set_cookie(ctx, FORM_COOKIE, &csrf, 3600));
     response
@@ -124,6 +136,12 @@ pub(crate) async fn login_submit(
         Err(e) if e.kind() == ErrorKind::RateLimited => {
             return login_form(&ctx, &headers, StatusCode::TOO_MANY_REQUESTS, form.username, Some(lang.t("error_too_many")), None)
         }
+        Err(e) if e.code() == "password_sign_in_off" => {
+            return login_form(&ctx, &headers, StatusCode::FORBIDDEN, form.username, Some(lang.t("error_password_sign_in_off")), None)
+        }
+        Err(e) if e.code() == "account_disabled" => {
+            return login_form(&ctx, &headers, StatusCode::FORBIDDEN, form.username, Some(lang.t("error_account_disabled")), None)
+        }
         Err(_) => return login_form(&ctx, &headers, StatusCode::UNAUTHORIZED, form.username, None, Some(lang.t("error_wrong_password"))),
     };
     let token = match oauth::token_for_person(&ctx, actor.person_id).await {
@@ -131,7 +149,7 @@ pub(crate) async fn login_submit(
         Err(e) => return crate::http::error::ApiError(e).into_response(),
     };
     let mut response = redirect("/");
-    response.headers_mut().append(SET_COOKIE, set_cookie(&ctx, SESSION_COOKIE, &token, 30 * 24 * 3600));
+    response.headers_mut().append(SET_COOKIE, set_cookie(&ctx, SESSION_COOKIE, &token, SESSION_DAYS * 24 * 3600));
     response.headers_mut().append(SET_COOKIE, set_cookie(&ctx, FORM_COOKIE, "", 0));
     response
 }
