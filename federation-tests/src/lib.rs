@@ -6,6 +6,7 @@
 
 pub mod hostile;
 pub mod peers;
+pub mod sso;
 
 use gilde::config::Config;
 use gilde::db::testing::TestDatabase;

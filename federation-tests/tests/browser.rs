@@ -7,7 +7,9 @@
 //! cargo's target folder (`tmp/screenshots`), for review.
 //!
 //! Chromium comes from Debian (`browser/install-chromium.sh`, which `.ci/run` also calls);
-//! the npm packages are installed by this test, once per lock file.
+//! the npm packages are installed by this test, once per lock file. A second scenario
+//! (`browser/sso.mjs`) signs a person and a Mastodon app in through single sign-on at a real
+//! OpenID provider.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -23,8 +25,13 @@ fn browser_dir() -> PathBuf {
 fn installed_script() -> PathBuf {
     let source = browser_dir();
     let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let dir =
-        federation_tests::npm_folder(&source, &["e2e.mjs"], &cache, "browser", &["node_modules/playwright-core", "node_modules/axe-core"]);
+    let dir = federation_tests::npm_folder(
+        &source,
+        &["e2e.mjs", "sso.mjs"],
+        &cache,
+        "browser",
+        &["node_modules/playwright-core", "node_modules/axe-core"],
+    );
     if !PathBuf::from("/usr/bin/chromium").exists() {
         let status = Command::new(source.join("install-chromium.sh")).status().expect("run install-chromium.sh");
         assert!(status.success(), "Debian's chromium is needed: run federation-tests/browser/install-chromium.sh as root");
@@ -74,4 +81,68 @@ async fn people_use_the_web_ui_across_two_instances_in_chromium() {
         let file = screenshots.join(format!("{shot}.png"));
         assert!(std::fs::metadata(&file).is_ok_and(|m| m.len() > 1000), "screenshot {}", file.display());
     }
+}
+
+/// Single sign-on in Chromium: a person signs in through a real OpenID provider (password
+/// sign-in off), and a Mastodon app signs in through the same button; the app's code is then
+/// exchanged here and the token speaks for the person the provider signed in.
+#[tokio::test(flavor = "multi_thread")]
+async fn people_and_apps_sign_in_through_single_sign_on_in_chromium() {
+    let dir = tokio::task::spawn_blocking(installed_script).await.expect("install");
+    let issuer = federation_tests::sso::provider(env!("CARGO_TARGET_TMPDIR")).issuer.clone();
+    let cluster = Cluster::start_with(&["gemeente-a"], |_, config| {
+        let client = format!("browser-{}", config.domain.replace(':', "-"));
+        config.sso = Some(federation_tests::sso::settings(&issuer, &client, &["gemeente-a.nl"], &["gilde-users"]));
+        config.password_sign_in = false;
+    })
+    .await;
+    let a = cluster.node("gemeente-a");
+    federation_tests::sso::register(a).await;
+    let http = reqwest::Client::new();
+    let app: serde_json::Value = http
+        .post(format!("{}/api/v1/apps", a.base))
+        .form(&[("client_name", "Ivory"), ("redirect_uris", "urn:ietf:wg:oauth:2.0:oob"), ("scopes", "read write")])
+        .send()
+        .await
+        .expect("register app")
+        .json()
+        .await
+        .expect("app");
+    let (client_id, client_secret) = (app["client_id"].as_str().expect("id"), app["client_secret"].as_str().expect("secret"));
+    let authorize = format!(
+        "{}/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri=urn:ietf:wg:oauth:2.0:oob&scope=read+write",
+        a.base
+    );
+    let screenshots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    let output = tokio::process::Command::new("node")
+        .arg("sso.mjs")
+        .current_dir(&dir)
+        .env("GILDE", &a.base)
+        .env("AUTHORIZE", &authorize)
+        .env("SCREENSHOTS", &screenshots)
+        .output()
+        .await
+        .expect("node runs the browser script");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "the browser script failed:\n{stdout}\n{stderr}");
+    let result: serde_json::Value = serde_json::from_str(stdout.trim().lines().last().unwrap_or("")).expect("the script's result");
+    let code = result["code"].as_str().expect("code");
+    let token: serde_json::Value = http
+        .post(format!("{}/oauth/token", a.base))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", client_id),
+            ("client_secret", client_secret),
+            ("code", code),
+            ("redirect_uri", "urn:ietf:wg:oauth:2.0:oob"),
+        ])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    let (status, me) = a.get("/api/v1/accounts/verify_credentials", token["access_token"].as_str().expect("token")).await;
+    assert_eq!((status, me["username"].as_str(), me["display_name"].as_str()), (200, Some("bram"), Some("Bram Jansen")));
 }

@@ -6,75 +6,11 @@
 //! (another e-mail domain), nogroup (not in gilde-users). Any password signs them in at the
 //! provider's development sign-in form.
 
-use std::io::BufRead;
-use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
-
+use federation_tests::sso::{register, settings, Provider};
 use federation_tests::{Cluster, Node};
-use gilde::config::{DomainPattern, SsoSettings};
-
-/// The provider, started once for this test binary; it ends when the binary does (it watches
-/// its standard input, which this process holds).
-struct Provider {
-    issuer: String,
-    _child: Child,
-}
 
 fn provider() -> &'static Provider {
-    static PROVIDER: OnceLock<Provider> = OnceLock::new();
-    PROVIDER.get_or_init(|| {
-        let source = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sso");
-        let cache = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-        let dir = federation_tests::npm_folder(&source, &["provider.mjs"], &cache, "sso", &["node_modules/oidc-provider"]);
-        let mut child = Command::new("node")
-            .arg("provider.mjs")
-            .current_dir(&dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(cache.join("sso-provider.log")).map(Stdio::from).unwrap_or_else(|_| Stdio::null()))
-            .spawn()
-            .expect("node runs the OpenID provider");
-        let mut line = String::new();
-        let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
-        stdout.read_line(&mut line).expect("the provider's first line");
-        // The provider writes notices later; they are read (and dropped) so it never writes
-        // into a closed pipe.
-        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-        let started: serde_json::Value =
-            serde_json::from_str(&line).unwrap_or_else(|e| panic!("the provider did not start ({e}): {line:?}"));
-        let issuer = started["issuer"].as_str().expect("issuer").to_string();
-        Provider { issuer, _child: child }
-    })
-}
-
-/// Single sign-on settings for a node, as its admin would write them.
-fn settings(issuer: &str, client_id: &str, domains: &[&str], groups: &[&str]) -> SsoSettings {
-    SsoSettings {
-        issuer: issuer.to_string(),
-        client_id: client_id.to_string(),
-        client_secret: "a-client-secret-of-at-least-32-characters".to_string(),
-        allowed_domains: domains.iter().map(|d| DomainPattern::parse(d).expect("domain")).collect(),
-        group_claim: "groups".to_string(),
-        required_groups: groups.iter().map(|g| g.to_string()).collect(),
-        department_claim: "department".to_string(),
-        button_label: Some("Inloggen met je Gemeente A-account".to_string()),
-    }
-}
-
-/// Registers the node's client at the provider, with the node's callback address.
-async fn register(node: &Node) {
-    let sso = node.instance.ctx.config.sso.clone().expect("the node has single sign-on");
-    let res = reqwest::Client::new()
-        .post(format!("{}/test/clients", provider().issuer))
-        .json(&serde_json::json!({
-            "client_id": sso.client_id,
-            "client_secret": sso.client_secret,
-            "redirect_uris": [format!("{}/auth/sso/callback", node.base)],
-        }))
-        .send()
-        .await
-        .expect("register the client");
-    assert_eq!(res.status().as_u16(), 201);
+    federation_tests::sso::provider(env!("CARGO_TARGET_TMPDIR"))
 }
 
 /// A browser: keeps cookies, follows no redirect by itself.

@@ -567,6 +567,34 @@ async fn people_change_their_password_and_admins_reset_disable_and_enable_accoun
     assert_eq!(submit(&s, &web, &beheer, &state, &[("csrf", admin_csrf.clone()), ("disabled", "1".into())]).await, 303);
     assert_eq!(s.get("/api/v1/accounts/verify_credentials", &first).await.0, 401, "tokens are revoked");
     assert!(sign_in_with(&s, &web, "anna", "nog een ander wachtwoord").await.is_none(), "no sign-in");
+    // No other door either: a Mastodon app's sign-in page gives no code, and a token made for
+    // her (as `gilde admin token` would) is refused.
+    let (_, app) = s
+        .post(
+            "/api/v1/apps",
+            "",
+            serde_json::json!({"client_name": "Tusky", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read"}),
+        )
+        .await;
+    let client_id = app["client_id"].as_str().expect("client id");
+    let oauth = s
+        .http
+        .post(format!("{}/oauth/authorize", s.base))
+        .form(&[
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", "urn:ietf:wg:oauth:2.0:oob"),
+            ("scope", "read"),
+            ("username", "anna"),
+            ("password", "nog een ander wachtwoord"),
+        ])
+        .send()
+        .await
+        .expect("authorize");
+    assert_eq!(oauth.status().as_u16(), 403);
+    assert!(!oauth.text().await.expect("page").contains("id=\"code\""), "no code for a disabled person");
+    let made = gilde::service::oauth::token_for_person(ctx, gilde::db::PersonId(anna_id.parse().expect("id"))).await.expect("token");
+    assert_eq!(s.get("/api/v1/accounts/verify_credentials", &made).await.0, 403, "a disabled person's token is refused");
     let (_, listed) = s.get("/api/v1/directory?local=true", &beheer_token(&s).await).await;
     assert!(!listed.to_string().contains("\"anna\""), "not listed: {listed}");
     assert_eq!(submit(&s, &web, &beheer, &state, &[("csrf", admin_csrf.clone()), ("disabled", "0".into())]).await, 303);
