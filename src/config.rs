@@ -71,6 +71,10 @@ pub struct Config {
     /// Whether people may sign in with a name and password (switched off when everyone signs
     /// in through single sign-on).
     pub password_sign_in: bool,
+    /// A separate address for Prometheus metrics (`/metrics`, no token: keep it internal).
+    pub metrics_bind: Option<SocketAddr>,
+    /// A bearer token for `/metrics` on the public address.
+    pub metrics_token: Option<String>,
 }
 
 /// The organisation's OpenID Connect provider (Entra ID, Keycloak, ...).
@@ -270,6 +274,8 @@ pub const KEYS: &[&str] = &[
     "sso_department_claim",
     "sso_button_label",
     "password_sign_in",
+    "metrics_bind",
+    "metrics_token",
 ];
 
 pub fn env_name(key: &str) -> String {
@@ -430,6 +436,22 @@ impl Config {
                 message: "nobody could sign in: set sso_issuer, sso_client_id and sso_client_secret, or keep password sign-in on".into(),
             });
         }
+        let metrics_bind = match take("metrics_bind") {
+            Some(v) if !v.text.trim().is_empty() => Some(parse_with(v, "metrics_bind", |s| {
+                s.parse::<SocketAddr>().map_err(|_| "expected an address like 127.0.0.1:9090".to_string())
+            })?),
+            _ => None,
+        };
+        let metrics_token = match take("metrics_token") {
+            Some(v) if !v.text.trim().is_empty() => Some(parse_with(v, "metrics_token", |s| {
+                if s.len() < 16 {
+                    Err("use a token of at least 16 characters".to_string())
+                } else {
+                    Ok(s.to_string())
+                }
+            })?),
+            _ => None,
+        };
         Ok(Config {
             domain,
             https,
@@ -448,6 +470,8 @@ impl Config {
             federation,
             sso,
             password_sign_in,
+            metrics_bind,
+            metrics_token,
         })
     }
 
@@ -476,6 +500,8 @@ impl Config {
             federation: FederationSettings { insecure: true, ..Default::default() },
             sso: None,
             password_sign_in: true,
+            metrics_bind: None,
+            metrics_token: None,
         }
     }
 }

@@ -25,6 +25,8 @@ pub struct AppContext {
     pub(crate) media_slots: Arc<tokio::sync::Semaphore>,
     /// The organisation's single sign-on provider, when configured.
     pub sso: Option<Arc<crate::service::sso::Provider>>,
+    /// This process's Prometheus metrics.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Rate limits on attempts that could be used to guess passwords, and on writes.
@@ -64,6 +66,7 @@ impl AppContext {
                 Some(s3) => crate::media::storage::Storage::s3(s3).unwrap_or_else(|e| panic!("{e}")),
             },
             media_slots: Arc::new(tokio::sync::Semaphore::new(2)),
+            metrics: Arc::default(),
             sso: config.sso.clone().map(|settings| {
                 crate::service::sso::Provider::new(settings).unwrap_or_else(|e| panic!("the single sign-on client cannot start: {e}"))
             }),

@@ -12,6 +12,7 @@ pub mod http;
 pub mod jobs;
 pub mod keys;
 pub mod media;
+pub mod metrics;
 pub mod service;
 #[doc(hidden)]
 pub mod testing;
@@ -96,6 +97,21 @@ pub async fn serve(ctx: AppContext, listener: tokio::net::TcpListener) -> Result
                 if let Err(e) = service::instance::load_federation_lists(&ctx).await {
                     tracing::warn!(error = %e, "could not reload the federation lists");
                 }
+            }
+        });
+    }
+    if let Some(bind) = ctx.config.metrics_bind {
+        let listener = tokio::net::TcpListener::bind(bind)
+            .await
+            .map_err(|e| Error::internal(format!("cannot listen for metrics on {bind} (metrics_bind): {e}")))?;
+        let (router, mut stop) = (metrics::router(ctx.clone()), stop.clone());
+        tracing::info!(%bind, "Prometheus metrics at /metrics");
+        tokio::spawn(async move {
+            let stopped = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            if let Err(e) = axum::serve(listener, router).with_graceful_shutdown(stopped).await {
+                tracing::warn!(error = %e, "the metrics address stopped");
             }
         });
     }

@@ -124,6 +124,11 @@ pub fn requeue_done(conn: &mut DbConn, kind: &str) -> DbResult<usize> {
         .execute(conn)?)
 }
 
+/// Jobs not done yet, by kind.
+pub fn waiting_by_kind(conn: &mut DbConn) -> DbResult<Vec<(String, i64)>> {
+    Ok(jobs::table.filter(jobs::done_at.is_null()).group_by(jobs::kind).select((jobs::kind, diesel::dsl::count_star())).load(conn)?)
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeDelta;

@@ -122,6 +122,14 @@ pub fn overview(conn: &mut DbConn, limit: i64) -> DbResult<Vec<(Server, i64)>> {
         .collect())
 }
 
+/// How many servers are failing (not yet dead), and how many are dead.
+pub fn failing_counts(conn: &mut DbConn) -> DbResult<(i64, i64)> {
+    let failing =
+        servers::table.filter(servers::failing_since.is_not_null()).filter(servers::dead_since.is_null()).count().get_result(conn)?;
+    let dead = servers::table.filter(servers::dead_since.is_not_null()).count().get_result(conn)?;
+    Ok((failing, dead))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -55,6 +55,8 @@ pub fn router(ctx: AppContext, federation: crate::federation::FedConfig) -> Rout
         .route("/static/header.png", get(avatar))
         .route("/health", get(|| async { "ok" }))
         .route("/ready", get(ready))
+        .route("/metrics", get(crate::metrics::behind_token))
+        .route_layer(axum::middleware::from_fn_with_state(ctx.clone(), crate::metrics::count_requests))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(ctx.clone(), limit_writes))
         .layer(DefaultBodyLimit::max(max_body))

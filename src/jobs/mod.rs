@@ -12,6 +12,7 @@ use crate::db::{self, jobs::ClaimedJob};
 use crate::error::{Error, Result};
 use crate::federation::deliver::{self, Delivery};
 use crate::federation::FedConfig;
+use crate::metrics::JobOutcome;
 use crate::service::effects::{self, Effect};
 
 /// How often uploads left unattached for a day are looked for.
@@ -104,6 +105,11 @@ pub async fn run_due(fed: &FedConfig) -> Result<usize> {
     Ok(n)
 }
 
+async fn complete(ctx: &AppContext, id: i64) -> Result<JobOutcome> {
+    ctx.db.write(move |conn| -> Result<_> { Ok(db::jobs::complete(conn, id)?) }).await?;
+    Ok(JobOutcome::Done)
+}
+
 /// The server a delivery job goes to (its domain); `None` for other jobs.
 fn target_of(job: &ClaimedJob) -> Option<String> {
     (job.kind == deliver::JOB_KIND)
@@ -119,8 +125,10 @@ async fn run_and_record(fed: &FedConfig, job: ClaimedJob, target: Option<String>
     let ctx: &AppContext = fed;
     let id = job.id;
     let attempts = job.attempts;
+    let kind = job.kind.clone();
     match run(fed, job).await {
-        Ok(()) => {
+        Ok(outcome) => {
+            ctx.metrics.job_finished(&kind, outcome);
             if let Some(domain) = target {
                 crate::service::actors::server_answered(ctx, &domain).await?;
             }
@@ -141,35 +149,33 @@ async fn run_and_record(fed: &FedConfig, job: ClaimedJob, target: Option<String>
                     Ok(db::jobs::fail(conn, id, &message, retry_at)?)
                 })
                 .await?;
+            ctx.metrics.job_finished(&kind, if attempts < MAX_ATTEMPTS { JobOutcome::Retry } else { JobOutcome::GivenUp });
         }
     }
     Ok(())
 }
 
-async fn run(fed: &FedConfig, job: ClaimedJob) -> Result<()> {
+async fn run(fed: &FedConfig, job: ClaimedJob) -> Result<JobOutcome> {
     let ctx: &AppContext = fed;
     match job.kind.as_str() {
         effects::JOB_KIND => {
             let effect: Effect = serde_json::from_str(&job.payload).map_err(Error::internal)?;
             if let Effect::FetchHistory { group } = effect {
                 crate::federation::backfill::fetch_history(fed, group).await?;
-                let id = job.id;
-                return ctx.db.write(move |conn| -> Result<_> { Ok(db::jobs::complete(conn, id)?) }).await;
+                return complete(ctx, job.id).await;
             }
             if let Effect::CacheMedia { media } = effect {
                 crate::federation::media::cache(fed, media).await?;
-                let id = job.id;
-                return ctx.db.write(move |conn| -> Result<_> { Ok(db::jobs::complete(conn, id)?) }).await;
+                return complete(ctx, job.id).await;
             }
-            deliver::expand_effect(ctx, job.id, effect).await
+            deliver::expand_effect(ctx, job.id, effect).await?;
+            Ok(JobOutcome::Done)
         }
         deliver::JOB_KIND => {
             let delivery: Delivery = serde_json::from_str(&job.payload).map_err(Error::internal)?;
             let refused = deliver::send(fed, &delivery).await?;
             let id = job.id;
-            let Some(reason) = refused else {
-                return ctx.db.write(move |conn| -> Result<_> { Ok(db::jobs::complete(conn, id)?) }).await;
-            };
+            let Some(reason) = refused else { return complete(ctx, id).await };
             let domain = crate::service::actors::domain_of(&delivery.inbox).unwrap_or_default();
             tracing::info!(domain, inbox = %delivery.inbox, reason, "a server refused a delivery");
             ctx.db
@@ -177,7 +183,8 @@ async fn run(fed: &FedConfig, job: ClaimedJob) -> Result<()> {
                     db::jobs::complete_with_note(conn, id, &format!("refused: {reason}"))?;
                     Ok(db::servers::record_refusal(conn, &domain, &reason, db::now())?)
                 })
-                .await
+                .await?;
+            Ok(JobOutcome::Refused)
         }
         other => Err(Error::internal(format!("unknown job kind {other}"))),
     }

@@ -10,4 +10,5 @@ mod group_accounts;
 mod groups_api;
 mod media;
 mod openapi;
+mod operations;
 mod web;
