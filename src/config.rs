@@ -60,6 +60,9 @@ pub struct Config {
     pub write_rate_per_minute: u32,
     /// How long requests in flight may take to finish once the process is told to stop.
     pub shutdown_grace_seconds: u64,
+    /// How long a process reserves a job it started; if the process dies, another takes the
+    /// job over after this.
+    pub job_claim_seconds: u64,
     /// What uploads may be: sizes, pixels, attachments per post.
     pub media: crate::media::MediaLimits,
     /// Where files are kept: `None` for `data_dir/media`, or an S3-compatible bucket.
@@ -249,6 +252,7 @@ pub const KEYS: &[&str] = &[
     "max_body_bytes",
     "write_rate_per_minute",
     "shutdown_grace_seconds",
+    "job_claim_seconds",
     "media_image_max_bytes",
     "media_document_max_bytes",
     "media_image_max_pixels",
@@ -363,6 +367,7 @@ impl Config {
         let max_body_bytes = number(take("max_body_bytes"), "max_body_bytes", 1_048_576, 1_024, 1_073_741_824)?;
         let write_rate_per_minute = number(take("write_rate_per_minute"), "write_rate_per_minute", 300, 1, 1_000_000)? as u32;
         let shutdown_grace_seconds = number(take("shutdown_grace_seconds"), "shutdown_grace_seconds", 20, 0, 3600)? as u64;
+        let job_claim_seconds = number(take("job_claim_seconds"), "job_claim_seconds", 120, 1, 3600)? as u64;
         let defaults = crate::media::MediaLimits::default();
         let media = crate::media::MediaLimits {
             image_max_bytes: number(
@@ -464,6 +469,7 @@ impl Config {
             max_body_bytes,
             write_rate_per_minute,
             shutdown_grace_seconds,
+            job_claim_seconds,
             media,
             media_s3,
             log,
@@ -494,6 +500,7 @@ impl Config {
             max_body_bytes: 1_048_576,
             write_rate_per_minute: 300,
             shutdown_grace_seconds: 5,
+            job_claim_seconds: 120,
             media: crate::media::MediaLimits::default(),
             media_s3: None,
             log: "warn".to_string(),

@@ -25,6 +25,10 @@ pub struct AppContext {
     pub(crate) media_slots: Arc<tokio::sync::Semaphore>,
     /// The organisation's single sign-on provider, when configured.
     pub sso: Option<Arc<crate::service::sso::Provider>>,
+    /// The jobs this process has claimed and not finished (released when it stops).
+    pub(crate) jobs_held: Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
+    /// Set when the process stops: job workers start no new job.
+    pub(crate) stopping: Arc<std::sync::atomic::AtomicBool>,
     /// This process's Prometheus metrics.
     pub metrics: Arc<crate::metrics::Metrics>,
 }
@@ -67,6 +71,8 @@ impl AppContext {
             },
             media_slots: Arc::new(tokio::sync::Semaphore::new(2)),
             metrics: Arc::default(),
+            jobs_held: Arc::default(),
+            stopping: Arc::default(),
             sso: config.sso.clone().map(|settings| {
                 crate::service::sso::Provider::new(settings).unwrap_or_else(|e| panic!("the single sign-on client cannot start: {e}"))
             }),

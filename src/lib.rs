@@ -31,11 +31,13 @@ pub struct RunningInstance {
     pub addr: SocketAddr,
     shutdown: tokio::sync::watch::Sender<bool>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
+    worker: tokio::task::JoinHandle<()>,
 }
 
 impl RunningInstance {
     /// Stops accepting requests and waits for those in flight.
     pub async fn stop(self) -> std::io::Result<()> {
+        self.ctx.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
         let _ = self.shutdown.send(true);
         self.server.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
     }
@@ -47,6 +49,33 @@ impl RunningInstance {
 
     pub fn shutdown_handle(&self) -> tokio::sync::watch::Sender<bool> {
         self.shutdown.clone()
+    }
+
+    /// Ends when the server stops by itself (an error); it runs until stopped otherwise.
+    pub async fn ended(&mut self) -> std::io::Result<()> {
+        (&mut self.server).await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+
+    /// Stops gracefully: no new connections and no new jobs; requests and jobs in flight get
+    /// `grace` to finish. Then the jobs this process claimed and did not finish are released,
+    /// so another process (or the next start) runs them at once. Returns whether everything
+    /// finished in time.
+    pub async fn stop_within(self, grace: std::time::Duration) -> bool {
+        self.ctx.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = self.shutdown.send(true);
+        let (server, worker) = (self.server, self.worker);
+        let finished = tokio::time::timeout(grace, async move {
+            let _ = server.await;
+            let _ = worker.await;
+        })
+        .await
+        .is_ok();
+        match jobs::release_held(&self.ctx).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(jobs = n, "released the jobs this process had claimed, for others to run"),
+            Err(e) => tracing::warn!(error = ?e, "could not release this process's job claims; they expire by themselves"),
+        }
+        finished
     }
 }
 
@@ -84,7 +113,7 @@ pub async fn serve(ctx: AppContext, listener: tokio::net::TcpListener) -> Result
     }
     service::instance::load_federation_lists(&ctx).await?;
     let (shutdown, mut stop) = tokio::sync::watch::channel(false);
-    jobs::spawn(federation.clone(), stop.clone());
+    let worker = jobs::spawn(federation.clone(), stop.clone());
     {
         // Other processes on the same database may change the admins' federation lists.
         let (ctx, mut stop) = (ctx.clone(), stop.clone());
@@ -124,5 +153,5 @@ pub async fn serve(ctx: AppContext, listener: tokio::net::TcpListener) -> Result
             })
             .await
     });
-    Ok(RunningInstance { ctx, addr, shutdown, server })
+    Ok(RunningInstance { ctx, addr, shutdown, server, worker })
 }

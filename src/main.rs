@@ -200,30 +200,19 @@ async fn serve(config: Config) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| format!("cannot listen on {bind}: {e} (set GILDE_BIND)"))?;
     let instance = gilde::serve(ctx, listener).await.map_err(show)?;
     tracing::info!("Gilde is listening on http://{} (public address {})", instance.addr, instance.ctx.config.base_url());
-    let stop = instance.shutdown_handle();
     let grace = std::time::Duration::from_secs(instance.ctx.config.shutdown_grace_seconds);
-    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        stop_signal().await;
-        tracing::info!("stopping: finishing requests in flight");
-        let _ = stop.send(true);
-        let _ = stopping_tx.send(());
-    });
-    let server = instance.wait();
-    tokio::pin!(server);
+    let mut instance = instance;
     tokio::select! {
-        done = &mut server => return done.map_err(|e| e.to_string()),
-        _ = stopping_rx => {}
+        done = instance.ended() => return done.map_err(|e| e.to_string()),
+        _ = stop_signal() => {}
     }
-    // Requests in flight finish (new connections are refused); after the grace time, the
-    // process exits anyway.
-    match tokio::time::timeout(grace, server).await {
-        Ok(done) => done.map_err(|e| e.to_string()),
-        Err(_) => {
-            tracing::warn!(seconds = grace.as_secs(), "requests still running after the grace time; exiting");
-            Ok(())
-        }
+    // Requests and jobs in flight finish (new connections are refused, no new job starts);
+    // after the grace time, the process exits anyway. Unfinished jobs are released.
+    tracing::info!("stopping: finishing requests and jobs in flight");
+    if !instance.stop_within(grace).await {
+        tracing::warn!(seconds = grace.as_secs(), "requests or jobs still running after the grace time; exiting");
     }
+    Ok(())
 }
 
 /// SIGTERM (a container or service manager stopping Gilde) or SIGINT (Ctrl-C).

@@ -23,16 +23,42 @@ struct Process {
 
 impl Process {
     fn new(dir: &Path) -> Process {
+        Process::on(dir, &dir.join("gilde.db").display().to_string(), None)
+    }
+
+    /// A process on `database`; `domain`: the instance's public name when another process
+    /// already serves it (several processes of one instance), else its own address.
+    fn on(dir: &Path, database: &str, domain: Option<&str>) -> Process {
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
         let env = vec![
-            ("GILDE_DOMAIN".to_string(), format!("localhost:{port}")),
+            ("GILDE_DOMAIN".to_string(), domain.map_or_else(|| format!("localhost:{port}"), str::to_string)),
             ("GILDE_BIND".to_string(), format!("127.0.0.1:{port}")),
             ("GILDE_DATA_DIR".to_string(), dir.display().to_string()),
-            ("DATABASE_URL".to_string(), dir.join("gilde.db").display().to_string()),
+            ("DATABASE_URL".to_string(), database.to_string()),
             ("GILDE_INSECURE_FEDERATION".to_string(), "true".to_string()),
             ("GILDE_LOG".to_string(), "warn".to_string()),
         ];
         Process { env, base: format!("http://localhost:{port}"), child: None }
+    }
+
+    fn set(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_string(), value.to_string()));
+    }
+
+    /// SIGTERM, and the exit status once it exited (within `limit`).
+    async fn terminate(&mut self, limit: std::time::Duration) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill -TERM");
+        assert!(status.success());
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(exit) = child.try_wait().expect("wait") {
+                return exit;
+            }
+            assert!(started.elapsed() < limit, "gilde serve did not stop on SIGTERM within {limit:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 
     fn run(&self, args: &[&str], stdin: &str) -> String {
@@ -163,4 +189,170 @@ async fn sigterm_stops_gilde_serve_gracefully_and_ready_says_when_it_can_serve()
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
     assert!(exit.success(), "a clean exit on SIGTERM: {exit:?}");
+}
+
+/// An inbox that holds every request without answering (a server that hangs), until it is told
+/// to answer; then it accepts deliveries and notes the activities' ids.
+#[derive(Clone, Default)]
+struct Tarpit {
+    answering: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    arrived: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    held: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Tarpit {
+    async fn start() -> (Tarpit, String) {
+        let tarpit = Tarpit::default();
+        let state = tarpit.clone();
+        let app = axum::Router::new().route(
+            "/inbox",
+            axum::routing::post(move |body: String| {
+                let state = state.clone();
+                async move {
+                    if !state.answering.load(std::sync::atomic::Ordering::SeqCst) {
+                        state.held.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        std::future::pending::<()>().await;
+                    }
+                    let activity: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+                    state.arrived.lock().expect("lock").push(activity["id"].as_str().unwrap_or("").to_string());
+                    axum::http::StatusCode::ACCEPTED
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        // By name: the federation library sends only to inboxes with a domain name.
+        (tarpit, format!("localhost:{}", addr.port()))
+    }
+}
+
+/// Queues deliveries from `person` of activities `name-0..n` to the tarpit's inbox, as a fan-out
+/// would.
+async fn queue_deliveries(db: &gilde::db::Db, person: &str, base: &str, tarpit: &str, name: &str, n: usize) {
+    let person = person.to_string();
+    let (base, tarpit, name) = (base.to_string(), tarpit.to_string(), name.to_string());
+    db.write(move |conn| {
+        let anna = gilde::db::people::find_by_name(conn, &person, None)?.expect("person").id;
+        for i in 0..n {
+            let delivery = gilde::federation::deliver::Delivery {
+                inbox: url::Url::parse(&format!("http://{tarpit}/inbox")).expect("url"),
+                signer: gilde::federation::deliver::Signer::Person(anna),
+                activity: json!({"type": "Create", "id": format!("{base}/activities/create/{name}-{i}"), "actor": format!("{base}/users/{person}")}),
+            };
+            let payload = serde_json::to_string(&delivery).expect("json");
+            gilde::db::jobs::enqueue_for(conn, "deliver", &payload, gilde::db::now(), Some(&tarpit))?;
+        }
+        Ok::<_, gilde::db::DbError>(())
+    })
+    .await
+    .expect("queue deliveries");
+}
+
+async fn delivery_states(db: &gilde::db::Db) -> Vec<(i32, bool, bool)> {
+    db.read(|conn| gilde::db::jobs::states(conn, "deliver")).await.expect("jobs")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_sigterm_jobs_in_flight_are_released_for_others() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut a = Process::new(dir.path());
+    a.set("GILDE_SHUTDOWN_GRACE_SECONDS", "1");
+    a.run(&["admin", "user", "create", "anna", "--password-stdin"], "a good long password\n");
+    let (tarpit, tarpit_host) = Tarpit::start().await;
+    let database = gilde::config::DatabaseUrl::Sqlite(dir.path().join("gilde.db"));
+    let db = gilde::db::Db::connect(&database, 2).expect("database");
+    queue_deliveries(&db, "anna", &a.base, &tarpit_host, "vrijdag", 3).await;
+    a.serve().await;
+    // The deliveries run one after another (one server, in order): the first hangs.
+    eventually("a delivery is under way", || async { tarpit.held.load(std::sync::atomic::Ordering::SeqCst) > 0 }).await;
+    let exit = a.terminate(std::time::Duration::from_secs(10)).await;
+    assert!(exit.success(), "a clean exit: {exit:?}");
+    let states = delivery_states(&db).await;
+    assert_eq!(states.len(), 3);
+    assert!(
+        states.iter().all(|(attempts, done, claimed)| !done && !claimed && *attempts == 0),
+        "released, attempts not counted: {states:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_processes_on_one_postgresql_database_share_the_work_and_take_over_a_killed_ones_claims() {
+    let database = gilde::db::testing::TestDatabase::new();
+    let gilde::config::DatabaseUrl::Postgres(url) = database.url.clone() else {
+        eprintln!("skipped on SQLite (one process per database): this scenario runs in the PostgreSQL pass (GILDE_TEST_DATABASE_URL)");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("dir");
+    let mut a = Process::on(dir.path(), &url, None);
+    a.set("GILDE_JOB_CLAIM_SECONDS", "3");
+    let domain = a.base.trim_start_matches("http://").to_string();
+    let mut b = Process::on(dir.path(), &url, Some(&domain));
+    b.set("GILDE_JOB_CLAIM_SECONDS", "3");
+    a.run(&["admin", "user", "create", "anna", "--password-stdin"], "a good long password\n");
+    let token = a.run(&["admin", "token", "anna"], "").trim().to_string();
+    a.run(&["admin", "group", "create", "omgevingswet", "--owner", "anna", "--scope", "federated", "--visibility", "public"], "");
+    let db = gilde::db::Db::connect(&database.url, 2).expect("database");
+
+    // A takes deliveries to a server that hangs, and is killed while it holds them.
+    let (tarpit, tarpit_host) = Tarpit::start().await;
+    queue_deliveries(&db, "anna", &a.base, &tarpit_host, "vastgelopen", 3).await;
+    a.serve().await;
+    eventually("A is delivering", || async { tarpit.held.load(std::sync::atomic::Ordering::SeqCst) > 0 }).await;
+    a.kill_9();
+    assert!(delivery_states(&db).await.iter().all(|(_, done, claimed)| !done && *claimed), "A's claims are held");
+
+    // B serves the same instance; once A's claims expire, B takes the deliveries over.
+    tarpit.answering.store(true, std::sync::atomic::Ordering::SeqCst);
+    b.serve().await;
+    a.serve().await;
+    eventually("B (or A, restarted) delivers what A held", || async { tarpit.arrived.lock().expect("lock").len() >= 3 }).await;
+    let mut arrived = tarpit.arrived.lock().expect("lock").clone();
+    arrived.sort();
+    arrived.dedup();
+    assert_eq!(arrived.len(), 3, "each of the three, once");
+
+    // Both processes serve the instance's API, and their work is shared: members on two other
+    // servers get every post, each exactly once, and no job ran twice.
+    let cluster = Cluster::start(&["gemeente-b", "bedrijf-c"]).await;
+    let mut members = Vec::new();
+    for node in &cluster.nodes {
+        let (_, member) = node.person("lid").await;
+        let (_, group) = node.get(&format!("/api/v1/groups/lookup?acct=omgevingswet@{domain}"), &member).await;
+        let id = group["id"].as_str().expect("group").to_string();
+        node.post(&format!("/api/v1/groups/{id}/join"), &member, json!({})).await;
+        members.push((node, member, id));
+    }
+    for (node, member, id) in &members {
+        eventually("the member is in", || async {
+            node.get(&format!("/api/v1/groups/{id}"), member).await.1["membership"]["state"] == "active"
+        })
+        .await;
+    }
+    let group = reqwest::Client::new()
+        .get(format!("{}/api/v1/groups/lookup?acct=omgevingswet", b.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("lookup on B")
+        .json::<serde_json::Value>()
+        .await
+        .expect("json")["id"]
+        .clone();
+    for n in 0..10 {
+        let via = if n % 2 == 0 { &a.base } else { &b.base };
+        api_post(via, &token, "/api/v1/statuses", json!({ "status": format!("gedeeld-{n:02}"), "group_id": group })).await;
+    }
+    for node in &cluster.nodes {
+        eventually("all ten posts arrive", || async { node.stored_posts_containing("gedeeld-").await == 10 }).await;
+        for n in 0..10 {
+            assert_eq!(node.stored_posts_containing(&format!("gedeeld-{n:02}")).await, 1, "post {n} once on {}", node.name);
+        }
+    }
+    let states = delivery_states(&db).await;
+    let fan_out: Vec<_> = states.iter().skip(3).collect();
+    assert!(fan_out.len() >= 20, "a delivery per post and server: {}", fan_out.len());
+    assert!(fan_out.iter().all(|(attempts, done, _)| *done && *attempts == 1), "every delivery ran once: {fan_out:?}");
+    let taken_over: Vec<_> = states.iter().take(3).collect();
+    assert!(taken_over.iter().all(|(attempts, done, _)| *done && *attempts == 2), "A's attempt, then the takeover: {taken_over:?}");
 }

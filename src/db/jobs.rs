@@ -94,6 +94,13 @@ pub fn release_claims(conn: &mut DbConn) -> DbResult<usize> {
         .execute(conn)?)
 }
 
+/// Releases these claimed jobs, not done: their attempt is not counted.
+pub fn release(conn: &mut DbConn, ids: &[i64]) -> DbResult<usize> {
+    Ok(diesel::update(jobs::table.filter(jobs::id.eq_any(ids)).filter(jobs::done_at.is_null()).filter(jobs::locked_until.is_not_null()))
+        .set((jobs::locked_until.eq(None::<NaiveDateTime>), jobs::attempts.eq(jobs::attempts - 1)))
+        .execute(conn)?)
+}
+
 /// How many waiting jobs are due by `at`.
 pub fn due_by(conn: &mut DbConn, at: NaiveDateTime) -> DbResult<i64> {
     Ok(jobs::table.filter(jobs::done_at.is_null()).filter(jobs::run_at.le(at)).count().get_result(conn)?)
@@ -106,6 +113,17 @@ pub fn pending_count(conn: &mut DbConn) -> DbResult<i64> {
 /// Payloads of all jobs of a kind (for tests and the admin).
 pub fn payloads(conn: &mut DbConn, kind: &str) -> DbResult<Vec<String>> {
     Ok(jobs::table.filter(jobs::kind.eq(kind)).order(jobs::id.asc()).select(jobs::payload).load(conn)?)
+}
+
+/// The state of every job of a kind, oldest first: (attempts, done, claimed now) (for tests and
+/// the admin).
+pub fn states(conn: &mut DbConn, kind: &str) -> DbResult<Vec<(i32, bool, bool)>> {
+    let rows: Vec<(i32, Option<NaiveDateTime>, Option<NaiveDateTime>)> = jobs::table
+        .filter(jobs::kind.eq(kind))
+        .order(jobs::id.asc())
+        .select((jobs::attempts, jobs::done_at, jobs::locked_until))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(attempts, done, locked)| (attempts, done.is_some(), locked.is_some())).collect())
 }
 
 /// Makes every waiting job due now (an admin's "retry now"; tests use it instead of waiting

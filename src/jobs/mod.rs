@@ -18,8 +18,6 @@ use crate::service::effects::{self, Effect};
 /// How often uploads left unattached for a day are looked for.
 const SWEEP_EVERY: Duration = Duration::from_secs(15 * 60);
 
-/// How long a claimed job is reserved for its worker.
-const CLAIM: TimeDelta = TimeDelta::minutes(2);
 /// Jobs taken at once.
 const BATCH: i64 = 32;
 /// After this many failed attempts a delivery is given up (about 11 days of retrying).
@@ -68,17 +66,35 @@ pub fn spawn(fed: FedConfig, mut stop: tokio::sync::watch::Receiver<bool>) -> to
     })
 }
 
+/// Releases the jobs this process claimed and has not finished (it is stopping): their attempt
+/// is not counted, and they are due at once for any process. Returns how many.
+pub async fn release_held(ctx: &AppContext) -> Result<usize> {
+    ctx.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+    let held: Vec<i64> = ctx.jobs_held.lock().map(|mut held| held.drain().collect()).unwrap_or_default();
+    if held.is_empty() {
+        return Ok(0);
+    }
+    ctx.db.write(move |conn| -> Result<_> { Ok(db::jobs::release(conn, &held)?) }).await
+}
+
 /// Claims and runs the jobs that are due; returns how many ran.
 pub async fn run_due(fed: &FedConfig) -> Result<usize> {
     let ctx: &AppContext = fed;
+    if ctx.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+        return Ok(0);
+    }
+    let claim = TimeDelta::seconds(ctx.config.job_claim_seconds as i64);
     let claimed = ctx
         .db
-        .write(|conn| -> Result<_> {
+        .write(move |conn| -> Result<_> {
             let now = db::now();
-            Ok(db::jobs::claim(conn, now, now + CLAIM, BATCH)?)
+            Ok(db::jobs::claim(conn, now, now + claim, BATCH)?)
         })
         .await?;
     let n = claimed.len();
+    if let Ok(mut held) = ctx.jobs_held.lock() {
+        held.extend(claimed.iter().map(|job| job.id));
+    }
     // Deliveries to different servers run at once; one server's deliveries (and the effects)
     // run one after another, in order, so a reply never overtakes its post.
     let mut lanes: Vec<(Option<String>, Vec<ClaimedJob>)> = Vec::new();
@@ -94,7 +110,16 @@ pub async fn run_due(fed: &FedConfig) -> Result<usize> {
         let fed = fed.clone();
         running.spawn(async move {
             for job in jobs {
-                run_and_record(&fed, job, target.clone()).await?;
+                // Stopping: the rest of the lane is released for others, not started.
+                if fed.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let id = job.id;
+                let result = run_and_record(&fed, job, target.clone()).await;
+                if let Ok(mut held) = fed.jobs_held.lock() {
+                    held.remove(&id);
+                }
+                result?;
             }
             Ok::<(), Error>(())
         });
