@@ -29,6 +29,9 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Ask the running server (on this configuration's bind address) whether it is ready:
+    /// exit status 0 if `/ready` answers 200, else 1. For container health checks.
+    Health,
     /// Administer accounts, groups and tokens.
     Admin {
         #[command(subcommand)]
@@ -174,6 +177,7 @@ fn show(e: gilde::Error) -> String {
 async fn run(command: Command, config: Config) -> Result<(), String> {
     match command {
         Command::Serve => serve(config).await,
+        Command::Health => health(&config).await,
         Command::Migrate => {
             let redacted = config.database.redacted();
             connect(config).await?;
@@ -213,6 +217,25 @@ async fn serve(config: Config) -> Result<(), String> {
         tracing::warn!(seconds = grace.as_secs(), "requests or jobs still running after the grace time; exiting");
     }
     Ok(())
+}
+
+/// Asks `/ready` on the bind address (`0.0.0.0` and `::` mean this machine).
+async fn health(config: &Config) -> Result<(), String> {
+    let mut addr = config.bind;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(if addr.is_ipv4() { std::net::Ipv4Addr::LOCALHOST.into() } else { std::net::Ipv6Addr::LOCALHOST.into() });
+    }
+    let url = format!("http://{addr}/ready");
+    let client = reqwest13::Client::builder().timeout(std::time::Duration::from_secs(5)).build().map_err(|e| e.to_string())?;
+    let response = client.get(&url).send().await.map_err(|e| format!("{url}: {e}"))?;
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    if status.is_success() {
+        println!("ready");
+        Ok(())
+    } else {
+        Err(format!("not ready ({status}): {}", body.trim()))
+    }
 }
 
 /// SIGTERM (a container or service manager stopping Gilde) or SIGINT (Ctrl-C).

@@ -356,3 +356,113 @@ async fn two_processes_on_one_postgresql_database_share_the_work_and_take_over_a
     let taken_over: Vec<_> = states.iter().take(3).collect();
     assert!(taken_over.iter().all(|(attempts, done, _)| *done && *attempts == 2), "A's attempt, then the takeover: {taken_over:?}");
 }
+
+/// The `gilde` service's `environment:` in `docker/compose.yaml`, `${...}` filled from `vars`.
+fn compose_environment(vars: &[(&str, &str)]) -> Vec<(String, String)> {
+    let compose = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docker/compose.yaml")).expect("compose.yaml");
+    let mut in_gilde = false;
+    let mut in_environment = false;
+    let mut env = Vec::new();
+    for line in compose.lines() {
+        let indent = line.len() - line.trim_start().len();
+        let text = line.trim();
+        if text.is_empty() || text.starts_with('#') {
+            continue;
+        }
+        match indent {
+            0 => in_gilde = false,
+            2 => {
+                in_gilde = text == "gilde:";
+                in_environment = false;
+            }
+            4 => in_environment = in_gilde && text == "environment:",
+            6 if in_environment => {
+                let (key, value) = text.split_once(": ").unwrap_or_else(|| panic!("KEY: value, not {text:?}"));
+                env.push((key.to_string(), substitute(value, vars)));
+            }
+            _ => {}
+        }
+    }
+    assert!(!env.is_empty(), "the gilde service has an environment");
+    env
+}
+
+/// Compose's `${NAME}`, `${NAME:-default}` and `${NAME:?error}` (an unset NAME is an error).
+fn substitute(value: &str, vars: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find('}').expect("closing brace") + start;
+        let inner = &rest[start + 2..end];
+        let (name, fallback) = match inner.split_once(":-") {
+            Some((name, default)) => (name, Some(default)),
+            None => (inner.split(":?").next().unwrap_or(inner), None),
+        };
+        let set = vars.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
+        out.push_str(set.or(fallback).unwrap_or_else(|| panic!("{name} must be set for compose")));
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_compose_files_gilde_serves_on_postgresql_and_reports_healthy() {
+    // What the image is: an unprivileged user, a health check with `gilde health`, and a
+    // build context without build output or packages.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dockerfile = std::fs::read_to_string(root.join("docker/Dockerfile")).expect("Dockerfile");
+    let user = dockerfile.lines().rev().find_map(|l| l.strip_prefix("USER ")).expect("a USER line");
+    assert!(!user.starts_with('0') && !user.starts_with("root"), "not root: {user}");
+    assert!(dockerfile.lines().any(|l| l.starts_with("HEALTHCHECK") && l.ends_with(r#"CMD ["gilde", "health"]"#)));
+    let ignored = std::fs::read_to_string(root.join(".dockerignore")).expect(".dockerignore");
+    for needed in ["target", "**/node_modules", ".git", "data"] {
+        assert!(ignored.lines().any(|l| l.trim() == needed), ".dockerignore lists {needed}");
+    }
+
+    // Every setting compose passes is one Gilde knows (a typo would be ignored silently).
+    let env = compose_environment(&[("GILDE_DOMAIN", "gilde.example.org"), ("POSTGRES_PASSWORD", "geheim")]);
+    let known: Vec<String> = gilde::config::KEYS.iter().map(|k| gilde::config::env_name(k)).collect();
+    for (key, _) in &env {
+        assert!(known.contains(key), "compose sets {key}, which Gilde does not know");
+    }
+    let database = env.iter().find(|(k, _)| k == "DATABASE_URL").map(|(_, v)| v.as_str());
+    assert_eq!(database, Some("postgres://gilde:geheim@db:5432/gilde"));
+
+    let test_database = gilde::db::testing::TestDatabase::new();
+    let gilde::config::DatabaseUrl::Postgres(url) = test_database.url.clone() else {
+        eprintln!("the compose file runs Gilde on PostgreSQL: its start is tested in the PostgreSQL pass (GILDE_TEST_DATABASE_URL)");
+        return;
+    };
+    // Run as the container would (its environment, the image's own data folder and ports
+    // taken by nothing else), on the test's PostgreSQL database.
+    let dir = tempfile::tempdir().expect("data");
+    let free = || std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let (port, metrics_port) = (free(), free());
+    let mut p = Process::on(dir.path(), &url, None);
+    for (key, value) in compose_environment(&[("GILDE_DOMAIN", &format!("localhost:{port}")), ("POSTGRES_PASSWORD", "geheim")]) {
+        let value = match key.as_str() {
+            "DATABASE_URL" => url.clone(),
+            "GILDE_DATA_DIR" => dir.path().display().to_string(),
+            "GILDE_BIND" => value.replace(":8080", &format!(":{port}")),
+            "GILDE_METRICS_BIND" => value.replace(":9090", &format!(":{metrics_port}")),
+            _ => value,
+        };
+        p.set(&key, &value);
+    }
+    p.set("GILDE_INSECURE_FEDERATION", "true");
+    p.base = format!("http://localhost:{port}");
+    p.serve().await;
+    assert_eq!(p.run(&["health"], "").trim(), "ready", "the image's health check passes");
+    let metrics = reqwest::get(format!("http://127.0.0.1:{metrics_port}/metrics")).await.expect("metrics");
+    assert_eq!(metrics.status().as_u16(), 200, "metrics on their own port");
+    let login = reqwest::get(format!("{}/login", p.base)).await.expect("login page");
+    assert_eq!(login.status().as_u16(), 200);
+
+    // Stopped, the health check fails (exit status 1, a reason).
+    p.terminate(std::time::Duration::from_secs(15)).await;
+    let out = Command::new(gilde_binary()).arg("health").envs(p.env.iter().cloned()).output().expect("gilde health");
+    assert!(!out.status.success(), "not healthy when nothing answers");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/ready"), "{}", String::from_utf8_lossy(&out.stderr));
+}
