@@ -57,3 +57,10 @@ pub fn picture(config: &Config, stored: Option<&str>) -> String {
         _ => format!("{}/static/avatar.png", base(config)),
     }
 }
+
+/// A new id for an activity of this instance (`kind`: create, delete, ...).
+pub fn new_activity_id(config: &Config, kind: &str) -> String {
+    use rand::Rng;
+    let nonce: u128 = rand::thread_rng().r#gen();
+    format!("{}/activities/{kind}/{nonce:032x}", config.base_url())
+}

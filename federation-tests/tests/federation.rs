@@ -1146,6 +1146,49 @@ async fn a_deleted_account_is_removed_on_the_servers_that_knew_it() {
         }
     })
     .await;
+    // B's actor for bert answers 410 Gone with a Tombstone, as Mastodon's does.
+    let gone =
+        reqwest::Client::new().get(&bert_url).header("accept", "application/activity+json").send().await.expect("fetch bert's actor");
+    assert_eq!(gone.status().as_u16(), 410);
+    assert_eq!(gone.json::<serde_json::Value>().await.expect("json")["type"], "Tombstone");
+    // B's admin sees, per server, that the deletion arrived.
+    let beheer = gilde::service::people::create_account(
+        &b.instance.ctx,
+        gilde::service::people::NewAccount {
+            username: "beheer".into(),
+            password: "correct horse battery".into(),
+            display_name: None,
+            is_admin: true,
+        },
+    )
+    .await
+    .expect("an admin")
+    .id;
+    let admin = gilde::service::Actor { person_id: beheer, is_admin: true };
+    eventually("the deletion is reported delivered to A", || async {
+        let reports = gilde::service::deletion::deletion_reports(&b.instance.ctx, &admin).await.expect("reports");
+        reports
+            .first()
+            .is_some_and(|(d, servers)| d.username == "bert" && servers.iter().any(|s| s.domain == a.domain && s.state == "delivered"))
+    })
+    .await;
+    let page = admin_page(b, "beheer", "/admin/deletions").await;
+    assert!(page.contains(&format!("data-domain=\"{}\" data-state=\"deletion_delivered\"", a.domain)), "{page}");
+}
+
+/// An admin page of `node` as `name` sees it (signed in with a session made for them).
+async fn admin_page(node: &federation_tests::Node, name: &str, path: &str) -> String {
+    let ctx = &node.instance.ctx;
+    let person = gilde::service::people::lookup(ctx, name).await.expect("person").person.id;
+    let session = gilde::service::oauth::token_for_person(ctx, person).await.expect("session");
+    let res = reqwest::Client::new()
+        .get(format!("{}{path}", node.base))
+        .header("cookie", format!("gilde_session={session}"))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(res.status().as_u16(), 200, "{path}");
+    res.text().await.expect("html")
 }
 
 #[tokio::test(flavor = "multi_thread")]

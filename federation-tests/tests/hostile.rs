@@ -580,4 +580,13 @@ async fn a_person_deleting_themself_is_removed_here_and_no_one_else_can_delete_t
     assert_eq!(status, 202, "{body}");
     eventually("mallory is no member any more", || async { members(a, &anna, &group).await == 1 }).await;
     assert_eq!(a.stored_posts_containing("Straks verwijderd").await, 0, "their post is gone");
+    // Deleted stays deleted: their server cannot bring them back with a new post, nor by
+    // following the group again.
+    let again = create(&format!("{}/notes/terug", hostile.base), &mallory, &group_url, "<p>Ik ben terug</p>");
+    let (status, _) = hostile.post(&inbox, &mallory, again.to_string().as_bytes(), &signed).await;
+    assert!((400..500).contains(&status), "refused: {status}");
+    let (status, _) = hostile.post(&inbox, &mallory, &follow(&hostile, a, 3), &signed).await;
+    assert!((400..500).contains(&status), "refused: {status}");
+    assert_eq!(a.stored_posts_containing("Ik ben terug").await, 0);
+    assert_eq!(members(a, &anna, &group).await, 1, "not a member again");
 }

@@ -23,6 +23,7 @@ diesel::table! {
         job_title -> Text,
         org_unit -> Text,
         mentor -> Bool,
+        deleted_at -> Nullable<Timestamp>,
     }
 }
 
@@ -270,6 +271,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    account_deletions (id) {
+        id -> BigInt,
+        person_id -> BigInt,
+        username -> Text,
+        activity_id -> Text,
+        deleted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deletion_deliveries (deletion_id, domain) {
+        deletion_id -> BigInt,
+        domain -> Text,
+        state -> Text,
+        detail -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(local_accounts -> people (person_id));
 diesel::joinable!(person_expertise -> people (person_id));
 diesel::joinable!(memberships -> groups (group_id));
@@ -301,4 +322,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     media,
     sso_sign_ins,
     sso_identities,
+    account_deletions,
+    deletion_deliveries,
 );

@@ -4,7 +4,8 @@
 use diesel::prelude::*;
 
 use super::schema::{
-    follows, local_accounts, memberships, notifications, oauth_codes, oauth_tokens, people, person_expertise, posts, sso_identities,
+    account_deletions, deletion_deliveries, follows, local_accounts, memberships, notifications, oauth_codes, oauth_tokens, people,
+    person_expertise, posts, sso_identities,
 };
 use super::{DbConn, DbResult, PersonId};
 
@@ -50,12 +51,92 @@ pub fn erase_person(conn: &mut DbConn, person: PersonId) -> DbResult<()> {
             people::job_title.eq(""),
             people::org_unit.eq(""),
             people::mentor.eq(false),
+            people::deleted_at.eq(Some(super::now())),
             people::avatar_id.eq(None::<super::MediaId>),
             people::avatar_url.eq(None::<String>),
             people::updated_at.eq(super::now()),
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// An account deletion, for the admin.
+#[derive(Debug, Clone, Queryable)]
+pub struct AccountDeletion {
+    pub id: i64,
+    pub person_id: PersonId,
+    pub username: String,
+    /// The id of the `Delete` of the person's actor sent to the servers that knew them.
+    pub activity_id: String,
+    pub deleted_at: chrono::NaiveDateTime,
+}
+
+/// Whether the deletion reached one server.
+#[derive(Debug, Clone, Queryable)]
+pub struct DeletionDelivery {
+    pub deletion_id: i64,
+    pub domain: String,
+    /// `waiting`, `delivered`, `retrying`, `refused` or `failed`.
+    pub state: String,
+    pub detail: Option<String>,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+/// Records a deletion and the servers it is to reach (each `waiting`; `domains` without
+/// repeats).
+pub fn record_deletion(conn: &mut DbConn, person: PersonId, username: &str, activity_id: &str, domains: &[String]) -> DbResult<i64> {
+    let now = super::now();
+    let id: i64 = diesel::insert_into(account_deletions::table)
+        .values((
+            account_deletions::person_id.eq(person),
+            account_deletions::username.eq(username),
+            account_deletions::activity_id.eq(activity_id),
+            account_deletions::deleted_at.eq(now),
+        ))
+        .returning(account_deletions::id)
+        .get_result(conn)?;
+    for domain in domains {
+        diesel::insert_into(deletion_deliveries::table)
+            .values((
+                deletion_deliveries::deletion_id.eq(id),
+                deletion_deliveries::domain.eq(domain),
+                deletion_deliveries::state.eq("waiting"),
+                deletion_deliveries::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(id)
+}
+
+/// Notes how the delivery of a deletion's `Delete` to a server went.
+pub fn report_delivery(conn: &mut DbConn, activity_id: &str, domain: &str, state: &str, detail: Option<&str>) -> DbResult<()> {
+    let ids = account_deletions::table.filter(account_deletions::activity_id.eq(activity_id)).select(account_deletions::id);
+    let detail: Option<String> = detail.map(|d| d.chars().take(500).collect());
+    diesel::update(
+        deletion_deliveries::table.filter(deletion_deliveries::deletion_id.eq_any(ids)).filter(deletion_deliveries::domain.eq(domain)),
+    )
+    .set((deletion_deliveries::state.eq(state), deletion_deliveries::detail.eq(detail), deletion_deliveries::updated_at.eq(super::now())))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// The latest deletions, newest first, each with its servers.
+pub fn recent_deletions(conn: &mut DbConn, limit: i64) -> DbResult<Vec<(AccountDeletion, Vec<DeletionDelivery>)>> {
+    let deletions: Vec<AccountDeletion> =
+        account_deletions::table.order(account_deletions::id.desc()).limit(limit).select(account_deletions::all_columns).load(conn)?;
+    let ids: Vec<i64> = deletions.iter().map(|d| d.id).collect();
+    let deliveries: Vec<DeletionDelivery> = deletion_deliveries::table
+        .filter(deletion_deliveries::deletion_id.eq_any(&ids))
+        .order(deletion_deliveries::domain.asc())
+        .select(deletion_deliveries::all_columns)
+        .load(conn)?;
+    Ok(deletions
+        .into_iter()
+        .map(|d| {
+            let mine = deliveries.iter().filter(|x| x.deletion_id == d.id).cloned().collect();
+            (d, mine)
+        })
+        .collect())
 }
 
 /// How many admin accounts there are besides this person.

@@ -33,6 +33,9 @@ pub struct Person {
     pub org_unit: String,
     /// Available as a mentor (the directory can list only them).
     pub mentor: bool,
+    /// When the person was deleted (their own server's `Delete`, or here); the row stays so
+    /// the name stays taken and a deleted person of another server never returns.
+    pub deleted_at: Option<chrono::NaiveDateTime>,
 }
 
 impl Person {

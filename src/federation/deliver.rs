@@ -37,9 +37,7 @@ pub struct Delivery {
 }
 
 fn new_activity_id(ctx: &AppContext, kind: &str) -> String {
-    use rand::Rng;
-    let nonce: u128 = rand::thread_rng().r#gen();
-    format!("{}/activities/{kind}/{nonce:032x}", ctx.config.base_url())
+    crate::urls::new_activity_id(&ctx.config, kind)
 }
 
 /// The id of a local person's Follow of a group: derived from the membership (its join time),
@@ -80,7 +78,7 @@ pub async fn expand_effect(ctx: &AppContext, job_id: i64, effect: Effect) -> Res
             follow @ (Effect::FollowPerson { .. } | Effect::UnfollowPerson { .. } | Effect::AcceptFollower { .. }) => {
                 person_follow(conn, &ctx2, follow)
             }
-            Effect::PersonDeleted { person, inboxes } => person_deleted(conn, &ctx2, person, inboxes),
+            Effect::PersonDeleted { person, inboxes, activity } => person_deleted(conn, &ctx2, person, inboxes, activity),
             membership => membership_answer(conn, &ctx2, membership),
         })
         .await?;
@@ -107,6 +105,17 @@ pub async fn expand_effect(ctx: &AppContext, job_id: i64, effect: Effect) -> Res
         .await?;
     ctx.jobs_wake.notify_one();
     Ok(())
+}
+
+/// For a delivery of a person's deletion (a `Delete` whose object is its actor): the activity's
+/// id, under which its deliveries are reported to the admin.
+pub fn deletion_report_key(payload: &str) -> Option<String> {
+    let delivery: Delivery = serde_json::from_str(payload).ok()?;
+    let activity = &delivery.activity;
+    let is_self_delete = activity.get("type").and_then(Value::as_str) == Some("Delete")
+        && activity.get("actor").is_some()
+        && activity.get("object") == activity.get("actor");
+    is_self_delete.then(|| activity.get("id").and_then(Value::as_str).map(str::to_string)).flatten()
 }
 
 /// Keeps what is sent (each activity, and an activity of this instance embedded in it) under its
@@ -251,10 +260,17 @@ fn person_follow(conn: &mut db::DbConn, ctx: &AppContext, effect: Effect) -> Res
 }
 
 /// `Delete` of a local person's actor, signed by them, to every server that knew them.
-fn person_deleted(conn: &mut db::DbConn, ctx: &AppContext, person: PersonId, inboxes: Vec<String>) -> Result<Vec<Delivery>> {
+fn person_deleted(
+    conn: &mut db::DbConn,
+    ctx: &AppContext,
+    person: PersonId,
+    inboxes: Vec<String>,
+    activity: Option<String>,
+) -> Result<Vec<Delivery>> {
     let me = db::people::get(conn, person)?;
     let me_url = person_ap_id(ctx, &me);
-    let mut delete = Activity::new(ActivityKind::Delete, new_activity_id(ctx, "delete"), me_url.clone(), Object::Id(me_url));
+    let id = activity.unwrap_or_else(|| new_activity_id(ctx, "delete"));
+    let mut delete = Activity::new(ActivityKind::Delete, id, me_url.clone(), Object::Id(me_url));
     delete.context = Some(notes::context());
     delete.published = Some(notes::now_text());
     delete.to = vec![notes::PUBLIC.to_string()];

@@ -145,6 +145,19 @@ async fn host_meta(State(ctx): State<AppContext>) -> Response {
 async fn person(State(fed): State<FedConfig>, Path(name): Path<String>) -> ApiResult<Response> {
     let ctx: &AppContext = &fed;
     let row = actors::local_person(ctx, &name).await.map_err(|_| not_found())?;
+    if let Some(deleted) = row.deleted_at {
+        // Gone, as Mastodon answers for a deleted account: other servers drop what they keep.
+        let tombstone = serde_json::json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": crate::urls::person_id(&ctx.config, &row.username),
+            "type": "Tombstone",
+            "formerType": "Person",
+            "deleted": crate::http::mastodon::entities::time(deleted),
+        });
+        let mut response = activity_json(&tombstone);
+        *response.status_mut() = axum::http::StatusCode::GONE;
+        return Ok(response);
+    }
     let data = fed.to_request_data();
     let doc = ApubPerson::new(ctx, row)?.into_json(&data).await?;
     Ok(activity_json(&doc))

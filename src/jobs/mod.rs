@@ -151,9 +151,18 @@ async fn run_and_record(fed: &FedConfig, job: ClaimedJob, target: Option<String>
     let id = job.id;
     let attempts = job.attempts;
     let kind = job.kind.clone();
+    // A person's deletion: its deliveries are reported to the admin, server by server.
+    let report = (kind == deliver::JOB_KIND).then(|| deliver::deletion_report_key(&job.payload)).flatten();
     match run(fed, job).await {
         Ok(outcome) => {
             ctx.metrics.job_finished(&kind, outcome);
+            if let (Some(activity), Some(domain)) = (&report, &target) {
+                let state = if outcome == JobOutcome::Refused { "refused" } else { "delivered" };
+                let (activity, domain) = (activity.clone(), domain.clone());
+                ctx.db
+                    .write(move |conn| -> Result<_> { Ok(db::deletion::report_delivery(conn, &activity, &domain, state, None)?) })
+                    .await?;
+            }
             if let Some(domain) = target {
                 crate::service::actors::server_answered(ctx, &domain).await?;
             }
@@ -171,6 +180,10 @@ async fn run_and_record(fed: &FedConfig, job: ClaimedJob, target: Option<String>
                     };
                     // A dead server is tried rarely; anything else with a growing backoff.
                     let retry_at = (attempts < MAX_ATTEMPTS).then(|| now + if dead { DEAD_RETRY } else { backoff(attempts) });
+                    if let (Some(activity), Some(domain)) = (&report, &target) {
+                        let state = if retry_at.is_some() { "retrying" } else { "failed" };
+                        db::deletion::report_delivery(conn, activity, domain, state, Some(&message))?;
+                    }
                     Ok(db::jobs::fail(conn, id, &message, retry_at)?)
                 })
                 .await?;

@@ -473,7 +473,14 @@ pub async fn store_remote_person(ctx: &AppContext, mut remote: db::people::Remot
     if remote.display_name.is_empty() {
         remote.display_name = remote.username.clone();
     }
-    ctx.db.write(move |conn| -> Result<_> { Ok(db::people::upsert_remote(conn, &remote)?) }).await
+    ctx.db
+        .write(move |conn| -> Result<_> {
+            if db::people::find_by_ap_id(conn, &remote.ap_id)?.is_some_and(|p| p.deleted_at.is_some()) {
+                return Err(person_deleted());
+            }
+            Ok(db::people::upsert_remote(conn, &remote)?)
+        })
+        .await
 }
 
 /// Stores (or updates) a group another server described.
@@ -499,7 +506,17 @@ pub async fn person_by_ap_id(ctx: &AppContext, id: &url::Url) -> Result<Option<P
         };
     }
     let id = id.to_string();
-    ctx.db.read(move |conn| -> Result<_> { Ok(db::people::find_by_ap_id(conn, &id)?) }).await
+    let found = ctx.db.read(move |conn| -> Result<_> { Ok(db::people::find_by_ap_id(conn, &id)?) }).await?;
+    // A person their server deleted stays deleted: nothing from them is accepted again, and
+    // they are not fetched anew.
+    if found.as_ref().is_some_and(|p| p.deleted_at.is_some()) {
+        return Err(person_deleted());
+    }
+    Ok(found)
+}
+
+fn person_deleted() -> Error {
+    Error::forbidden("person_deleted", "This person was deleted by their server; nothing from them is accepted any more.")
 }
 
 /// The group with this ActivityPub id: a local one other servers may see, or a stored remote one.

@@ -24,6 +24,7 @@ pub async fn delete_account(ctx: &AppContext, actor: &Actor, person: PersonId) -
 /// Deletes an account, for a door that has checked who may (an admin; the person themself,
 /// with their password; whoever runs the command line).
 pub async fn erase_account(ctx: &AppContext, person: PersonId) -> Result<()> {
+    let config = ctx.config.clone();
     let removed = ctx
         .db
         .write(move |conn| -> Result<_> {
@@ -60,8 +61,16 @@ pub async fn erase_account(ctx: &AppContext, person: PersonId) -> Result<()> {
             }
             inboxes.sort();
             inboxes.dedup();
+            // The admin sees, per server, whether the deletion arrived.
+            let activity = crate::urls::new_activity_id(&config, "delete");
+            let mut domains: Vec<String> =
+                inboxes.iter().filter_map(|i| url::Url::parse(i).ok()).filter_map(|u| super::actors::domain_of(&u)).collect();
+            domains.sort();
+            domains.dedup();
+            let username = db::people::get(conn, person)?.username;
+            db::deletion::record_deletion(conn, person, &username, &activity, &domains)?;
             if !inboxes.is_empty() {
-                effects::record(conn, &Effect::PersonDeleted { person, inboxes })?;
+                effects::record(conn, &Effect::PersonDeleted { person, inboxes, activity: Some(activity) })?;
             }
             let files = remove_posts_and_files(conn, person)?;
             for m in &memberships {
@@ -82,6 +91,16 @@ pub async fn erase_account(ctx: &AppContext, person: PersonId) -> Result<()> {
     super::media::remove_files(ctx, removed).await;
     ctx.jobs_wake.notify_one();
     Ok(())
+}
+
+/// The latest account deletions, each with whether it reached each server that knew the person
+/// (admins only).
+pub async fn deletion_reports(
+    ctx: &AppContext,
+    actor: &Actor,
+) -> Result<Vec<(db::deletion::AccountDeletion, Vec<db::deletion::DeletionDelivery>)>> {
+    super::require_admin(actor)?;
+    ctx.db.read(|conn| -> Result<_> { Ok(db::deletion::recent_deletions(conn, 50)?) }).await
 }
 
 /// A person of another instance deleted themself (their server sent `Delete` of their actor):

@@ -39,7 +39,14 @@ pub enum Effect {
     CacheMedia { media: crate::db::MediaId },
     /// A local person's account was deleted: tell the servers that knew them (`Delete` of their
     /// actor, signed by them), listed when the account was deleted.
-    PersonDeleted { person: PersonId, inboxes: Vec<String> },
+    PersonDeleted {
+        person: PersonId,
+        inboxes: Vec<String>,
+        /// The `Delete`'s id, chosen when the account was deleted (its deliveries are reported
+        /// to the admin under it).
+        #[serde(default)]
+        activity: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -302,3 +302,47 @@ pub(crate) async fn federation_submit(State(ctx): State<AppContext>, headers: He
     })
     .await
 }
+
+/// One account deletion on the admin's page, with each server's state.
+struct DeletionItem {
+    username: String,
+    when: String,
+    /// (domain, state key, detail)
+    servers: Vec<(String, &'static str, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "admin_deletions.html")]
+struct DeletionsPage {
+    chrome: Chrome,
+    deletions: Vec<DeletionItem>,
+}
+
+/// Account deletions, and per server whether the `Delete` arrived.
+pub(crate) async fn deletions_page(State(ctx): State<AppContext>, headers: HeaderMap) -> Response {
+    signed_in(&ctx, &headers, "admin", |ctx, chrome, session| async move {
+        let reports = crate::service::deletion::deletion_reports(&ctx, &session.actor).await?;
+        let deletions = reports
+            .into_iter()
+            .map(|(deletion, servers)| DeletionItem {
+                username: deletion.username,
+                when: chrome.lang.date_time(deletion.deleted_at),
+                servers: servers
+                    .into_iter()
+                    .map(|s| {
+                        let key = match s.state.as_str() {
+                            "delivered" => "deletion_delivered",
+                            "refused" => "deletion_refused",
+                            "failed" => "deletion_failed",
+                            "retrying" => "deletion_retrying",
+                            _ => "deletion_waiting",
+                        };
+                        (s.domain, key, s.detail.unwrap_or_default())
+                    })
+                    .collect(),
+            })
+            .collect();
+        Ok(render(&DeletionsPage { chrome, deletions }))
+    })
+    .await
+}

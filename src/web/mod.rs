@@ -73,6 +73,7 @@ pub fn router(upload_limit: usize) -> Router<crate::http::AppState> {
         .route("/admin/accounts/{id}/delete", post(admin::delete_account))
         .route("/admin/accounts/{id}/state", post(admin::set_disabled))
         .route("/admin/accounts/{id}/password", post(admin::reset_password))
+        .route("/admin/deletions", get(admin::deletions_page))
         .route("/admin/federation", get(admin::federation_page).post(admin::federation_submit))
         .route("/static/gilde.css", get(stylesheet))
         .route("/static/gilde.js", get(script))

@@ -714,4 +714,13 @@ async fn a_person_downloads_their_data_as_an_archive() {
     // Not without signing in.
     let res = client().get(format!("{}/settings/export", s.base)).send().await.expect("export");
     assert!(res.status().is_redirection(), "{}", res.status());
+    // The same archive through the API, for the token's owner (Gilde's extension).
+    let res = client().get(format!("{}/api/v1/accounts/export", s.base)).bearer_auth(&anna_token).send().await.expect("export");
+    assert_eq!((res.status().as_u16(), res.headers()["content-type"].to_str().ok()), (200, Some("application/zip")));
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(res.bytes().await.expect("zip").to_vec())).expect("a zip archive");
+    let mut outbox = String::new();
+    archive.by_name("outbox.json").expect("outbox.json").read_to_string(&mut outbox).expect("read");
+    assert!(outbox.contains("Mijn bijdrage"), "{outbox}");
+    let res = client().get(format!("{}/api/v1/accounts/export", s.base)).send().await.expect("export");
+    assert_eq!(res.status().as_u16(), 401, "not without a token");
 }

@@ -284,3 +284,21 @@ pub async fn change_password(
     crate::service::accounts::change_password(&ctx, &auth.actor, &input.current_password, &input.new_password, token.as_deref()).await?;
     Ok(Json(serde_json::json!({})))
 }
+
+/// `GET /api/v1/accounts/export` (Gilde): the token's owner downloads their data, the same
+/// archive as on `/settings/export` (Mastodon's archive shape: `actor.json`, `outbox.json`,
+/// `likes.json`, `following_accounts.csv`, Gilde's `groups.csv`, and their files).
+pub async fn export(State(fed): State<crate::federation::FedConfig>, auth: Auth) -> ApiResult<axum::response::Response> {
+    use axum::http::{header, HeaderValue};
+    use axum::response::IntoResponse;
+    auth.require("read:accounts")?;
+    let archive = crate::federation::export::archive(&fed, auth.actor.person_id).await?;
+    let mut response = archive.bytes.into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/zip"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"gilde-archive-{}.zip\"", archive.username)) {
+        h.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}

@@ -25,6 +25,7 @@ pub fn router(upload_limit: usize) -> Router<crate::http::AppState> {
         .route("/api/v1/accounts/update_credentials", axum::routing::patch(accounts::update_credentials).layer(uploads))
         .route("/api/v1/accounts/lookup", get(accounts::lookup))
         .route("/api/v1/accounts/change_password", post(accounts::change_password))
+        .route("/api/v1/accounts/export", get(accounts::export))
         .route("/api/v1/accounts/relationships", get(accounts::relationships))
         .route("/api/v1/accounts/{id}", get(accounts::show))
         .route("/api/v1/accounts/{id}/statuses", get(accounts::statuses))

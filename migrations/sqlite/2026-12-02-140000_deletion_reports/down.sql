@@ -1,0 +1,3 @@
+DROP TABLE deletion_deliveries;
+DROP TABLE account_deletions;
+ALTER TABLE people DROP COLUMN deleted_at;
