@@ -29,6 +29,8 @@ pub struct AppContext {
     pub(crate) jobs_held: Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
     /// Set when the process stops: job workers start no new job.
     pub(crate) stopping: Arc<std::sync::atomic::AtomicBool>,
+    /// The HTTP client deliveries are sent with (set when federation is set up).
+    pub(crate) delivery_client: Arc<std::sync::OnceLock<reqwest_middleware::ClientWithMiddleware>>,
     /// This process's Prometheus metrics.
     pub metrics: Arc<crate::metrics::Metrics>,
 }
@@ -71,6 +73,7 @@ impl AppContext {
             },
             media_slots: Arc::new(tokio::sync::Semaphore::new(2)),
             metrics: Arc::default(),
+            delivery_client: Arc::default(),
             jobs_held: Arc::default(),
             stopping: Arc::default(),
             sso: config.sso.clone().map(|settings| {

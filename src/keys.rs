@@ -1,5 +1,19 @@
-//! Actor keys (RSA-2048, PEM). Generation and, later, signing go through this module only, so
-//! the cryptography library can be swapped in one place.
+//! Actor keys (RSA-2048, PEM: PKCS#8 private keys, SubjectPublicKeyInfo public keys) and the
+//! signatures HTTP signatures in the fediverse use (RSASSA-PKCS1-v1_5 with SHA-256). Everything
+//! cryptographic goes through this module, on aws-lc-rs (native code, already in the tree through
+//! rustls): generation, signing deliveries and fetches, and verifying what arrives (record 0015).
+//!
+//! Parsed keys are kept (a key is parsed once, then used for thousands of signatures): a
+//! process-wide memo keyed by the PEM text, bounded, as parsing is a pure function of it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
+use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
+use aws_lc_rs::rsa::{KeyPair, KeySize};
+use aws_lc_rs::signature::{KeyPair as _, ParsedPublicKey, RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY, RSA_PKCS1_SHA256};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 
 use crate::error::{Error, Result};
 
@@ -8,18 +22,115 @@ pub struct Keypair {
     pub private_pem: String,
 }
 
-/// Generates a new keypair (tens of milliseconds: call it on a blocking thread).
-pub fn generate() -> Result<Keypair> {
-    let pair = activitypub_federation::http_signatures::generate_actor_keypair().map_err(|e| Error::internal(e.to_string()))?;
-    Ok(Keypair { public_pem: pair.public_key, private_pem: pair.private_key })
+/// How many parsed keys of each kind are kept; past that the memo starts again.
+const KEPT_KEYS: usize = 4096;
+
+static SIGNING_KEYS: LazyLock<Mutex<HashMap<String, Arc<KeyPair>>>> = LazyLock::new(Mutex::default);
+static VERIFYING_KEYS: LazyLock<Mutex<HashMap<String, Arc<ParsedPublicKey>>>> = LazyLock::new(Mutex::default);
+
+fn kept<T>(memo: &Mutex<HashMap<String, Arc<T>>>, pem: &str, parse: impl FnOnce() -> Option<T>) -> Option<Arc<T>> {
+    if let Some(found) = memo.lock().ok().and_then(|m| m.get(pem).cloned()) {
+        return Some(found);
+    }
+    let parsed = Arc::new(parse()?);
+    if let Ok(mut m) = memo.lock() {
+        if m.len() >= KEPT_KEYS {
+            m.clear();
+        }
+        m.insert(pem.to_string(), parsed.clone());
+    }
+    Some(parsed)
 }
 
-/// Signs `message` with a PEM (PKCS#8) private key: RSASSA-PKCS1-v1_5 with SHA-256, as HTTP
-/// signatures in the fediverse use.
+/// The DER inside a PEM block (any label).
+fn pem_der(pem: &str) -> Option<Vec<u8>> {
+    let body: String = pem.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("-----")).collect();
+    STANDARD.decode(body).ok()
+}
+
+fn pem(label: &str, der: &[u8]) -> String {
+    let text = STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in text.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+/// Generates a new keypair (a few milliseconds to tens: call it on a blocking thread).
+pub fn generate() -> Result<Keypair> {
+    let pair = KeyPair::generate(KeySize::Rsa2048).map_err(|_| Error::internal("RSA key generation failed"))?;
+    let private: Pkcs8V1Der = pair.as_der().map_err(|_| Error::internal("cannot encode the private key"))?;
+    let public: PublicKeyX509Der = pair.public_key().as_der().map_err(|_| Error::internal("cannot encode the public key"))?;
+    Ok(Keypair { public_pem: pem("PUBLIC KEY", public.as_ref()), private_pem: pem("PRIVATE KEY", private.as_ref()) })
+}
+
+fn signing_key(private_pem: &str) -> Result<Arc<KeyPair>> {
+    kept(&SIGNING_KEYS, private_pem, || {
+        let der = pem_der(private_pem)?;
+        // PKCS#8 (`PRIVATE KEY`), or the older PKCS#1 (`RSA PRIVATE KEY`).
+        KeyPair::from_pkcs8(&der).or_else(|_| KeyPair::from_der(&der)).ok()
+    })
+    .ok_or_else(|| Error::internal("invalid private key"))
+}
+
+/// Signs `message` with a PEM private key: RSASSA-PKCS1-v1_5 with SHA-256.
 pub fn sign(private_pem: &str, message: &[u8]) -> Result<Vec<u8>> {
-    use rsa::pkcs8::DecodePrivateKey;
-    use sha2::Digest;
-    let key = rsa::RsaPrivateKey::from_pkcs8_pem(private_pem).map_err(|e| Error::internal(format!("invalid private key: {e}")))?;
-    let digest = sha2::Sha256::digest(message);
-    key.sign(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &digest).map_err(|e| Error::internal(format!("signing failed: {e}")))
+    let key = signing_key(private_pem)?;
+    let mut signature = vec![0u8; key.public_modulus_len()];
+    key.sign(&RSA_PKCS1_SHA256, &aws_lc_rs::rand::SystemRandom::new(), message, &mut signature)
+        .map_err(|_| Error::internal("signing failed"))?;
+    Ok(signature)
+}
+
+/// Does `signature` over `message` verify with this PEM public key (SubjectPublicKeyInfo or
+/// PKCS#1; 1024 to 8192 bits, as older servers still have 1024-bit keys)?
+pub fn verify(public_pem: &str, message: &[u8], signature: &[u8]) -> bool {
+    let key = kept(&VERIFYING_KEYS, public_pem, || {
+        ParsedPublicKey::new(&RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY, pem_der(public_pem)?).ok()
+    });
+    key.is_some_and(|key| key.verify_sig(message, signature).is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_verify_with_their_key_only() {
+        let pair = generate().expect("keys");
+        assert!(pair.private_pem.starts_with("-----BEGIN PRIVATE KEY-----") && pair.public_pem.starts_with("-----BEGIN PUBLIC KEY-----"));
+        let signature = sign(&pair.private_pem, b"(request-target): post /inbox").expect("sign");
+        assert_eq!(signature.len(), 256, "RSA-2048");
+        assert!(verify(&pair.public_pem, b"(request-target): post /inbox", &signature));
+        assert!(!verify(&pair.public_pem, b"(request-target): post /other", &signature), "another message");
+        let other = generate().expect("keys");
+        assert!(!verify(&other.public_pem, b"(request-target): post /inbox", &signature), "another key");
+        assert!(!verify("not a key", b"x", &signature));
+        assert!(sign("not a key", b"x").is_err());
+    }
+
+    /// Keys made before (by the federation library, with the `rsa` crate) keep working, and
+    /// what is signed here verifies as other implementations check it.
+    #[test]
+    fn keys_of_the_earlier_format_and_other_implementations_agree() {
+        use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
+        use sha2::Digest;
+        let old = activitypub_federation::http_signatures::generate_actor_keypair().expect("keys");
+        let message = b"host: gemeente-a.nl\ndate: Wed, 02 Dec 2026 13:00:00 GMT";
+        let signature = sign(&old.private_key, message).expect("sign with an old key");
+        let public = rsa::RsaPublicKey::from_public_key_pem(&old.public_key).expect("public key");
+        let digest = sha2::Sha256::digest(message);
+        assert!(public.verify(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &digest, &signature).is_ok(), "the rsa crate agrees");
+        let private = rsa::RsaPrivateKey::from_pkcs8_pem(&old.private_key).expect("private key");
+        let theirs = private.sign(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &digest).expect("sign");
+        assert!(verify(&old.public_key, message, &theirs), "a signature made elsewhere verifies here");
+        // A key made here is read by the rsa crate too (the same PEM formats).
+        let new = generate().expect("keys");
+        assert!(
+            rsa::RsaPrivateKey::from_pkcs8_pem(&new.private_pem).is_ok() && rsa::RsaPublicKey::from_public_key_pem(&new.public_pem).is_ok()
+        );
+    }
 }

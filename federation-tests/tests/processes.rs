@@ -198,6 +198,10 @@ struct Tarpit {
     answering: std::sync::Arc<std::sync::atomic::AtomicBool>,
     arrived: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     held: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// Every request that came in.
+    requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// When answering: how long each answer takes (milliseconds).
+    delay_ms: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Tarpit {
@@ -209,6 +213,11 @@ impl Tarpit {
             axum::routing::post(move |body: String| {
                 let state = state.clone();
                 async move {
+                    state.requests.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let delay = state.delay_ms.load(std::sync::atomic::Ordering::SeqCst);
+                    if delay > 0 {
+                        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+                    }
                     if !state.answering.load(std::sync::atomic::Ordering::SeqCst) {
                         state.held.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         std::future::pending::<()>().await;
@@ -465,4 +474,44 @@ async fn the_compose_files_gilde_serves_on_postgresql_and_reports_healthy() {
     let out = Command::new(gilde_binary()).arg("health").envs(p.env.iter().cloned()).output().expect("gilde health");
     assert!(!out.status.success(), "not healthy when nothing answers");
     assert!(String::from_utf8_lossy(&out.stderr).contains("/ready"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_hangs_does_not_hold_up_deliveries_to_others() {
+    let cluster = Cluster::start(&["gemeente-a"]).await;
+    let a = cluster.node("gemeente-a");
+    a.person("anna").await;
+    let db = &a.instance.ctx.db;
+    let (hanging, hanging_host) = Tarpit::start().await;
+    let (quick, quick_host) = Tarpit::start().await;
+    quick.answering.store(true, std::sync::atomic::Ordering::SeqCst);
+    queue_deliveries(db, "anna", &a.base, &hanging_host, "vast", 1).await;
+    a.instance.ctx.jobs_wake.notify_waiters();
+    eventually("the delivery to the hanging server is under way", || async { hanging.held.load(std::sync::atomic::Ordering::SeqCst) == 1 })
+        .await;
+    // While it hangs, deliveries to another server go out.
+    queue_deliveries(db, "anna", &a.base, &quick_host, "vlot", 5).await;
+    a.instance.ctx.jobs_wake.notify_waiters();
+    eventually("the other server gets its five", || async { quick.arrived.lock().expect("lock").len() == 5 }).await;
+    let states = delivery_states(db).await;
+    let (attempts, done, claimed) = states[0];
+    assert!(!done && claimed && attempts == 1, "the hanging delivery is still under way, not failed and retried: {states:?}");
+    assert_eq!(hanging.requests.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delivery_slower_than_its_claim_is_sent_once() {
+    let cluster = Cluster::start_with(&["gemeente-a"], |_, config| config.job_claim_seconds = 1).await;
+    let a = cluster.node("gemeente-a");
+    a.person("anna").await;
+    let db = &a.instance.ctx.db;
+    let (slow, slow_host) = Tarpit::start().await;
+    slow.answering.store(true, std::sync::atomic::Ordering::SeqCst);
+    slow.delay_ms.store(4_000, std::sync::atomic::Ordering::SeqCst);
+    queue_deliveries(db, "anna", &a.base, &slow_host, "traag", 1).await;
+    a.instance.ctx.jobs_wake.notify_waiters();
+    eventually("the slow server took the delivery", || async { slow.arrived.lock().expect("lock").len() == 1 }).await;
+    eventually("the delivery is done", || async { delivery_states(db).await.iter().all(|(_, done, _)| *done) }).await;
+    assert_eq!(slow.requests.load(std::sync::atomic::Ordering::SeqCst), 1, "sent once, though it took four claims' time");
+    assert_eq!(delivery_states(db).await[0].0, 1, "one attempt");
 }

@@ -94,6 +94,13 @@ pub fn release_claims(conn: &mut DbConn) -> DbResult<usize> {
         .execute(conn)?)
 }
 
+/// Extends the claims of these jobs (not done) until `until`: their worker is still on them.
+pub fn renew(conn: &mut DbConn, ids: &[i64], until: NaiveDateTime) -> DbResult<usize> {
+    Ok(diesel::update(jobs::table.filter(jobs::id.eq_any(ids)).filter(jobs::done_at.is_null()).filter(jobs::locked_until.is_not_null()))
+        .set(jobs::locked_until.eq(Some(until)))
+        .execute(conn)?)
+}
+
 /// Releases these claimed jobs, not done: their attempt is not counted.
 pub fn release(conn: &mut DbConn, ids: &[i64]) -> DbResult<usize> {
     Ok(diesel::update(jobs::table.filter(jobs::id.eq_any(ids)).filter(jobs::done_at.is_null()).filter(jobs::locked_until.is_not_null()))

@@ -2,9 +2,7 @@
 //! inbox, in one transaction with marking the effect done; a delivery is signed with its actor's
 //! key when it is sent (keys never sit in the queue).
 
-use activitypub_federation::activity_sending::SendActivityTask;
-use activitypub_federation::config::Data;
-use activitypub_federation::traits::{Activity as LibraryActivity, Actor};
+use activitypub_federation::traits::Actor;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
@@ -510,55 +508,44 @@ fn liked(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId, person_id
     announce_to_members(conn, ctx, &group, activity, post.visibility == "public", None)
 }
 
-/// An activity stored as JSON, to be signed and sent as it is.
-#[derive(Debug)]
-struct StoredActivity {
-    id: Url,
-    actor: Url,
-    json: Value,
-}
-
-impl Serialize for StoredActivity {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        self.json.serialize(s)
+/// Signs and sends one delivery as `actor`, as Mastodon signs (`(request-target) host date
+/// digest`, `rsa-sha256`), with Gilde's own signing (`keys`). A 2xx answer is delivered; a
+/// final 4xx is a refusal (noted by `setup::NoteRefusals`); anything else is tried again.
+async fn send_as<A: Actor>(ctx: &AppContext, delivery: &Delivery, actor: &A) -> Result<()> {
+    let inbox = &delivery.inbox;
+    let Some(host) = inbox.host_str() else { return Err(Error::internal("an inbox without a host")) };
+    if inbox.scheme() != "https" && !(ctx.config.federation.insecure && inbox.scheme() == "http") {
+        return Err(Error::forbidden("address_not_allowed", "Deliveries go to https addresses only."));
     }
-}
-
-#[async_trait::async_trait]
-impl LibraryActivity for StoredActivity {
-    type DataType = AppContext;
-    type Error = Error;
-    fn id(&self) -> &Url {
-        &self.id
-    }
-    fn actor(&self) -> &Url {
-        &self.actor
-    }
-    async fn verify(&self, _data: &Data<AppContext>) -> Result<()> {
-        Ok(())
-    }
-    async fn receive(self, _data: &Data<AppContext>) -> Result<()> {
-        Ok(())
-    }
-}
-
-fn field_url(json: &Value, key: &str) -> Result<Url> {
-    json.get(key)
-        .and_then(Value::as_str)
-        .and_then(|s| Url::parse(s).ok())
-        .ok_or_else(|| Error::internal(format!("stored activity without {key}")))
-}
-
-async fn send_as<A: Actor>(delivery: &Delivery, actor: &A, data: &Data<AppContext>) -> Result<()> {
-    let activity = StoredActivity {
-        id: field_url(&delivery.activity, "id")?,
-        actor: field_url(&delivery.activity, "actor")?,
-        json: delivery.activity.clone(),
+    let host = match inbox.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
     };
-    for task in SendActivityTask::prepare(&activity, actor, vec![delivery.inbox.clone()], data).await? {
-        task.sign_and_send(data).await?;
+    // Never to this instance itself, nor to a server blocked since the delivery was queued.
+    if host.eq_ignore_ascii_case(&ctx.config.domain) || !ctx.config.federation.allows(&host) {
+        tracing::debug!(inbox = %inbox, "a delivery to a server this instance does not deliver to is dropped");
+        return Ok(());
     }
-    Ok(())
+    let private_pem = actor.private_key_pem().ok_or_else(|| Error::internal("a local actor without a private key"))?;
+    let body = serde_json::to_vec(&delivery.activity).map_err(Error::internal)?;
+    let key_id = format!("{}#main-key", actor.id());
+    let headers = super::signatures::signed_post_headers(inbox, &key_id, &private_pem, &body)?;
+    let client = ctx.delivery_client.get().ok_or_else(|| Error::internal("federation is not set up"))?;
+    let mut request = client.post(inbox.as_str()).header("content-type", activitypub_federation::FEDERATION_CONTENT_TYPE);
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    let response =
+        request.body(body).send().await.map_err(|e| {
+            Error::new(crate::ErrorKind::Unavailable, "remote_unavailable", "The other server did not answer.").with_cause(e)
+        })?;
+    let status = response.status();
+    if status.is_success() || (status.is_client_error() && status.as_u16() != 408 && status.as_u16() != 429) {
+        return Ok(());
+    }
+    let text: String = response.text().await.unwrap_or_default().chars().take(300).collect();
+    Err(Error::new(crate::ErrorKind::Unavailable, "remote_unavailable", "The other server did not take the delivery.")
+        .with_cause(format!("{status}: {}", text.trim())))
 }
 
 tokio::task_local! {
@@ -579,12 +566,11 @@ pub async fn send(fed: &FedConfig, delivery: &Delivery) -> Result<Option<String>
 
 async fn send_signed(fed: &FedConfig, delivery: &Delivery) -> Result<()> {
     let ctx: &AppContext = fed;
-    let data = fed.to_request_data();
     match delivery.signer {
         Signer::Person(id) => {
             let row = ctx.db.read(move |conn| -> Result<_> { Ok(db::people::get(conn, id)?) }).await?;
             let person = actors::local_person(ctx, &row.username).await?;
-            send_as(delivery, &ApubPerson::new(ctx, person)?, &data).await
+            send_as(ctx, delivery, &ApubPerson::new(ctx, person)?).await
         }
         Signer::Group(id) => {
             let row = ctx
@@ -594,7 +580,7 @@ async fn send_signed(fed: &FedConfig, delivery: &Delivery) -> Result<()> {
                 })
                 .await?;
             let group = actors::local_group(ctx, &row.name).await?;
-            send_as(delivery, &ApubGroup::new(ctx, group.into())?, &data).await
+            send_as(ctx, delivery, &ApubGroup::new(ctx, group.into())?).await
         }
     }
 }

@@ -79,7 +79,8 @@ impl reqwest_middleware::Middleware for NoteRefusals {
 
 pub async fn build(ctx: &AppContext) -> Result<FedConfig> {
     let settings = ctx.config.federation.clone();
-    let client = http_client(ctx, Duration::from_secs(10))?;
+    let client = reqwest_middleware::ClientBuilder::new(http_client(ctx, Duration::from_secs(10))?).with(NoteRefusals).build();
+    let _ = ctx.delivery_client.set(client.clone());
     let instance = InstanceActor::load(ctx).await?;
     FederationConfig::builder()
         .domain(ctx.config.domain.clone())
@@ -87,7 +88,7 @@ pub async fn build(ctx: &AppContext) -> Result<FedConfig> {
         // The library's debug mode allows http, ports and local addresses: only in test mode.
         .debug(settings.insecure)
         .http_signature_compat(true)
-        .client(reqwest_middleware::ClientBuilder::new(client).with(NoteRefusals).build())
+        .client(client)
         .url_verifier(Box::new(DomainPolicy(settings)))
         .signed_fetch_actor(&instance)
         .build()

@@ -10,8 +10,6 @@ use std::time::{Duration, Instant};
 use activitypub_federation::config::Data;
 use axum::http::{HeaderMap, Method, Uri};
 use base64::Engine;
-use rsa::pkcs8::DecodePublicKey;
-use rsa::{Pkcs1v15Sign, RsaPublicKey};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use url::Url;
@@ -104,9 +102,8 @@ pub async fn requester(data: &Data<AppContext>, headers: &HeaderMap, method: &Me
 
 /// Does the parsed signature verify with this public key (RSA-SHA256)?
 fn verifies(unverified: &http_signature_normalization::verify::Unverified, pem: &str) -> bool {
-    let Ok(key) = RsaPublicKey::from_public_key_pem(pem) else { return false };
     let Ok(signature) = base64::engine::general_purpose::STANDARD.decode(unverified.signature()) else { return false };
-    key.verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(unverified.signing_string().as_bytes()), &signature).is_ok()
+    crate::keys::verify(pem, unverified.signing_string().as_bytes(), &signature)
 }
 
 /// Verifies a signed request against a known key, as a receiving server does: the signature
@@ -168,6 +165,25 @@ async fn fetch_key(data: &Data<AppContext>, key_url: &Url) -> Result<String> {
         return Err(invalid("the key's owner is on another server"));
     }
     key.get("publicKeyPem").and_then(Value::as_str).map(str::to_string).ok_or_else(|| invalid("the document holds no public key"))
+}
+
+/// The headers of a POST (a delivery) signed as Mastodon signs them (`(request-target) host date
+/// digest`, `rsa-sha256`, with the body's `Digest`).
+pub fn signed_post_headers(url: &Url, key_id: &str, private_pem: &str, body: &[u8]) -> Result<Vec<(&'static str, String)>> {
+    let host = match url.port() {
+        Some(port) => format!("{}:{port}", url.host_str().unwrap_or("")),
+        None => url.host_str().unwrap_or("").to_string(),
+    };
+    let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    let digest = format!("SHA-256={}", base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body)));
+    let target = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    };
+    let signing_string = format!("(request-target): post {target}\nhost: {host}\ndate: {date}\ndigest: {digest}");
+    let signature = base64::engine::general_purpose::STANDARD.encode(crate::keys::sign(private_pem, signing_string.as_bytes())?);
+    let header = format!(r#"keyId="{key_id}",algorithm="rsa-sha256",headers="(request-target) host date digest",signature="{signature}""#);
+    Ok(vec![("host", host), ("date", date), ("digest", digest), ("signature", header)])
 }
 
 /// The headers of a GET signed as Mastodon signs them (`(request-target) host date`), for

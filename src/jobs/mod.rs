@@ -3,6 +3,9 @@
 //! several processes on one PostgreSQL database share the work, and a job whose worker died is
 //! claimed again when its claim expires.
 
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::TimeDelta;
@@ -18,8 +21,6 @@ use crate::service::effects::{self, Effect};
 /// How often uploads left unattached for a day are looked for.
 const SWEEP_EVERY: Duration = Duration::from_secs(15 * 60);
 
-/// Jobs taken at once.
-const BATCH: i64 = 32;
 /// After this many failed attempts a delivery is given up (about 11 days of retrying).
 pub const MAX_ATTEMPTS: i32 = 12;
 /// How often deliveries to a server marked dead are tried.
@@ -31,9 +32,28 @@ pub fn backoff(attempts: i32) -> TimeDelta {
     TimeDelta::seconds(seconds.min(2 * 24 * 3600))
 }
 
-/// Runs the workers until `stop` turns true.
+/// Jobs claimed at once.
+const BATCH: i64 = 32;
+/// Servers delivered to at once (a lane each).
+const MAX_LANES: usize = 32;
+/// Jobs this process holds (claimed, not finished) at most.
+const MAX_HELD: usize = 256;
+
+/// Each server's jobs, in the order they were claimed, while its lane runs; `None`: the jobs of
+/// no server (effects), which run in order too.
+type Lanes = Arc<std::sync::Mutex<HashMap<Option<String>, VecDeque<ClaimedJob>>>>;
+
+/// Runs the workers until `stop` turns true. Due jobs are claimed as room frees up, each
+/// server's deliveries run in order in their own lane, lanes run independently (a server that
+/// hangs holds up only its own lane), at most `MAX_LANES` at once; the claims of held jobs are
+/// renewed while they run, so a slow delivery is never claimed (and sent) twice.
 pub fn spawn(fed: FedConfig, mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let ctx: AppContext = (*fed).clone();
+        let renewal = tokio::spawn(renew_claims(ctx.clone(), stop.clone()));
+        let lanes: Lanes = Arc::default();
+        let permits = Arc::new(tokio::sync::Semaphore::new(MAX_LANES));
+        let mut running = tokio::task::JoinSet::new();
         let mut last_sweep: Option<std::time::Instant> = None;
         loop {
             if last_sweep.is_none_or(|at| at.elapsed() >= SWEEP_EVERY) {
@@ -44,26 +64,130 @@ pub fn spawn(fed: FedConfig, mut stop: tokio::sync::watch::Receiver<bool>) -> to
                     Err(e) => tracing::warn!(error = ?e, "removing uploads never posted"),
                 }
             }
-            let ran = match run_due(&fed).await {
-                Ok(n) => n,
-                Err(e) => {
-                    tracing::warn!(error = ?e, "job queue");
-                    0
-                }
-            };
-            if *stop.borrow() {
+            if *stop.borrow() || ctx.stopping.load(Ordering::SeqCst) {
                 break;
             }
-            if ran == 0 {
-                let ctx: &AppContext = &fed;
-                tokio::select! {
-                    _ = ctx.jobs_wake.notified() => {}
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    _ = stop.changed() => break,
+            let room = MAX_HELD.saturating_sub(ctx.jobs_held.lock().map_or(0, |h| h.len()));
+            let claimed = if room == 0 {
+                0
+            } else {
+                match claim(&ctx, (room as i64).min(BATCH)).await {
+                    Ok(jobs) => {
+                        let n = jobs.len();
+                        dispatch(&fed, &lanes, &permits, &mut running, jobs);
+                        n
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = ?e, "job queue");
+                        0
+                    }
+                }
+            };
+            while let Some(done) = running.try_join_next() {
+                if let Err(e) = done {
+                    tracing::warn!(error = %e, "a job lane failed");
                 }
             }
+            if claimed as i64 == BATCH {
+                continue;
+            }
+            tokio::select! {
+                _ = ctx.jobs_wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(if room == 0 { 50 } else { 1000 })) => {}
+                _ = stop.changed() => break,
+            }
         }
+        // Stopping: the lanes finish the job each is running and start no other.
+        ctx.stopping.store(true, Ordering::SeqCst);
+        while running.join_next().await.is_some() {}
+        renewal.abort();
     })
+}
+
+/// Claims up to `limit` due jobs for this process.
+async fn claim(ctx: &AppContext, limit: i64) -> Result<Vec<ClaimedJob>> {
+    let claim = TimeDelta::seconds(ctx.config.job_claim_seconds as i64);
+    let claimed = ctx
+        .db
+        .write(move |conn| -> Result<_> {
+            let now = db::now();
+            Ok(db::jobs::claim(conn, now, now + claim, limit)?)
+        })
+        .await?;
+    if let Ok(mut held) = ctx.jobs_held.lock() {
+        held.extend(claimed.iter().map(|job| job.id));
+    }
+    Ok(claimed)
+}
+
+/// Puts claimed jobs in their server's lane, starting the lane if it is not running.
+fn dispatch(
+    fed: &FedConfig,
+    lanes: &Lanes,
+    permits: &Arc<tokio::sync::Semaphore>,
+    running: &mut tokio::task::JoinSet<()>,
+    jobs: Vec<ClaimedJob>,
+) {
+    let Ok(mut queued) = lanes.lock() else { return };
+    for job in jobs {
+        let target = target_of(&job);
+        match queued.get_mut(&target) {
+            Some(queue) => queue.push_back(job),
+            None => {
+                queued.insert(target.clone(), VecDeque::from([job]));
+                running.spawn(lane(fed.clone(), target, lanes.clone(), permits.clone()));
+            }
+        }
+    }
+}
+
+/// Runs one server's jobs, one after another, until its queue is empty (or the process stops:
+/// what is left is released for others).
+async fn lane(fed: FedConfig, target: Option<String>, lanes: Lanes, permits: Arc<tokio::sync::Semaphore>) {
+    let Ok(_permit) = permits.acquire_owned().await else { return };
+    loop {
+        if fed.stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        let next = {
+            let Ok(mut queued) = lanes.lock() else { return };
+            match queued.get_mut(&target).and_then(VecDeque::pop_front) {
+                Some(job) => job,
+                None => {
+                    queued.remove(&target);
+                    return;
+                }
+            }
+        };
+        let id = next.id;
+        if let Err(e) = run_and_record(&fed, next, target.clone()).await {
+            tracing::warn!(job = id, error = ?e, "recording a job's outcome");
+        }
+        if let Ok(mut held) = fed.jobs_held.lock() {
+            held.remove(&id);
+        }
+    }
+}
+
+/// Keeps this process's claims alive while its jobs run: every third of a claim's time, the
+/// claims of the jobs it holds are extended.
+async fn renew_claims(ctx: AppContext, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let claim = ctx.config.job_claim_seconds.max(1);
+    let every = Duration::from_millis(claim * 1000 / 3).max(Duration::from_millis(300));
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+        let held: Vec<i64> = ctx.jobs_held.lock().map(|h| h.iter().copied().collect()).unwrap_or_default();
+        if held.is_empty() {
+            continue;
+        }
+        let until = db::now() + TimeDelta::seconds(claim as i64);
+        if let Err(e) = ctx.db.write(move |conn| -> Result<_> { Ok(db::jobs::renew(conn, &held, until)?) }).await {
+            tracing::warn!(error = ?e, "renewing job claims");
+        }
+    }
 }
 
 /// Releases the jobs this process claimed and has not finished (it is stopping): their attempt
@@ -75,59 +199,6 @@ pub async fn release_held(ctx: &AppContext) -> Result<usize> {
         return Ok(0);
     }
     ctx.db.write(move |conn| -> Result<_> { Ok(db::jobs::release(conn, &held)?) }).await
-}
-
-/// Claims and runs the jobs that are due; returns how many ran.
-pub async fn run_due(fed: &FedConfig) -> Result<usize> {
-    let ctx: &AppContext = fed;
-    if ctx.stopping.load(std::sync::atomic::Ordering::SeqCst) {
-        return Ok(0);
-    }
-    let claim = TimeDelta::seconds(ctx.config.job_claim_seconds as i64);
-    let claimed = ctx
-        .db
-        .write(move |conn| -> Result<_> {
-            let now = db::now();
-            Ok(db::jobs::claim(conn, now, now + claim, BATCH)?)
-        })
-        .await?;
-    let n = claimed.len();
-    if let Ok(mut held) = ctx.jobs_held.lock() {
-        held.extend(claimed.iter().map(|job| job.id));
-    }
-    // Deliveries to different servers run at once; one server's deliveries (and the effects)
-    // run one after another, in order, so a reply never overtakes its post.
-    let mut lanes: Vec<(Option<String>, Vec<ClaimedJob>)> = Vec::new();
-    for job in claimed {
-        let target = target_of(&job);
-        match lanes.iter_mut().find(|(t, _)| *t == target) {
-            Some((_, jobs)) => jobs.push(job),
-            None => lanes.push((target, vec![job])),
-        }
-    }
-    let mut running = tokio::task::JoinSet::new();
-    for (target, jobs) in lanes {
-        let fed = fed.clone();
-        running.spawn(async move {
-            for job in jobs {
-                // Stopping: the rest of the lane is released for others, not started.
-                if fed.stopping.load(std::sync::atomic::Ordering::SeqCst) {
-                    break;
-                }
-                let id = job.id;
-                let result = run_and_record(&fed, job, target.clone()).await;
-                if let Ok(mut held) = fed.jobs_held.lock() {
-                    held.remove(&id);
-                }
-                result?;
-            }
-            Ok::<(), Error>(())
-        });
-    }
-    while let Some(done) = running.join_next().await {
-        done.map_err(|e| Error::internal(format!("a job's task failed: {e}")))??;
-    }
-    Ok(n)
 }
 
 async fn complete(ctx: &AppContext, id: i64) -> Result<JobOutcome> {

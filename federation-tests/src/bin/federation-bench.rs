@@ -21,9 +21,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use activitypub_federation::activity_sending::SendActivityTask;
-use activitypub_federation::config::Data;
-use activitypub_federation::traits::Activity;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -32,7 +29,7 @@ use gilde::federation::objects::ApubPerson;
 use gilde::service::groups::NewGroupInput;
 use gilde::service::posts::NewPostInput;
 use gilde::service::{Scope, Visibility};
-use serde_json::{json, Value};
+use serde_json::json;
 use url::Url;
 
 #[derive(Clone)]
@@ -183,26 +180,19 @@ async fn main() {
         person.private_key = Some(keys.private_pem);
         senders.push(ApubPerson::new(&ctx, person).expect("actor"));
     }
-    // The senders' side: a federation configuration of their own (the library sends nothing to
-    // its own domain).
-    let fed = activitypub_federation::config::FederationConfig::builder()
-        .domain(format!("localhost:{}", ports[0]))
-        .app_data(ctx.clone())
-        .debug(true)
-        .http_signature_compat(true)
-        .build()
-        .await
-        .expect("sender configuration");
+    // The senders' side: each signs as Mastodon does (with Gilde's signing, as another Gilde
+    // would) and posts to the shared inbox.
     let group_url = format!("http://{domain}/groups/klein");
     let inbox_url: Url = format!("http://{domain}/inbox").parse().expect("inbox");
     let senders = Arc::new(senders);
     let next = Arc::new(AtomicUsize::new(0));
+    let http = reqwest::Client::new();
     let started = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..16 {
-        let (senders, next, fed, group_url, inbox_url) = (senders.clone(), next.clone(), fed.clone(), group_url.clone(), inbox_url.clone());
+        let (senders, next, http, group_url, inbox_url) =
+            (senders.clone(), next.clone(), http.clone(), group_url.clone(), inbox_url.clone());
         workers.spawn(async move {
-            let data: Data<gilde::AppContext> = fed.to_request_data();
             loop {
                 let n = next.fetch_add(1, Ordering::SeqCst);
                 if n >= posts {
@@ -211,21 +201,23 @@ async fn main() {
                 let sender = &senders[n % senders.len()];
                 let actor = sender.row.ap_id.clone().expect("ap id");
                 let note_id = format!("{actor}/notes/{n}");
-                let activity = RawActivity {
-                    id: format!("{note_id}/create").parse().expect("id"),
-                    actor: actor.parse().expect("actor"),
-                    json: json!({
+                let body = serde_json::to_vec(&json!({
                     "@context": "https://www.w3.org/ns/activitystreams",
                     "type": "Create", "id": format!("{note_id}/create"), "actor": actor,
                     "to": [group_url], "audience": group_url,
                     "object": { "type": "Note", "id": note_id, "attributedTo": actor, "audience": group_url,
                         "to": [group_url], "content": format!("<p>inkomend-{n}</p>") },
-                    }),
-                };
-                let tasks = SendActivityTask::prepare(&activity, sender, vec![inbox_url.clone()], &data).await.expect("prepare");
-                for task in tasks {
-                    task.sign_and_send(&data).await.expect("send");
+                }))
+                .expect("json");
+                let private = sender.row.private_key.clone().expect("key");
+                let headers = gilde::federation::signatures::signed_post_headers(&inbox_url, &format!("{actor}#main-key"), &private, &body)
+                    .expect("sign");
+                let mut request = http.post(inbox_url.as_str()).header("content-type", "application/activity+json");
+                for (name, value) in headers {
+                    request = request.header(name, value);
                 }
+                let res = request.body(body).send().await.expect("send");
+                assert_eq!(res.status().as_u16(), 202, "accepted");
             }
         });
     }
@@ -236,8 +228,10 @@ async fn main() {
 
     // The signing library's own rate on this machine, for comparison with `openssl speed rsa2048`.
     let (sign_rate, verify_rate) = tokio::task::spawn_blocking(rsa_rates).await.expect("rsa");
+    let (native_sign, native_verify) = tokio::task::spawn_blocking(native_rates).await.expect("aws-lc-rs");
     println!("backend: {backend}");
-    println!("rsa crate (used by activitypub_federation), one core: {sign_rate:.0} signs/s, {verify_rate:.0} verifies/s");
+    println!("rsa crate (the federation library's, now used only for its own fetches), one core: {sign_rate:.0} signs/s, {verify_rate:.0} verifies/s");
+    println!("aws-lc-rs (gilde::keys: deliveries, inbox), one core: {native_sign:.0} signs/s, {native_verify:.0} verifies/s");
     println!(
         "fan-out: 1 post to {followers} followers on {servers} servers: {servers} deliveries in {:.2} s = {:.0} deliveries/s (each signed, sent and verified)",
         fan_out.as_secs_f64(),
@@ -251,36 +245,24 @@ async fn main() {
     instance.stop().await.expect("stop");
 }
 
-/// An activity given as JSON, for the library's sender.
-#[derive(Debug)]
-struct RawActivity {
-    id: Url,
-    actor: Url,
-    json: Value,
-}
-
-impl serde::Serialize for RawActivity {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.json.serialize(s)
+/// Signs and verifies with Gilde's own signing (`gilde::keys`, aws-lc-rs) for two seconds each.
+fn native_rates() -> (f64, f64) {
+    let keys = gilde::keys::generate().expect("keys");
+    let message = b"(request-target): post /inbox";
+    let started = Instant::now();
+    let (mut signs, mut signature) = (0, Vec::new());
+    while started.elapsed().as_secs_f64() < 2.0 {
+        signature = gilde::keys::sign(&keys.private_pem, message).expect("sign");
+        signs += 1;
     }
-}
-
-#[async_trait::async_trait]
-impl Activity for RawActivity {
-    type DataType = gilde::AppContext;
-    type Error = gilde::Error;
-    fn id(&self) -> &Url {
-        &self.id
+    let sign_rate = signs as f64 / started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let mut verifies = 0;
+    while started.elapsed().as_secs_f64() < 2.0 {
+        assert!(gilde::keys::verify(&keys.public_pem, message, &signature));
+        verifies += 1;
     }
-    fn actor(&self) -> &Url {
-        &self.actor
-    }
-    async fn verify(&self, _data: &Data<gilde::AppContext>) -> gilde::Result<()> {
-        Ok(())
-    }
-    async fn receive(self, _data: &Data<gilde::AppContext>) -> gilde::Result<()> {
-        Ok(())
-    }
+    (sign_rate, verifies as f64 / started.elapsed().as_secs_f64())
 }
 
 /// Signs and verifies with the `rsa` crate (as the federation library does) for two seconds
