@@ -24,6 +24,7 @@ diesel::table! {
         org_unit -> Text,
         mentor -> Bool,
         deleted_at -> Nullable<Timestamp>,
+        posts_count -> BigInt,
     }
 }
 

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::{local_accounts, people, person_expertise, posts};
+use super::schema::{local_accounts, people, person_expertise};
 use super::{contains_pattern, lower, DbConn, DbResult, MediaId, PersonId};
 
 #[derive(Debug, Clone, Queryable, Identifiable)]
@@ -36,6 +36,8 @@ pub struct Person {
     /// When the person was deleted (their own server's `Delete`, or here); the row stays so
     /// the name stays taken and a deleted person of another server never returns.
     pub deleted_at: Option<chrono::NaiveDateTime>,
+    /// Posts (not deleted) they wrote, kept as posts are written and deleted.
+    pub posts_count: i64,
 }
 
 impl Person {
@@ -181,12 +183,7 @@ pub fn post_counts(conn: &mut DbConn, ids: &[PersonId]) -> DbResult<Vec<(PersonI
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(posts::table
-        .filter(posts::author_id.eq_any(ids))
-        .filter(posts::deleted_at.is_null())
-        .group_by(posts::author_id)
-        .select((posts::author_id, diesel::dsl::count_star()))
-        .load(conn)?)
+    Ok(people::table.filter(people::id.eq_any(ids)).select((people::id, people::posts_count)).load(conn)?)
 }
 
 #[derive(Debug, Default, Clone)]

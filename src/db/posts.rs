@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::{favourites, follows, groups, memberships, mentions, posts};
+use super::schema::{favourites, follows, groups, memberships, mentions, people, posts};
 use super::{contains_pattern, lower, paginate, DbConn, DbResult, GroupId, Page, PersonId, PostId, Sql};
 
 #[derive(Debug, Clone, Queryable, Identifiable)]
@@ -54,7 +54,9 @@ fn visible_roots<'a>() -> BoxedPosts<'a> {
 }
 
 pub fn insert(conn: &mut DbConn, new: &NewPost<'_>) -> DbResult<Post> {
-    Ok(diesel::insert_into(posts::table).values(new).returning(posts::all_columns).get_result(conn)?)
+    let post: Post = diesel::insert_into(posts::table).values(new).returning(posts::all_columns).get_result(conn)?;
+    diesel::update(people::table.find(post.author_id)).set(people::posts_count.eq(people::posts_count + 1)).execute(conn)?;
+    Ok(post)
 }
 
 /// A post that is not deleted.
@@ -89,9 +91,14 @@ pub fn set_files_text(conn: &mut DbConn, id: PostId, text: &str) -> DbResult<()>
 
 /// Marks the post deleted and forgets its text; replies stay, as in any forum.
 pub fn mark_deleted(conn: &mut DbConn, id: PostId) -> DbResult<()> {
-    diesel::update(posts::table.find(id))
+    let author: Option<PersonId> = diesel::update(posts::table.find(id).filter(posts::deleted_at.is_null()))
         .set((posts::deleted_at.eq(Some(super::now())), posts::source.eq(""), posts::content_html.eq(""), posts::files_text.eq("")))
-        .execute(conn)?;
+        .returning(posts::author_id)
+        .get_result(conn)
+        .optional()?;
+    if let Some(author) = author {
+        diesel::update(people::table.find(author)).set(people::posts_count.eq(people::posts_count - 1)).execute(conn)?;
+    }
     diesel::delete(favourites::table.filter(favourites::post_id.eq(id))).execute(conn)?;
     Ok(())
 }

@@ -88,6 +88,9 @@ pub async fn seed(db: &Db, people: u64, groups: u64, posts: u64) -> DbResult<Str
                 ))?;
                 done += n;
             }
+            run(conn, format!(
+                "UPDATE people SET posts_count = (SELECT COUNT(*) FROM posts WHERE posts.author_id = people.id AND posts.deleted_at IS NULL) WHERE id > {p0}"
+            ))?;
             if backend == Backend::Postgres {
                 // Explicit ids above leave the sequences behind; move them past the new rows.
                 for table in ["people", "groups"] {

@@ -39,6 +39,11 @@ async fn fetch_software(client: &reqwest13::Client, scheme: &str, domain: &str) 
 /// again (its deliveries meanwhile get threads only).
 const ASK_AGAIN_AFTER: Duration = Duration::from_secs(3600);
 
+/// Servers asked for their NodeInfo at once.
+const ASKED_AT_ONCE: usize = 32;
+/// How long a delivery's expansion waits for servers' NodeInfo at most.
+const LEARN_AT_MOST: Duration = Duration::from_secs(3);
+
 /// Makes sure the software of the servers of these inboxes is known (each is asked once; a
 /// server that does not answer is asked again after an hour, not on every reply).
 pub async fn learn(ctx: &AppContext, inboxes: Vec<url::Url>) -> Result<()> {
@@ -49,32 +54,58 @@ pub async fn learn(ctx: &AppContext, inboxes: Vec<url::Url>) -> Result<()> {
     let domains: Vec<String> = servers.iter().map(|(_, d)| d.clone()).collect();
     let lookup = domains.clone();
     let known = ctx.db.read(move |conn| -> Result<_> { Ok(db::servers::software_of(conn, &lookup)?) }).await?;
-    let mut client = None;
-    for (scheme, domain) in servers {
-        if known.iter().any(|(d, s)| *d == domain && s.is_some()) {
-            continue;
-        }
-        let failed_lately =
-            ctx.unknown_software.lock().map(|failed| failed.get(&domain).is_some_and(|at| at.elapsed() < ASK_AGAIN_AFTER)).unwrap_or(false);
-        if failed_lately {
-            continue;
-        }
-        if client.is_none() {
-            client = Some(super::setup::http_client(ctx, Duration::from_secs(5))?);
-        }
-        let Some(client) = client.as_ref() else { continue };
-        match fetch_software(client, &scheme, &domain).await {
-            Some(software) => {
+    let unknown: Vec<(String, String)> = servers
+        .into_iter()
+        .filter(|(_, domain)| !known.iter().any(|(d, s)| d == domain && s.is_some()))
+        .filter(|(_, domain)| {
+            !ctx.unknown_software.lock().map(|failed| failed.get(domain).is_some_and(|at| at.elapsed() < ASK_AGAIN_AFTER)).unwrap_or(false)
+        })
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    // Asked at once (a bounded number at a time), and waited for a bounded time: one slow or
+    // dead server must not hold up a post to everyone. Who has not answered by then gets the
+    // threads-only form this time, and is asked again later.
+    let client = super::setup::http_client(ctx, Duration::from_secs(5))?;
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(ASKED_AT_ONCE));
+    let mut asking = tokio::task::JoinSet::new();
+    let mut unanswered: std::collections::HashSet<String> = unknown.iter().map(|(_, d)| d.clone()).collect();
+    for (scheme, domain) in unknown {
+        let (client, slots) = (client.clone(), slots.clone());
+        asking.spawn(async move {
+            let _slot = slots.acquire_owned().await.ok()?;
+            Some((domain.clone(), fetch_software(&client, &scheme, &domain).await))
+        });
+    }
+    let mut learned = Vec::new();
+    let _ = tokio::time::timeout(LEARN_AT_MOST, async {
+        while let Some(answer) = asking.join_next().await {
+            if let Ok(Some((domain, Some(software)))) = answer {
                 tracing::debug!(domain, software, "learned what a server runs");
-                ctx.db.write(move |conn| -> Result<_> { Ok(db::servers::set_software(conn, &domain, &software)?) }).await?;
-            }
-            None => {
-                tracing::debug!(domain, "could not read what a server runs; asking again in an hour");
-                if let Ok(mut failed) = ctx.unknown_software.lock() {
-                    failed.insert(domain, std::time::Instant::now());
-                }
+                unanswered.remove(&domain);
+                learned.push((domain, software));
             }
         }
+    })
+    .await;
+    asking.abort_all();
+    // Who did not answer (in time, or at all) is asked again in an hour.
+    if let Ok(mut failed) = ctx.unknown_software.lock() {
+        for domain in unanswered {
+            tracing::debug!(domain, "could not read what a server runs; asking again in an hour");
+            failed.insert(domain, std::time::Instant::now());
+        }
+    }
+    if !learned.is_empty() {
+        ctx.db
+            .write(move |conn| -> Result<_> {
+                for (domain, software) in &learned {
+                    db::servers::set_software(conn, domain, software)?;
+                }
+                Ok(())
+            })
+            .await?;
     }
     Ok(())
 }

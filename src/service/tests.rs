@@ -127,6 +127,12 @@ async fn following_people_fills_home_and_notifies() {
     assert!(rel[0].followed_by && !rel[0].following);
     let bob_view = people::get(&t.ctx, bob.person_id).await.expect("bob");
     assert_eq!((bob_view.followers_count, bob_view.posts_count), (1, 1));
+    // The count is kept as posts come and go (deleting twice counts once).
+    let second = post(&t, &bob, "A second one", None).await.expect("post");
+    assert_eq!(people::get(&t.ctx, bob.person_id).await.expect("bob").posts_count, 2);
+    posts::delete(&t.ctx, &bob, second.post.id).await.expect("delete");
+    let _ = posts::delete(&t.ctx, &bob, second.post.id).await;
+    assert_eq!(people::get(&t.ctx, bob.person_id).await.expect("bob").posts_count, 1);
     let n = notifications::list(&t.ctx, &bob, vec![], page()).await.expect("notifications");
     assert_eq!(n.len(), 1, "one follow notification, not two");
     assert_eq!(n[0].notification.kind, "follow");
