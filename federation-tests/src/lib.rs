@@ -113,6 +113,42 @@ impl Node {
         (person.id, token)
     }
 
+    /// Registers a Mastodon app (scopes read and write) with one redirect URI: (client id, secret).
+    pub async fn register_app(&self, name: &str, redirect_uri: &str) -> (String, String) {
+        let app: serde_json::Value = reqwest::Client::new()
+            .post(format!("{}/api/v1/apps", self.base))
+            .form(&[("client_name", name), ("redirect_uris", redirect_uri), ("scopes", "read write")])
+            .send()
+            .await
+            .expect("register app")
+            .json()
+            .await
+            .expect("app");
+        (app["client_id"].as_str().expect("id").to_string(), app["client_secret"].as_str().expect("secret").to_string())
+    }
+
+    /// An app exchanges an authorization code (with its PKCE verifier, if any) for a token.
+    pub async fn exchange_code(&self, app: &(String, String), code: &str, redirect_uri: &str, verifier: Option<&str>) -> String {
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("client_id", app.0.as_str()),
+            ("client_secret", app.1.as_str()),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+        ];
+        form.extend(verifier.map(|v| ("code_verifier", v)));
+        let token: serde_json::Value = reqwest::Client::new()
+            .post(format!("{}/oauth/token", self.base))
+            .form(&form)
+            .send()
+            .await
+            .expect("token")
+            .json()
+            .await
+            .expect("json");
+        token["access_token"].as_str().unwrap_or_else(|| panic!("no access token: {token}")).to_string()
+    }
+
     /// GET on this node's client API as the token's owner: (status, JSON body).
     pub async fn get(&self, path: &str, token: &str) -> (u16, serde_json::Value) {
         let res = reqwest::Client::new().get(format!("{}{path}", self.base)).bearer_auth(token).send().await.expect("request");

@@ -98,17 +98,8 @@ async fn people_and_apps_sign_in_through_single_sign_on_in_chromium() {
     .await;
     let a = cluster.node("gemeente-a");
     federation_tests::sso::register(a).await;
-    let http = reqwest::Client::new();
-    let app: serde_json::Value = http
-        .post(format!("{}/api/v1/apps", a.base))
-        .form(&[("client_name", "Ivory"), ("redirect_uris", "urn:ietf:wg:oauth:2.0:oob"), ("scopes", "read write")])
-        .send()
-        .await
-        .expect("register app")
-        .json()
-        .await
-        .expect("app");
-    let (client_id, client_secret) = (app["client_id"].as_str().expect("id"), app["client_secret"].as_str().expect("secret"));
+    let app = a.register_app("Ivory", "urn:ietf:wg:oauth:2.0:oob").await;
+    let client_id = &app.0;
     let authorize = format!(
         "{}/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri=urn:ietf:wg:oauth:2.0:oob&scope=read+write",
         a.base
@@ -128,21 +119,7 @@ async fn people_and_apps_sign_in_through_single_sign_on_in_chromium() {
     assert!(output.status.success(), "the browser script failed:\n{stdout}\n{stderr}");
     let result: serde_json::Value = serde_json::from_str(stdout.trim().lines().last().unwrap_or("")).expect("the script's result");
     let code = result["code"].as_str().expect("code");
-    let token: serde_json::Value = http
-        .post(format!("{}/oauth/token", a.base))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", client_id),
-            ("client_secret", client_secret),
-            ("code", code),
-            ("redirect_uri", "urn:ietf:wg:oauth:2.0:oob"),
-        ])
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("json");
-    let (status, me) = a.get("/api/v1/accounts/verify_credentials", token["access_token"].as_str().expect("token")).await;
+    let token = a.exchange_code(&app, code, "urn:ietf:wg:oauth:2.0:oob", None).await;
+    let (status, me) = a.get("/api/v1/accounts/verify_credentials", &token).await;
     assert_eq!((status, me["username"].as_str(), me["display_name"].as_str()), (200, Some("bram"), Some("Bram Jansen")));
 }

@@ -105,6 +105,39 @@ impl Drop for Process {
     }
 }
 
+/// A member on each node of `cluster` joins the group `omgevingswet` of the instance at `domain`;
+/// returns once every one is in.
+async fn members_join(cluster: &Cluster, domain: &str) {
+    let mut members = Vec::new();
+    for node in &cluster.nodes {
+        let (_, member) = node.person("lid").await;
+        let (_, group) = node.get(&format!("/api/v1/groups/lookup?acct=omgevingswet@{domain}"), &member).await;
+        let id = group["id"].as_str().expect("group").to_string();
+        node.post(&format!("/api/v1/groups/{id}/join"), &member, json!({})).await;
+        members.push((node, member, id));
+    }
+    for (node, member, id) in &members {
+        eventually("the member is in", || async {
+            node.get(&format!("/api/v1/groups/{id}"), member).await.1["membership"]["state"] == "active"
+        })
+        .await;
+    }
+}
+
+/// The id of the group `omgevingswet` on the instance at `base`, as the token's owner sees it.
+async fn group_id(base: &str, token: &str) -> serde_json::Value {
+    reqwest::Client::new()
+        .get(format!("{base}/api/v1/groups/lookup?acct=omgevingswet"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("lookup")
+        .json::<serde_json::Value>()
+        .await
+        .expect("json")["id"]
+        .clone()
+}
+
 async fn api_post(base: &str, token: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
     let res = reqwest::Client::new().post(format!("{base}{path}")).bearer_auth(token).json(&body).send().await.expect("request");
     assert!(res.status().is_success(), "{path}: {}", res.status());
@@ -123,30 +156,8 @@ async fn a_process_killed_in_the_middle_of_a_fan_out_resumes_and_sends_everythin
 
     // Two receiving instances, each with a member of A's group.
     let cluster = Cluster::start(&["gemeente-b", "bedrijf-c"]).await;
-    let mut members = Vec::new();
-    for node in &cluster.nodes {
-        let (_, member) = node.person("lid").await;
-        let (_, group) = node.get(&format!("/api/v1/groups/lookup?acct=omgevingswet@{a_domain}"), &member).await;
-        let id = group["id"].as_str().expect("group").to_string();
-        node.post(&format!("/api/v1/groups/{id}/join"), &member, json!({})).await;
-        members.push((node, member, id));
-    }
-    for (node, member, id) in &members {
-        eventually("the member is in", || async {
-            node.get(&format!("/api/v1/groups/{id}"), member).await.1["membership"]["state"] == "active"
-        })
-        .await;
-    }
-    let group_id = reqwest::Client::new()
-        .get(format!("{}/api/v1/groups/lookup?acct=omgevingswet", a.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("lookup")
-        .json::<serde_json::Value>()
-        .await
-        .expect("json")["id"]
-        .clone();
+    members_join(&cluster, &a_domain).await;
+    let group_id = group_id(&a.base, &token).await;
 
     // Twenty posts in quick succession; once the first has arrived, kill -9 while the fan-out
     // is under way.
@@ -324,30 +335,8 @@ async fn two_processes_on_one_postgresql_database_share_the_work_and_take_over_a
     // Both processes serve the instance's API, and their work is shared: members on two other
     // servers get every post, each exactly once, and no job ran twice.
     let cluster = Cluster::start(&["gemeente-b", "bedrijf-c"]).await;
-    let mut members = Vec::new();
-    for node in &cluster.nodes {
-        let (_, member) = node.person("lid").await;
-        let (_, group) = node.get(&format!("/api/v1/groups/lookup?acct=omgevingswet@{domain}"), &member).await;
-        let id = group["id"].as_str().expect("group").to_string();
-        node.post(&format!("/api/v1/groups/{id}/join"), &member, json!({})).await;
-        members.push((node, member, id));
-    }
-    for (node, member, id) in &members {
-        eventually("the member is in", || async {
-            node.get(&format!("/api/v1/groups/{id}"), member).await.1["membership"]["state"] == "active"
-        })
-        .await;
-    }
-    let group = reqwest::Client::new()
-        .get(format!("{}/api/v1/groups/lookup?acct=omgevingswet", b.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("lookup on B")
-        .json::<serde_json::Value>()
-        .await
-        .expect("json")["id"]
-        .clone();
+    members_join(&cluster, &domain).await;
+    let group = group_id(&b.base, &token).await;
     for n in 0..10 {
         let via = if n % 2 == 0 { &a.base } else { &b.base };
         api_post(via, &token, "/api/v1/statuses", json!({ "status": format!("gedeeld-{n:02}"), "group_id": group })).await;

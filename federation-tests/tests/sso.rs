@@ -178,17 +178,8 @@ async fn mastodon_apps_sign_in_through_the_same_single_sign_on() {
     .await;
     let a = cluster.node("gemeente-a");
     register(a).await;
-    let http = reqwest::Client::new();
-    let app: serde_json::Value = http
-        .post(format!("{}/api/v1/apps", a.base))
-        .form(&[("client_name", "Tusky"), ("redirect_uris", "https://app.example/callback"), ("scopes", "read write")])
-        .send()
-        .await
-        .expect("register app")
-        .json()
-        .await
-        .expect("app");
-    let (client_id, client_secret) = (app["client_id"].as_str().expect("id"), app["client_secret"].as_str().expect("secret"));
+    let app = a.register_app("Tusky", "https://app.example/callback").await;
+    let client_id = app.0.as_str();
     let verifier = "a-code-verifier-that-is-long-enough-for-pkce-0123456789";
     let challenge = {
         use base64::Engine;
@@ -238,24 +229,8 @@ async fn mastodon_apps_sign_in_through_the_same_single_sign_on() {
     assert!(to.query_pairs().any(|(k, v)| k == "state" && v == "app-state"));
 
     // The app exchanges the code (with its PKCE verifier) and acts as Anna.
-    let token: serde_json::Value = http
-        .post(format!("{}/oauth/token", a.base))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", client_id),
-            ("client_secret", client_secret),
-            ("code", &code),
-            ("redirect_uri", "https://app.example/callback"),
-            ("code_verifier", verifier),
-        ])
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("json");
-    let token = token["access_token"].as_str().expect("access token");
-    let (status, me) = a.get("/api/v1/accounts/verify_credentials", token).await;
+    let token = a.exchange_code(&app, &code, "https://app.example/callback", Some(verifier)).await;
+    let (status, me) = a.get("/api/v1/accounts/verify_credentials", &token).await;
     assert_eq!((status, me["username"].as_str()), (200, Some("anna_de_vries")));
 }
 
