@@ -108,6 +108,10 @@ pub async fn expand_effect(ctx: &AppContext, job_id: i64, effect: Effect) -> Res
 /// For a delivery of a person's deletion (a `Delete` whose object is its actor): the activity's
 /// id, under which its deliveries are reported to the admin.
 pub fn deletion_report_key(payload: &str) -> Option<String> {
+    // Most deliveries are not deletions: not parsed for this.
+    if !payload.contains("\"Delete\"") {
+        return None;
+    }
     let delivery: Delivery = serde_json::from_str(payload).ok()?;
     let activity = &delivery.activity;
     let is_self_delete = activity.get("type").and_then(Value::as_str) == Some("Delete")
