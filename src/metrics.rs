@@ -149,8 +149,12 @@ pub async fn render(ctx: &AppContext) -> Result<String> {
     Ok(text)
 }
 
-fn exposition(text: String) -> Response {
-    ([(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response()
+/// The metrics as a response in the OpenMetrics text format.
+async fn exposition(ctx: &AppContext) -> Response {
+    match render(ctx).await {
+        Ok(text) => ([(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response(),
+        Err(e) => crate::http::error::ApiError(e).into_response(),
+    }
 }
 
 /// `/metrics` on the public address: only with `metrics_token`, sent as a bearer token.
@@ -164,23 +168,12 @@ pub async fn behind_token(State(ctx): State<AppContext>, headers: HeaderMap) -> 
         return (StatusCode::UNAUTHORIZED, [("www-authenticate", "Bearer")], "The metrics need the token set in metrics_token.\n")
             .into_response();
     }
-    match render(&ctx).await {
-        Ok(text) => exposition(text),
-        Err(e) => crate::http::error::ApiError(e).into_response(),
-    }
+    exposition(&ctx).await
 }
 
 /// The separate metrics address (`metrics_bind`): `/metrics` only, no token (keep it internal).
 pub fn router(ctx: AppContext) -> axum::Router {
     axum::Router::new()
-        .route(
-            "/metrics",
-            axum::routing::get(|State(ctx): State<AppContext>| async move {
-                match render(&ctx).await {
-                    Ok(text) => exposition(text),
-                    Err(e) => crate::http::error::ApiError(e).into_response(),
-                }
-            }),
-        )
+        .route("/metrics", axum::routing::get(|State(ctx): State<AppContext>| async move { exposition(&ctx).await }))
         .with_state(ctx)
 }

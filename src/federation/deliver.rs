@@ -517,14 +517,10 @@ fn liked(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId, person_id
 /// final 4xx is a refusal (noted by `setup::NoteRefusals`); anything else is tried again.
 async fn send_as<A: Actor>(ctx: &AppContext, delivery: &Delivery, actor: &A) -> Result<()> {
     let inbox = &delivery.inbox;
-    let Some(host) = inbox.host_str() else { return Err(Error::internal("an inbox without a host")) };
+    let Some(host) = actors::domain_of(inbox) else { return Err(Error::internal("an inbox without a host")) };
     if inbox.scheme() != "https" && !(ctx.config.federation.insecure && inbox.scheme() == "http") {
         return Err(Error::forbidden("address_not_allowed", "Deliveries go to https addresses only."));
     }
-    let host = match inbox.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_string(),
-    };
     // Never to this instance itself, nor to a server blocked since the delivery was queued.
     if host.eq_ignore_ascii_case(&ctx.config.domain) || !ctx.config.federation.allows(&host) {
         tracing::debug!(inbox = %inbox, "a delivery to a server this instance does not deliver to is dropped");
@@ -544,12 +540,18 @@ async fn send_as<A: Actor>(ctx: &AppContext, delivery: &Delivery, actor: &A) -> 
             Error::new(crate::ErrorKind::Unavailable, "remote_unavailable", "The other server did not answer.").with_cause(e)
         })?;
     let status = response.status();
-    if status.is_success() || (status.is_client_error() && status.as_u16() != 408 && status.as_u16() != 429) {
+    if status.is_success() || is_final_refusal(status) {
         return Ok(());
     }
     let text: String = response.text().await.unwrap_or_default().chars().take(300).collect();
     Err(Error::new(crate::ErrorKind::Unavailable, "remote_unavailable", "The other server did not take the delivery.")
         .with_cause(format!("{status}: {}", text.trim())))
+}
+
+/// A receiver's answer that refuses a delivery for good: a 4xx, but 408 and 429 (those are tried
+/// again), as Mastodon counts them.
+pub(crate) fn is_final_refusal(status: reqwest13::StatusCode) -> bool {
+    status.is_client_error() && status != reqwest13::StatusCode::REQUEST_TIMEOUT && status != reqwest13::StatusCode::TOO_MANY_REQUESTS
 }
 
 tokio::task_local! {

@@ -59,8 +59,7 @@ impl reqwest_middleware::Middleware for NoteRefusals {
         let is_post = req.method() == reqwest13::Method::POST;
         let response = next.run(req, extensions).await?;
         let status = response.status();
-        let final_refusal = status.is_client_error() && status.as_u16() != 408 && status.as_u16() != 429;
-        if !is_post || !final_refusal || super::deliver::REFUSAL.try_with(|_| ()).is_err() {
+        if !is_post || !super::deliver::is_final_refusal(status) || super::deliver::REFUSAL.try_with(|_| ()).is_err() {
             return Ok(response);
         }
         let headers = response.headers().clone();

@@ -170,36 +170,37 @@ async fn fetch_key(data: &Data<AppContext>, key_url: &Url) -> Result<String> {
 /// The headers of a POST (a delivery) signed as Mastodon signs them (`(request-target) host date
 /// digest`, `rsa-sha256`, with the body's `Digest`).
 pub fn signed_post_headers(url: &Url, key_id: &str, private_pem: &str, body: &[u8]) -> Result<Vec<(&'static str, String)>> {
-    let host = match url.port() {
-        Some(port) => format!("{}:{port}", url.host_str().unwrap_or("")),
-        None => url.host_str().unwrap_or("").to_string(),
-    };
-    let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
-    let digest = format!("SHA-256={}", base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body)));
-    let target = match url.query() {
-        Some(q) => format!("{}?{q}", url.path()),
-        None => url.path().to_string(),
-    };
-    let signing_string = format!("(request-target): post {target}\nhost: {host}\ndate: {date}\ndigest: {digest}");
-    let signature = base64::engine::general_purpose::STANDARD.encode(crate::keys::sign(private_pem, signing_string.as_bytes())?);
-    let header = format!(r#"keyId="{key_id}",algorithm="rsa-sha256",headers="(request-target) host date digest",signature="{signature}""#);
-    Ok(vec![("host", host), ("date", date), ("digest", digest), ("signature", header)])
+    signed_headers("post", url, key_id, private_pem, Some(body))
 }
 
 /// The headers of a GET signed as Mastodon signs them (`(request-target) host date`), for
 /// fetches the federation library does not make itself (files).
 pub fn signed_get_headers(url: &Url, key_id: &str, private_pem: &str) -> Result<Vec<(&'static str, String)>> {
-    let host = match url.port() {
-        Some(port) => format!("{}:{port}", url.host_str().unwrap_or("")),
-        None => url.host_str().unwrap_or("").to_string(),
-    };
+    signed_headers("get", url, key_id, private_pem, None)
+}
+
+/// `host`, `date`, `digest` (when there is a body) and the `signature` over them and the
+/// request target, as Mastodon signs.
+fn signed_headers(method: &str, url: &Url, key_id: &str, private_pem: &str, body: Option<&[u8]>) -> Result<Vec<(&'static str, String)>> {
+    let host = actors::domain_of(url).unwrap_or_default();
     let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
     let target = match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_string(),
     };
-    let signing_string = format!("(request-target): get {target}\nhost: {host}\ndate: {date}");
+    let mut headers = vec![("host", host), ("date", date)];
+    if let Some(body) = body {
+        headers.push(("digest", format!("SHA-256={}", base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body)))));
+    }
+    let mut signing_string = format!("(request-target): {method} {target}");
+    for (name, value) in &headers {
+        signing_string.push_str(&format!("\n{name}: {value}"));
+    }
+    let names = headers.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(" ");
     let signature = base64::engine::general_purpose::STANDARD.encode(crate::keys::sign(private_pem, signing_string.as_bytes())?);
-    let header = format!(r#"keyId="{key_id}",algorithm="rsa-sha256",headers="(request-target) host date",signature="{signature}""#);
-    Ok(vec![("host", host), ("date", date), ("signature", header)])
+    headers.push((
+        "signature",
+        format!(r#"keyId="{key_id}",algorithm="rsa-sha256",headers="(request-target) {names}",signature="{signature}""#),
+    ));
+    Ok(headers)
 }

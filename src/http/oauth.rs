@@ -111,13 +111,13 @@ fn shown(ctx: &AppContext, q: &AuthorizeQuery, headers: &HeaderMap, status: Stat
 
 /// How this browser can approve the app: with its web session (after signing in, also through
 /// single sign-on, which comes back here), else a name and password or the single sign-on button.
-async fn sign_in_way(ctx: &AppContext, headers: &HeaderMap, uri: &axum::http::Uri, lang: crate::web::i18n::Lang) -> SignIn {
+async fn sign_in_way(ctx: &AppContext, headers: &HeaderMap, query: &str, lang: crate::web::i18n::Lang) -> SignIn {
     if let Some(session) = crate::web::session(ctx, headers).await {
         if let Ok(me) = people::signed_in_summary(ctx, &session.actor).await {
             return SignIn::Session { name: me.display_name, csrf: oauth::form_token(&session.token) };
         }
     }
-    let here = format!("/oauth/authorize?{}", uri.query().unwrap_or(""));
+    let here = format!("/oauth/authorize?{query}");
     let sso = crate::web::sso_label(ctx, lang)
         .map(|label| (label, format!("/auth/sso?return_to={}", url::form_urlencoded::byte_serialize(here.as_bytes()).collect::<String>())));
     SignIn::Credentials { password: ctx.config.password_sign_in, sso }
@@ -132,7 +132,7 @@ pub async fn authorize_page(
     match oauth::check_authorize(&ctx, &q.request()).await {
         Ok((app, scopes)) => {
             let lang = authorize::lang(q.lang.as_deref().filter(|l| !l.is_empty()), &headers);
-            let way = sign_in_way(&ctx, &headers, &uri, lang).await;
+            let way = sign_in_way(&ctx, &headers, uri.query().unwrap_or(""), lang).await;
             let form = Shown::Form { app: &app.name, scopes: &scopes.as_string(), hidden: hidden_fields(&q), error: None, way };
             shown(&ctx, &q, &headers, StatusCode::OK, form)
         }
@@ -180,12 +180,8 @@ pub async fn authorize_submit(
         Ok(actor) => actor,
         Err(e) => {
             let lang = authorize::lang(q.lang.as_deref().filter(|l| !l.is_empty()), &headers);
-            let here = axum::http::Uri::try_from(format!(
-                "/oauth/authorize?{}",
-                serde_urlencoded::to_string(hidden_fields(&q)).unwrap_or_default()
-            ))
-            .unwrap_or_default();
-            let way = sign_in_way(&ctx, &headers, &here, lang).await;
+            let query = serde_urlencoded::to_string(hidden_fields(&q)).unwrap_or_default();
+            let way = sign_in_way(&ctx, &headers, &query, lang).await;
             let form = Shown::Form { app: &app.name, scopes: &scopes.as_string(), hidden: hidden_fields(&q), error: Some(&e), way };
             let status = if e.kind() == crate::error::ErrorKind::Unauthenticated {
                 StatusCode::UNAUTHORIZED

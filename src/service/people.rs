@@ -75,28 +75,35 @@ pub async fn create_account(ctx: &AppContext, new: NewAccount) -> Result<Person>
             if super::name_taken(conn, &username)? {
                 return Err(Error::conflict("name_taken", "This name is already taken by a person or a group.").with_field("username"));
             }
-            let now = db::now();
             let display = if display_name.is_empty() { username.as_str() } else { display_name.as_str() };
-            let person = db::people::insert(
-                conn,
-                &NewPerson {
-                    username: &username,
-                    domain: None,
-                    display_name: display,
-                    bio: "",
-                    bio_html: "",
-                    department: "",
-                    created_at: now,
-                    updated_at: now,
-                },
-            )?;
-            db::people::insert_account(
-                conn,
-                &NewLocalAccount { person_id: person.id, password_hash: &hash, is_admin: new.is_admin, locale: None, created_at: now },
-            )?;
+            let person = insert_local_account(conn, &username, display, "", &hash, new.is_admin)?;
             Ok(person)
         })
         .await
+}
+
+/// Writes a local person and their account (a free, valid name is the caller's to check). An
+/// empty `password_hash` is an account no password opens (single sign-on).
+pub(crate) fn insert_local_account(
+    conn: &mut db::DbConn,
+    username: &str,
+    display_name: &str,
+    department: &str,
+    password_hash: &str,
+    is_admin: bool,
+) -> Result<Person> {
+    let now = db::now();
+    let person = db::people::insert(
+        conn,
+        &NewPerson { username, domain: None, display_name, bio: "", bio_html: "", department, created_at: now, updated_at: now },
+    )?;
+    db::people::insert_account(conn, &NewLocalAccount { person_id: person.id, password_hash, is_admin, locale: None, created_at: now })?;
+    Ok(person)
+}
+
+#[track_caller]
+pub(crate) fn account_disabled() -> Error {
+    Error::forbidden("account_disabled", "This account is disabled. Ask your administrator.")
 }
 
 /// Checks a local username and password; the same error for an unknown name and a wrong password.
@@ -132,7 +139,7 @@ pub async fn authenticate(ctx: &AppContext, username: &str, password: &str) -> R
         .map_err(|e| Error::internal(e.to_string()))?;
     // Told only to whoever knows the password, so the answer does not reveal who is disabled.
     if ok && disabled {
-        return Err(Error::forbidden("account_disabled", "This account is disabled. Ask your administrator."));
+        return Err(account_disabled());
     }
     if ok {
         Ok(Actor { person_id: person.id, is_admin: account.is_admin })
@@ -151,7 +158,7 @@ pub async fn actor(ctx: &AppContext, id: PersonId) -> Result<Actor> {
     let account = ctx.db.read(move |conn| -> Result<_> { Ok(db::people::account(conn, id)?) }).await?;
     match account {
         Some(a) if !a.disabled => Ok(Actor { person_id: id, is_admin: a.is_admin }),
-        Some(_) => Err(Error::forbidden("account_disabled", "This account is disabled. Ask your administrator.")),
+        Some(_) => Err(account_disabled()),
         None => Err(Error::unauthenticated("invalid_token", "The access token is not valid.")),
     }
 }

@@ -23,7 +23,6 @@ use serde_json::{Map, Value};
 use super::{oauth, Actor};
 use crate::config::SsoSettings;
 use crate::context::AppContext;
-use crate::db::people::{NewLocalAccount, NewPerson};
 use crate::db::sso::{Identity, PendingSignIn};
 use crate::db::{self, DbConn};
 use crate::error::{Error, ErrorKind, Result};
@@ -266,10 +265,9 @@ pub async fn finish(ctx: &AppContext, callback: Callback, browser_state: Option<
         .db
         .write(move |conn| -> Result<_> {
             if let Some(identity) = db::sso::identity(conn, &issuer, &person.subject)? {
-                let account = db::people::account(conn, identity.person_id)?
-                    .ok_or_else(|| Error::forbidden("account_disabled", "This account is disabled. Ask your administrator."))?;
+                let account = db::people::account(conn, identity.person_id)?.ok_or_else(super::people::account_disabled)?;
                 if account.disabled {
-                    return Err(Error::forbidden("account_disabled", "This account is disabled. Ask your administrator."));
+                    return Err(super::people::account_disabled());
                 }
                 db::sso::signed_in(conn, &issuer, &person.subject, &person.email)?;
                 return Ok((Actor { person_id: identity.person_id, is_admin: account.is_admin }, false));
@@ -461,25 +459,9 @@ fn make_account(conn: &mut DbConn, issuer: &str, person: &Person, department_cla
         .and_then(Value::as_str)
         .map(|d| d.trim().chars().take(super::people::MAX_DEPARTMENT).collect())
         .unwrap_or_default();
-    let now = db::now();
-    let row = db::people::insert(
-        conn,
-        &NewPerson {
-            username: &username,
-            domain: None,
-            display_name: &display,
-            bio: "",
-            bio_html: "",
-            department: &department,
-            created_at: now,
-            updated_at: now,
-        },
-    )?;
     // No password hash: a password can never match, so only the provider lets them in.
-    db::people::insert_account(
-        conn,
-        &NewLocalAccount { person_id: row.id, password_hash: "", is_admin: false, locale: None, created_at: now },
-    )?;
+    let row = super::people::insert_local_account(conn, &username, &display, &department, "", false)?;
+    let now = db::now();
     db::sso::insert_identity(
         conn,
         &Identity {

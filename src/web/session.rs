@@ -144,13 +144,19 @@ pub(crate) async fn login_submit(
         }
         Err(_) => return login_form(&ctx, &headers, StatusCode::UNAUTHORIZED, form.username, None, Some(lang.t("error_wrong_password"))),
     };
-    let token = match oauth::token_for_person(&ctx, actor.person_id).await {
+    start_session(&ctx, &actor, "/", FORM_COOKIE).await
+}
+
+/// A new web session for the person: its cookie set, the cookie of the finished sign-in
+/// (`spent_cookie`) cleared, and the browser sent on to `to`.
+pub(crate) async fn start_session(ctx: &AppContext, actor: &Actor, to: &str, spent_cookie: &str) -> Response {
+    let token = match oauth::token_for_person(ctx, actor.person_id).await {
         Ok(token) => token,
         Err(e) => return crate::http::error::ApiError(e).into_response(),
     };
-    let mut response = redirect("/");
-    response.headers_mut().append(SET_COOKIE, set_cookie(&ctx, SESSION_COOKIE, &token, SESSION_DAYS * 24 * 3600));
-    response.headers_mut().append(SET_COOKIE, set_cookie(&ctx, FORM_COOKIE, "", 0));
+    let mut response = redirect(to);
+    response.headers_mut().append(SET_COOKIE, set_cookie(ctx, SESSION_COOKIE, &token, SESSION_DAYS * 24 * 3600));
+    response.headers_mut().append(SET_COOKIE, set_cookie(ctx, spent_cookie, "", 0));
     response
 }
 

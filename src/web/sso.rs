@@ -5,14 +5,14 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
-use super::session::{cookie, set_cookie, SESSION_COOKIE, SESSION_DAYS};
+use super::session::{cookie, set_cookie, start_session};
 use super::{browser_lang, redirect, render_with, Chrome};
 use crate::context::AppContext;
 use crate::error::Error;
-use crate::service::{oauth, sso};
+use crate::service::sso;
 
 /// The browser's half of a begun sign-in: the state, checked against the one that comes back.
 const STATE_COOKIE: &str = "gilde_sso";
@@ -69,12 +69,5 @@ pub(crate) async fn callback(State(ctx): State<AppContext>, headers: HeaderMap, 
         Ok(signed_in) => signed_in,
         Err(e) => return sso_error(&ctx, &headers, &e, "/"),
     };
-    let token = match oauth::token_for_person(&ctx, signed_in.actor.person_id).await {
-        Ok(token) => token,
-        Err(e) => return crate::http::error::ApiError(e).into_response(),
-    };
-    let mut response = redirect(&signed_in.return_to);
-    response.headers_mut().append(SET_COOKIE, set_cookie(&ctx, SESSION_COOKIE, &token, SESSION_DAYS * 24 * 3600));
-    response.headers_mut().append(SET_COOKIE, set_cookie(&ctx, STATE_COOKIE, "", 0));
-    response
+    start_session(&ctx, &signed_in.actor, &signed_in.return_to, STATE_COOKIE).await
 }
