@@ -1,7 +1,7 @@
 //! JSON entities in Mastodon's shapes (field names as in Mastodon's API), plus Gilde's groups
 //! extension. Conversions from domain views live here and nowhere else.
 
-use chrono::{NaiveDateTime, SecondsFormat};
+use chrono::NaiveDateTime;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -11,8 +11,24 @@ use crate::service::people::Relationship as RelationshipView;
 use crate::service::{GroupView, NotificationView, PersonView, PostView};
 use crate::urls;
 
+/// A moment as Mastodon writes it: `2026-12-02T09:30:00.000Z` (written directly: this runs for
+/// every date of every status of a timeline).
 pub fn time(t: NaiveDateTime) -> String {
-    t.and_utc().to_rfc3339_opts(SecondsFormat::Millis, true)
+    use chrono::{Datelike, Timelike};
+    use std::fmt::Write;
+    let mut out = String::with_capacity(24);
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.nanosecond() / 1_000_000 % 1000
+    );
+    out
 }
 
 /// URLs of people, groups and posts. Local ones are derived from the instance's domain.
@@ -104,14 +120,18 @@ pub fn account(urls: &Urls<'_>, v: &PersonView) -> Account {
     let mut fields = Vec::new();
     for (name, value) in [("Department", &p.department), ("Job title", &p.job_title), ("Organisation unit", &p.org_unit)] {
         if !value.is_empty() {
-            fields.push(Field { name: name.into(), value: crate::service::text::sanitize(value), verified_at: None });
+            fields.push(Field { name: name.into(), value: crate::service::text::escape_html(value), verified_at: None });
         }
     }
     if p.mentor {
         fields.push(Field { name: "Mentor".into(), value: "Available as a mentor".into(), verified_at: None });
     }
     if !v.expertise.is_empty() {
-        fields.push(Field { name: "Expertise".into(), value: crate::service::text::sanitize(&v.expertise.join(", ")), verified_at: None });
+        fields.push(Field {
+            name: "Expertise".into(),
+            value: crate::service::text::escape_html(&v.expertise.join(", ")),
+            verified_at: None,
+        });
     }
     Account {
         id: p.id.to_string(),
@@ -354,7 +374,7 @@ pub struct Status {
     pub replies_count: i64,
     pub in_reply_to_id: Option<String>,
     pub in_reply_to_account_id: Option<String>,
-    pub reblog: Option<Value>,
+    pub reblog: Option<Box<Status>>,
     pub poll: Option<Value>,
     pub card: Option<Value>,
     pub language: Option<String>,
@@ -430,22 +450,51 @@ pub fn post_id_of(id: i64) -> crate::db::PostId {
 pub fn status_in_timeline(urls: &Urls<'_>, v: &PostView) -> Status {
     let original = status(urls, v);
     let Some(g) = &v.group else { return original };
-    let mut boost = original.clone();
-    boost.id = (GROUP_BOOST_BASE + v.post.id.0).to_string();
-    boost.uri = format!("{}#announce", original.uri);
-    boost.account = group_account(urls, g);
-    boost.content = String::new();
-    boost.text = String::new();
-    boost.mentions = Vec::new();
-    boost.reblogs_count = 0;
-    boost.favourites_count = 0;
-    boost.replies_count = 0;
-    boost.in_reply_to_id = None;
-    boost.in_reply_to_account_id = None;
-    boost.favourited = false;
-    boost.edited_at = None;
-    boost.reblog = serde_json::to_value(&original).ok();
-    boost
+    // The boost carries what Mastodon's boosts carry: who boosted, when, and the post inside;
+    // its own text, files, mentions and counts stay empty.
+    Status {
+        id: (GROUP_BOOST_BASE + v.post.id.0).to_string(),
+        uri: format!("{}#announce", original.uri),
+        url: original.url.clone(),
+        created_at: original.created_at.clone(),
+        edited_at: None,
+        account: group_account(urls, g),
+        content: String::new(),
+        text: String::new(),
+        visibility: original.visibility.clone(),
+        sensitive: false,
+        spoiler_text: String::new(),
+        media_attachments: Vec::new(),
+        application: None,
+        mentions: Vec::new(),
+        tags: Vec::new(),
+        emojis: Vec::new(),
+        reblogs_count: 0,
+        favourites_count: 0,
+        replies_count: 0,
+        in_reply_to_id: None,
+        in_reply_to_account_id: None,
+        reblog: None,
+        poll: None,
+        card: None,
+        language: None,
+        favourited: false,
+        reblogged: false,
+        muted: false,
+        bookmarked: false,
+        pinned: false,
+        filtered: Vec::new(),
+        group_id: original.group_id.clone(),
+        group: original.group.clone(),
+    }
+    .with_reblog(original)
+}
+
+impl Status {
+    fn with_reblog(mut self, original: Status) -> Status {
+        self.reblog = Some(Box::new(original));
+        self
+    }
 }
 
 #[derive(Serialize)]
