@@ -25,6 +25,8 @@ diesel::table! {
         mentor -> Bool,
         deleted_at -> Nullable<Timestamp>,
         posts_count -> BigInt,
+        followers_count -> BigInt,
+        following_count -> BigInt,
     }
 }
 
@@ -78,6 +80,7 @@ diesel::table! {
         partner_domains -> Text,
         avatar_id -> Nullable<BigInt>,
         avatar_url -> Nullable<Text>,
+        members_count -> BigInt,
     }
 }
 
@@ -109,6 +112,8 @@ diesel::table! {
         edited_at -> Nullable<Timestamp>,
         deleted_at -> Nullable<Timestamp>,
         files_text -> Text,
+        replies_count -> BigInt,
+        favourites_count -> BigInt,
     }
 }
 

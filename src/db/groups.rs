@@ -34,6 +34,8 @@ pub struct Group {
     pub avatar_id: Option<MediaId>,
     /// A remote group's picture: the address of its actor's `icon`.
     pub avatar_url: Option<String>,
+    /// Active members this instance knows of, kept by the database (migration `stored_counts`).
+    pub members_count: i64,
 }
 
 #[derive(Debug, Insertable)]
@@ -76,7 +78,7 @@ pub fn get_many(conn: &mut DbConn, ids: &[GroupId]) -> DbResult<Vec<Group>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(groups::table.filter(groups::id.eq_any(ids)).select(groups::all_columns).load(conn)?)
+    Ok(groups::table.filter(super::in_ids(groups::id, ids.iter().copied())).select(groups::all_columns).load(conn)?)
 }
 
 pub fn find_by_name(conn: &mut DbConn, name: &str, domain: Option<&str>) -> DbResult<Option<Group>> {

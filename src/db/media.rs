@@ -91,7 +91,7 @@ pub fn of_posts(conn: &mut DbConn, posts: &[PostId]) -> DbResult<Vec<Media>> {
         return Ok(Vec::new());
     }
     Ok(media::table
-        .filter(media::post_id.eq_any(posts.iter().map(|p| Some(*p)).collect::<Vec<_>>()))
+        .filter(super::in_ids(media::post_id, posts.iter().copied()))
         .select(media::all_columns)
         .order((media::post_id.asc(), media::position.asc(), media::id.asc()))
         .load(conn)?)

@@ -33,7 +33,7 @@ pub fn of_person_in(conn: &mut DbConn, person: PersonId, groups: &[GroupId]) -> 
     }
     Ok(memberships::table
         .filter(memberships::person_id.eq(person))
-        .filter(memberships::group_id.eq_any(groups))
+        .filter(super::in_ids(memberships::group_id, groups.iter().copied()))
         .select(memberships::all_columns)
         .load(conn)?)
 }

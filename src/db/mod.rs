@@ -171,6 +171,9 @@ impl Db {
         let pool = Pool::builder()
             .max_size(pool_size)
             .min_idle(Some(1))
+            // A server connection can drop between uses and is checked when taken from the pool;
+            // a SQLite file cannot, and the check was one more statement for every read.
+            .test_on_check_out(backend == Backend::Postgres)
             .connection_timeout(Duration::from_secs(10))
             .build(manager)
             .map_err(|e| DbError::unavailable(e.to_string()))?;
@@ -364,6 +367,70 @@ pub fn contains_pattern(needle: &str) -> String {
 /// The backend type of `DbConn`, for boxed queries.
 pub type Sql = <DbConn as diesel::Connection>::Backend;
 
+/// `column IN (ids)` with all the ids in one bind parameter (a JSON array for SQLite, an array
+/// for PostgreSQL), so that the statement's text is the same for any number of ids and its
+/// prepared form is reused. Diesel's `eq_any` writes one parameter per id, which makes every
+/// list a new statement to parse and plan; for the batched reads behind every page (people,
+/// groups, mentions, files of 20 posts) that parsing was a fifth of a timeline request's time.
+pub fn in_ids<C, I>(column: C, ids: I) -> InIds<C>
+where
+    I: IntoIterator,
+    I::Item: Into<i64>,
+{
+    let mut list = String::new();
+    for (n, id) in ids.into_iter().enumerate() {
+        if n > 0 {
+            list.push(',');
+        }
+        list.push_str(&id.into().to_string());
+    }
+    InIds { column, json: format!("[{list}]"), array: format!("{{{list}}}") }
+}
+
+/// See `in_ids`.
+#[derive(Debug, Clone)]
+pub struct InIds<C> {
+    column: C,
+    json: String,
+    array: String,
+}
+
+impl<C> diesel::Expression for InIds<C> {
+    type SqlType = diesel::sql_types::Bool;
+}
+
+impl<C: diesel::AppearsOnTable<QS>, QS: ?Sized> diesel::AppearsOnTable<QS> for InIds<C> {}
+
+impl<C: diesel::SelectableExpression<QS>, QS: ?Sized> diesel::SelectableExpression<QS> for InIds<C> {}
+
+impl<C: diesel::expression::ValidGrouping<G>, G> diesel::expression::ValidGrouping<G> for InIds<C> {
+    type IsAggregate = C::IsAggregate;
+}
+
+impl<C> diesel::query_builder::QueryId for InIds<C> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<C: diesel::query_builder::QueryFragment<Sql>> diesel::query_builder::QueryFragment<Sql> for InIds<C> {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, Sql>) -> QueryResult<()> {
+        self.column.walk_ast(out.reborrow())?;
+        match out.backend() {
+            MultiBackend::Sqlite(_) => {
+                out.push_sql(" IN (SELECT value FROM json_each(");
+                out.push_bind_param::<diesel::sql_types::Text, _>(&self.json)?;
+                out.push_sql("))");
+            }
+            MultiBackend::Pg(_) => {
+                out.push_sql(" = ANY(CAST(");
+                out.push_bind_param::<diesel::sql_types::Text, _>(&self.array)?;
+                out.push_sql(" AS BIGINT[]))");
+            }
+        }
+        Ok(())
+    }
+}
+
 macro_rules! id_type {
     ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
         $(#[$doc])*
@@ -373,6 +440,12 @@ macro_rules! id_type {
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 self.0.fmt(f)
+            }
+        }
+
+        impl From<$name> for i64 {
+            fn from(id: $name) -> i64 {
+                id.0
             }
         }
 

@@ -38,6 +38,9 @@ pub struct Person {
     pub deleted_at: Option<chrono::NaiveDateTime>,
     /// Posts (not deleted) they wrote, kept as posts are written and deleted.
     pub posts_count: i64,
+    /// Accepted follows of and by this person, kept by the database (migration `stored_counts`).
+    pub followers_count: i64,
+    pub following_count: i64,
 }
 
 impl Person {
@@ -114,7 +117,7 @@ pub fn get_many(conn: &mut DbConn, ids: &[PersonId]) -> DbResult<Vec<Person>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(people::table.filter(people::id.eq_any(ids)).select(people::all_columns).load(conn)?)
+    Ok(people::table.filter(super::in_ids(people::id, ids.iter().copied())).select(people::all_columns).load(conn)?)
 }
 
 /// A person by username (already lower-cased) and domain (`None`: this instance).
@@ -172,18 +175,10 @@ pub fn expertise(conn: &mut DbConn, ids: &[PersonId]) -> DbResult<Vec<(PersonId,
         return Ok(Vec::new());
     }
     Ok(person_expertise::table
-        .filter(person_expertise::person_id.eq_any(ids))
+        .filter(super::in_ids(person_expertise::person_id, ids.iter().copied()))
         .select((person_expertise::person_id, person_expertise::tag))
         .order(person_expertise::tag.asc())
         .load(conn)?)
-}
-
-/// Number of posts (not deleted) each person wrote.
-pub fn post_counts(conn: &mut DbConn, ids: &[PersonId]) -> DbResult<Vec<(PersonId, i64)>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(people::table.filter(people::id.eq_any(ids)).select((people::id, people::posts_count)).load(conn)?)
 }
 
 #[derive(Debug, Default, Clone)]

@@ -179,7 +179,7 @@ pub async fn group_member_count(ctx: &AppContext, name: &str, requester: &Reques
         .read(move |conn| {
             let group = load_federated_group(conn, &name)?;
             check_group_content(conn, &group, &requester)?;
-            let count = db::memberships::member_counts(conn, &[group.id])?.first().map_or(0, |(_, n)| *n);
+            let count = group.members_count;
             let servers = match requester {
                 Requester::Server(_) => Some(std::iter::once(own).chain(db::memberships::member_servers(conn, group.id)?).collect()),
                 Requester::Anonymous => None,
@@ -321,11 +321,7 @@ pub async fn person_public_posts(ctx: &AppContext, name: &str, before: Option<Po
 /// the numbers only, as Mastodon's do by default).
 pub async fn person_follow_counts(ctx: &AppContext, name: &str) -> Result<(i64, i64)> {
     let person = local_person(ctx, name).await?;
-    ctx.db
-        .read(move |conn| -> Result<_> {
-            Ok(db::follows::counts(conn, &[person.id])?.first().map_or((0, 0), |(_, followers, following)| (*followers, *following)))
-        })
-        .await
+    Ok((person.followers_count, person.following_count))
 }
 
 /// What a WebFinger `acct:` name stands for here.

@@ -156,6 +156,11 @@ pub fn too_many_attempts() -> Error {
 /// The acting person for a local person id (used after a token or session is checked).
 pub async fn actor(ctx: &AppContext, id: PersonId) -> Result<Actor> {
     let account = ctx.db.read(move |conn| -> Result<_> { Ok(db::people::account(conn, id)?) }).await?;
+    actor_of(id, account)
+}
+
+/// The acting person for a local person id and its account row, if there is one.
+pub(crate) fn actor_of(id: PersonId, account: Option<db::people::LocalAccount>) -> Result<Actor> {
     match account {
         Some(a) if !a.disabled => Ok(Actor { person_id: id, is_admin: a.is_admin }),
         Some(_) => Err(account_disabled()),

@@ -335,6 +335,8 @@ pub async fn favourite(ctx: &AppContext, actor: &Actor, id: PostId, like: bool) 
                 let me = db::people::get(conn, actor.person_id)?;
                 super::effects::liked(conn, &post, &me, like)?;
             }
+            // Read again: the like count on the row changed with the like.
+            let post = db::posts::find(conn, id)?.ok_or_else(post_not_found)?;
             Ok(views::posts(conn, actor.person_id, vec![post])?.remove(0))
         })
         .await?;

@@ -57,40 +57,39 @@ pub(crate) fn people(conn: &mut DbConn, persons: Vec<Person>) -> Result<Vec<Pers
     for (id, tag) in db::people::expertise(conn, &ids)? {
         tags.entry(id).or_default().push(tag);
     }
-    let follow_counts: HashMap<PersonId, (i64, i64)> =
-        db::follows::counts(conn, &ids)?.into_iter().map(|(id, a, b)| (id, (a, b))).collect();
-    let post_counts: HashMap<PersonId, i64> = db::people::post_counts(conn, &ids)?.into_iter().collect();
     Ok(persons
         .into_iter()
-        .map(|person| {
-            let (followers_count, following_count) = follow_counts.get(&person.id).copied().unwrap_or((0, 0));
-            PersonView {
-                expertise: tags.remove(&person.id).unwrap_or_default(),
-                followers_count,
-                following_count,
-                posts_count: post_counts.get(&person.id).copied().unwrap_or(0),
-                person,
-            }
+        .map(|person| PersonView {
+            expertise: tags.remove(&person.id).unwrap_or_default(),
+            followers_count: person.followers_count,
+            following_count: person.following_count,
+            posts_count: person.posts_count,
+            person,
         })
         .collect())
 }
 
+/// One person, read again first: a write in the same transaction (a follow) may have changed
+/// the counts the database keeps on the row.
 pub(crate) fn person(conn: &mut DbConn, person: Person) -> Result<PersonView> {
+    let person = db::people::find(conn, person.id)?.unwrap_or(person);
     Ok(people(conn, vec![person])?.remove(0))
 }
 
 pub(crate) fn groups(conn: &mut DbConn, viewer: PersonId, groups: Vec<Group>) -> Result<Vec<GroupView>> {
     let ids: Vec<GroupId> = groups.iter().map(|g| g.id).collect();
-    let counts: HashMap<GroupId, i64> = db::memberships::member_counts(conn, &ids)?.into_iter().collect();
     let mut mine: HashMap<GroupId, Membership> =
         db::memberships::of_person_in(conn, viewer, &ids)?.into_iter().map(|m| (m.group_id, m)).collect();
     Ok(groups
         .into_iter()
-        .map(|group| GroupView { members_count: counts.get(&group.id).copied().unwrap_or(0), membership: mine.remove(&group.id), group })
+        .map(|group| GroupView { members_count: group.members_count, membership: mine.remove(&group.id), group })
         .collect())
 }
 
+/// One group, read again first: a write in the same transaction (a join, its first owner) may
+/// have changed the member count the database keeps on the row.
 pub(crate) fn group(conn: &mut DbConn, viewer: PersonId, group: Group) -> Result<GroupView> {
+    let group = db::groups::find(conn, group.id)?.unwrap_or(group);
     Ok(groups(conn, viewer, vec![group])?.remove(0))
 }
 
@@ -108,9 +107,6 @@ pub(crate) fn posts(conn: &mut DbConn, viewer: PersonId, posts: Vec<Post>) -> Re
     group_ids.dedup();
     let group_views = groups_by_ids(conn, viewer, &group_ids)?;
     let group_views: HashMap<GroupId, GroupView> = group_views.into_iter().map(|g| (g.group.id, g)).collect();
-    let replies: HashMap<PostId, i64> =
-        db::posts::reply_counts(conn, &ids)?.into_iter().filter_map(|(id, n)| id.map(|id| (id, n))).collect();
-    let likes: HashMap<PostId, i64> = db::posts::favourite_counts(conn, &ids)?.into_iter().collect();
     let liked: HashSet<PostId> = db::posts::favourited_by(conn, viewer, &ids)?.into_iter().collect();
     let parent_ids: Vec<PostId> = posts.iter().filter_map(|p| p.in_reply_to_id).collect();
     let parent_authors: HashMap<PostId, PersonId> = db::posts::authors_of(conn, &parent_ids)?.into_iter().collect();
@@ -131,8 +127,8 @@ pub(crate) fn posts(conn: &mut DbConn, viewer: PersonId, posts: Vec<Post>) -> Re
         out.push(PostView {
             author,
             group: post.group_id.and_then(|g| group_views.get(&g).cloned()),
-            replies_count: replies.get(&post.id).copied().unwrap_or(0),
-            favourites_count: likes.get(&post.id).copied().unwrap_or(0),
+            replies_count: post.replies_count,
+            favourites_count: post.favourites_count,
             favourited: liked.contains(&post.id),
             mentions,
             in_reply_to_author: post.in_reply_to_id.and_then(|p| parent_authors.get(&p).copied()),

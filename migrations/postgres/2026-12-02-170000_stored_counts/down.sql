@@ -1,0 +1,14 @@
+DROP INDEX posts_personal_threads;
+DROP TRIGGER favourites_counted ON favourites;
+DROP FUNCTION favourites_counted();
+DROP TRIGGER posts_replies_counted ON posts;
+DROP FUNCTION posts_replies_counted();
+DROP TRIGGER memberships_counted ON memberships;
+DROP FUNCTION memberships_counted();
+DROP TRIGGER follows_counted ON follows;
+DROP FUNCTION follows_counted();
+ALTER TABLE posts DROP COLUMN favourites_count;
+ALTER TABLE posts DROP COLUMN replies_count;
+ALTER TABLE groups DROP COLUMN members_count;
+ALTER TABLE people DROP COLUMN following_count;
+ALTER TABLE people DROP COLUMN followers_count;

@@ -1,0 +1,17 @@
+DROP INDEX posts_personal_threads;
+DROP TRIGGER favourites_counted_delete;
+DROP TRIGGER favourites_counted_insert;
+DROP TRIGGER posts_replies_counted_update;
+DROP TRIGGER posts_replies_counted_delete;
+DROP TRIGGER posts_replies_counted_insert;
+DROP TRIGGER memberships_counted_update;
+DROP TRIGGER memberships_counted_delete;
+DROP TRIGGER memberships_counted_insert;
+DROP TRIGGER follows_counted_update;
+DROP TRIGGER follows_counted_delete;
+DROP TRIGGER follows_counted_insert;
+ALTER TABLE posts DROP COLUMN favourites_count;
+ALTER TABLE posts DROP COLUMN replies_count;
+ALTER TABLE groups DROP COLUMN members_count;
+ALTER TABLE people DROP COLUMN following_count;
+ALTER TABLE people DROP COLUMN followers_count;
