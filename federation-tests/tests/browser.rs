@@ -23,6 +23,10 @@ fn browser_dir() -> PathBuf {
 /// The script's folder with its packages installed (`npm ci`, once per lock file), and
 /// Debian's Chromium.
 fn installed_script() -> PathBuf {
+    // The scenarios of this file run at once: one installs, the others wait (two `apt-get`s at
+    // once fail on dpkg's lock).
+    static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = INSTALLING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let source = browser_dir();
     let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let dir = federation_tests::npm_folder(
