@@ -11,11 +11,6 @@ use gilde::service::groups::NewGroupInput;
 use gilde::service::people::NewAccount;
 use gilde::service::{self, Actor, Scope, Visibility};
 
-/// mimalloc instead of the system allocator: a timeline request makes thousands of small
-/// allocations, and glibc's malloc was a fifth of its time (record 0016).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "gilde",
