@@ -1,6 +1,7 @@
 # Shared by the benchmark scripts: builds a release gilde, seeds a database (SQLite in a
 # temporary folder, or PostgreSQL when DATABASE_URL is set), writes 200 people's tokens to
-# $WORK/tokens and starts `gilde serve` on $PORT. Settings: POSTS, PEOPLE, NGROUPS, PORT.
+# $WORK/tokens and starts `gilde serve` on $PORT. Settings: POSTS, PEOPLE, NGROUPS, PORT,
+# GILDE_BIN.
 POSTS="${POSTS:-1000000}" PEOPLE="${PEOPLE:-10000}" NGROUPS="${NGROUPS:-500}" PORT="${PORT:-18080}"
 
 if ! command -v wrk >/dev/null; then
@@ -11,8 +12,13 @@ if ! command -v wrk >/dev/null; then
   fi
 fi
 
-cargo build --release --bin gilde -q
-GILDE="${CARGO_TARGET_DIR:-target}/release/gilde"
+# GILDE_BIN: an already built binary (to compare two builds); otherwise a release build here.
+if [ -n "${GILDE_BIN:-}" ]; then
+  GILDE="$GILDE_BIN"
+else
+  cargo build --release --bin gilde -q
+  GILDE="${CARGO_TARGET_DIR:-target}/release/gilde"
+fi
 WORK="$(mktemp -d)"
 trap 'kill "${SERVER:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 export GILDE_DATA_DIR="$WORK" GILDE_BIND="127.0.0.1:$PORT" GILDE_DOMAIN="127.0.0.1:$PORT" GILDE_LOG=warn GILDE_DB_POOL_SIZE=16
