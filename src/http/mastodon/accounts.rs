@@ -164,8 +164,9 @@ pub async fn statuses(
     let urls = Urls(&ctx.config);
     let ids: Vec<i64> = views.iter().map(|v| v.post.id.0).collect();
     let link = link_header(&format!("{}/api/v1/accounts/{id}/statuses", ctx.config.base_url()), &ids);
-    let show = |v| if boosted { entities::status_in_timeline(&urls, v) } else { entities::status(&urls, v) };
-    Ok((link, Json(views.iter().map(show).collect())))
+    let mut statuses = entities::Statuses::default();
+    let mut show = |v| if boosted { statuses.in_timeline(&urls, v) } else { statuses.status(&urls, v) };
+    Ok((link, Json(views.iter().map(&mut show).collect())))
 }
 
 async fn relationship_after(ctx: &AppContext, auth: &Auth, id: PersonId) -> ApiResult<Json<Relationship>> {

@@ -1,8 +1,12 @@
 //! JSON entities in Mastodon's shapes (field names as in Mastodon's API), plus Gilde's groups
 //! extension. Conversions from domain views live here and nowhere else.
 
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
 use chrono::NaiveDateTime;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::config::Config;
@@ -357,7 +361,7 @@ pub struct Status {
     pub url: String,
     pub created_at: String,
     pub edited_at: Option<String>,
-    pub account: Account,
+    pub account: Shared<Account>,
     pub content: String,
     /// Gilde: the markdown source.
     pub text: String,
@@ -386,54 +390,166 @@ pub struct Status {
     pub filtered: Vec<Value>,
     /// Gilde: the group this post belongs to.
     pub group_id: Option<String>,
-    pub group: Option<Group>,
+    pub group: Option<Shared<Group>>,
 }
 
-pub fn status(urls: &Urls<'_>, v: &PostView) -> Status {
-    let p = &v.post;
-    let url = match &p.ap_id {
-        Some(ap) => ap.clone(),
-        None => format!("{}/@{}/{}", urls.0.base_url(), v.author.person.username, p.id),
-    };
-    Status {
-        id: p.id.to_string(),
-        uri: p.ap_id.clone().unwrap_or_else(|| crate::urls::post_id(urls.0, p.id)),
-        url,
-        created_at: time(p.created_at),
-        edited_at: p.edited_at.map(time),
-        account: account(urls, &v.author),
-        content: p.content_html.clone(),
-        text: p.source.clone(),
-        visibility: p.visibility.clone(),
-        sensitive: false,
-        spoiler_text: String::new(),
-        media_attachments: v.media.iter().map(|m| media_attachment(urls, m)).collect(),
-        application: None,
-        mentions: v
-            .mentions
-            .iter()
-            .map(|m| Mention { id: m.id.to_string(), username: m.username.clone(), url: urls.person(m), acct: urls.acct(m) })
-            .collect(),
-        tags: Vec::new(),
-        emojis: Vec::new(),
-        reblogs_count: 0,
-        favourites_count: v.favourites_count,
-        replies_count: v.replies_count,
-        in_reply_to_id: p.in_reply_to_id.map(|i| i.to_string()),
-        in_reply_to_account_id: v.in_reply_to_author.map(|i| i.to_string()),
-        reblog: None,
-        poll: None,
-        card: None,
-        language: None,
-        favourited: v.favourited,
-        reblogged: false,
-        muted: false,
-        bookmarked: false,
-        pinned: false,
-        filtered: Vec::new(),
-        group_id: p.group_id.map(|g| g.to_string()),
-        group: v.group.as_ref().map(|g| group(urls, g)),
+/// An entity that appears many times in one response (a group in each of its posts, twice when
+/// the post is the group's boost; an author in each of their posts): built once, written as
+/// JSON once, and copied as JSON text after that. Only for JSON (`serde_json`) output.
+pub struct Shared<T>(Arc<(T, OnceLock<Option<Box<RawValue>>>)>);
+
+impl<T> Shared<T> {
+    pub fn new(value: T) -> Self {
+        Shared(Arc::new((value, OnceLock::new())))
     }
+}
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(Arc::clone(&self.0))
+    }
+}
+
+impl<T> std::ops::Deref for Shared<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0 .0
+    }
+}
+
+impl<T: Serialize> Serialize for Shared<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (value, json) = &*self.0;
+        match json.get_or_init(|| serde_json::value::to_raw_value(value).ok()) {
+            Some(raw) => raw.serialize(serializer),
+            None => value.serialize(serializer),
+        }
+    }
+}
+
+/// Builds the statuses of one response, each account and group among them once (`Shared`).
+#[derive(Default)]
+pub struct Statuses {
+    accounts: HashMap<crate::db::PersonId, Shared<Account>>,
+    groups: HashMap<crate::db::GroupId, Shared<Group>>,
+    group_accounts: HashMap<crate::db::GroupId, Shared<Account>>,
+}
+
+impl Statuses {
+    fn account(&mut self, urls: &Urls<'_>, v: &PersonView) -> Shared<Account> {
+        self.accounts.entry(v.person.id).or_insert_with(|| Shared::new(account(urls, v))).clone()
+    }
+
+    fn group(&mut self, urls: &Urls<'_>, v: &GroupView) -> Shared<Group> {
+        self.groups.entry(v.group.id).or_insert_with(|| Shared::new(group(urls, v))).clone()
+    }
+
+    fn group_account(&mut self, urls: &Urls<'_>, v: &GroupView) -> Shared<Account> {
+        self.group_accounts.entry(v.group.id).or_insert_with(|| Shared::new(group_account(urls, v))).clone()
+    }
+
+    /// A post as a status.
+    pub fn status(&mut self, urls: &Urls<'_>, v: &PostView) -> Status {
+        let p = &v.post;
+        let url = match &p.ap_id {
+            Some(ap) => ap.clone(),
+            None => format!("{}/@{}/{}", urls.0.base_url(), v.author.person.username, p.id),
+        };
+        Status {
+            id: p.id.to_string(),
+            uri: p.ap_id.clone().unwrap_or_else(|| crate::urls::post_id(urls.0, p.id)),
+            url,
+            created_at: time(p.created_at),
+            edited_at: p.edited_at.map(time),
+            account: self.account(urls, &v.author),
+            content: p.content_html.clone(),
+            text: p.source.clone(),
+            visibility: p.visibility.clone(),
+            sensitive: false,
+            spoiler_text: String::new(),
+            media_attachments: v.media.iter().map(|m| media_attachment(urls, m)).collect(),
+            application: None,
+            mentions: v
+                .mentions
+                .iter()
+                .map(|m| Mention { id: m.id.to_string(), username: m.username.clone(), url: urls.person(m), acct: urls.acct(m) })
+                .collect(),
+            tags: Vec::new(),
+            emojis: Vec::new(),
+            reblogs_count: 0,
+            favourites_count: v.favourites_count,
+            replies_count: v.replies_count,
+            in_reply_to_id: p.in_reply_to_id.map(|i| i.to_string()),
+            in_reply_to_account_id: v.in_reply_to_author.map(|i| i.to_string()),
+            reblog: None,
+            poll: None,
+            card: None,
+            language: None,
+            favourited: v.favourited,
+            reblogged: false,
+            muted: false,
+            bookmarked: false,
+            pinned: false,
+            filtered: Vec::new(),
+            group_id: p.group_id.map(|g| g.to_string()),
+            group: v.group.as_ref().map(|g| self.group(urls, g)),
+        }
+    }
+
+    /// A post for a Mastodon timeline: a group's post as the group's boost of it; others as they
+    /// are.
+    pub fn in_timeline(&mut self, urls: &Urls<'_>, v: &PostView) -> Status {
+        let original = self.status(urls, v);
+        let Some(g) = &v.group else { return original };
+        // The boost carries what Mastodon's boosts carry: who boosted, when, and the post inside;
+        // its own text, files, mentions and counts stay empty.
+        Status {
+            id: (GROUP_BOOST_BASE + v.post.id.0).to_string(),
+            uri: format!("{}#announce", original.uri),
+            url: original.url.clone(),
+            created_at: original.created_at.clone(),
+            edited_at: None,
+            account: self.group_account(urls, g),
+            content: String::new(),
+            text: String::new(),
+            visibility: original.visibility.clone(),
+            sensitive: false,
+            spoiler_text: String::new(),
+            media_attachments: Vec::new(),
+            application: None,
+            mentions: Vec::new(),
+            tags: Vec::new(),
+            emojis: Vec::new(),
+            reblogs_count: 0,
+            favourites_count: 0,
+            replies_count: 0,
+            in_reply_to_id: None,
+            in_reply_to_account_id: None,
+            reblog: None,
+            poll: None,
+            card: None,
+            language: None,
+            favourited: false,
+            reblogged: false,
+            muted: false,
+            bookmarked: false,
+            pinned: false,
+            filtered: Vec::new(),
+            group_id: original.group_id.clone(),
+            group: original.group.clone(),
+        }
+        .with_reblog(original)
+    }
+}
+
+/// A post as a status (one alone: a list is built with `Statuses`).
+pub fn status(urls: &Urls<'_>, v: &PostView) -> Status {
+    Statuses::default().status(urls, v)
+}
+
+/// A post for a Mastodon timeline, alone (see `Statuses::in_timeline`).
+pub fn status_in_timeline(urls: &Urls<'_>, v: &PostView) -> Status {
+    Statuses::default().in_timeline(urls, v)
 }
 
 /// A group's post, as Mastodon apps show a Lemmy community's: boosted by the group (its
@@ -444,50 +560,6 @@ pub const GROUP_BOOST_BASE: i64 = 1 << 51;
 /// The post a status id names (a group's boost names its post).
 pub fn post_id_of(id: i64) -> crate::db::PostId {
     crate::db::PostId(if id >= GROUP_BOOST_BASE { id - GROUP_BOOST_BASE } else { id })
-}
-
-/// A post for a Mastodon timeline: a group's post as the group's boost of it; others as they are.
-pub fn status_in_timeline(urls: &Urls<'_>, v: &PostView) -> Status {
-    let original = status(urls, v);
-    let Some(g) = &v.group else { return original };
-    // The boost carries what Mastodon's boosts carry: who boosted, when, and the post inside;
-    // its own text, files, mentions and counts stay empty.
-    Status {
-        id: (GROUP_BOOST_BASE + v.post.id.0).to_string(),
-        uri: format!("{}#announce", original.uri),
-        url: original.url.clone(),
-        created_at: original.created_at.clone(),
-        edited_at: None,
-        account: group_account(urls, g),
-        content: String::new(),
-        text: String::new(),
-        visibility: original.visibility.clone(),
-        sensitive: false,
-        spoiler_text: String::new(),
-        media_attachments: Vec::new(),
-        application: None,
-        mentions: Vec::new(),
-        tags: Vec::new(),
-        emojis: Vec::new(),
-        reblogs_count: 0,
-        favourites_count: 0,
-        replies_count: 0,
-        in_reply_to_id: None,
-        in_reply_to_account_id: None,
-        reblog: None,
-        poll: None,
-        card: None,
-        language: None,
-        favourited: false,
-        reblogged: false,
-        muted: false,
-        bookmarked: false,
-        pinned: false,
-        filtered: Vec::new(),
-        group_id: original.group_id.clone(),
-        group: original.group.clone(),
-    }
-    .with_reblog(original)
 }
 
 impl Status {
@@ -693,5 +765,41 @@ pub fn media_attachment(urls: &Urls<'_>, m: &crate::db::media::Media) -> MediaAt
         },
         description: if m.description.is_empty() { None } else { Some(m.description.clone()) },
         blurhash: m.blurhash.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Inner {
+        name: String,
+        count: i64,
+        list: Vec<&'static str>,
+    }
+
+    #[derive(Serialize)]
+    struct Outer {
+        first: Shared<Inner>,
+        second: Option<Shared<Inner>>,
+        plain: Inner,
+    }
+
+    fn inner() -> Inner {
+        Inner { name: "Wonen \"& zorg\" <b>".into(), count: 42, list: vec!["a", "ü"] }
+    }
+
+    #[test]
+    fn a_shared_entity_is_written_as_the_entity_itself_every_time_it_appears() {
+        let shared = Shared::new(inner());
+        let outer = Outer { first: shared.clone(), second: Some(shared), plain: inner() };
+        let text = serde_json::to_string(&outer).expect("JSON");
+        let plain = serde_json::to_string(&inner()).expect("JSON");
+        assert_eq!(text, format!(r#"{{"first":{plain},"second":{plain},"plain":{plain}}}"#));
+        // Into a JSON tree too (responses built with `json!`).
+        let tree = serde_json::to_value(&outer).expect("tree");
+        assert_eq!(tree["first"], tree["plain"]);
+        assert_eq!(tree["second"]["name"], "Wonen \"& zorg\" <b>");
     }
 }

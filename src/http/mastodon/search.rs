@@ -78,9 +78,11 @@ pub async fn search(
     if kind != SearchKind::Posts {
         accounts.extend(found.groups.iter().map(|v| entities::group_account(&urls, v)));
     }
+    let mut builder = entities::Statuses::default();
+    let statuses: Vec<_> = found.posts.iter().map(|v| builder.status(&urls, v)).collect();
     Ok(Json(json!({
         "accounts": accounts,
-        "statuses": found.posts.iter().map(|v| entities::status(&urls, v)).collect::<Vec<_>>(),
+        "statuses": statuses,
         "hashtags": [],
         "groups": found.groups.iter().map(|v| entities::group(&urls, v)).collect::<Vec<_>>(),
     })))

@@ -109,7 +109,8 @@ pub async fn context(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<S
     auth.require("read:statuses")?;
     let c = posts::context(&ctx, &auth.actor, entities::post_id_of(parse_id(&id)?)).await?;
     let urls = Urls(&ctx.config);
-    let list = |v: &[PostView]| v.iter().map(|p| entities::status(&urls, p)).collect::<Vec<_>>();
+    let mut statuses = entities::Statuses::default();
+    let mut list = |v: &[PostView]| v.iter().map(|p| statuses.status(&urls, p)).collect::<Vec<_>>();
     Ok(Json(json!({ "ancestors": list(&c.ancestors), "descendants": list(&c.descendants) })))
 }
 
