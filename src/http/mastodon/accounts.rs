@@ -164,9 +164,7 @@ pub async fn statuses(
     let urls = Urls(&ctx.config);
     let ids: Vec<i64> = views.iter().map(|v| v.post.id.0).collect();
     let link = link_header(&format!("{}/api/v1/accounts/{id}/statuses", ctx.config.base_url()), &ids);
-    let mut statuses = entities::Statuses::default();
-    let mut show = |v| if boosted { statuses.in_timeline(&urls, v) } else { statuses.status(&urls, v) };
-    Ok((link, Json(views.iter().map(&mut show).collect())))
+    Ok((link, Json(entities::statuses(&urls, &views, boosted))))
 }
 
 async fn relationship_after(ctx: &AppContext, auth: &Auth, id: PersonId) -> ApiResult<Json<Relationship>> {

@@ -547,9 +547,11 @@ pub fn status(urls: &Urls<'_>, v: &PostView) -> Status {
     Statuses::default().status(urls, v)
 }
 
-/// A post for a Mastodon timeline, alone (see `Statuses::in_timeline`).
-pub fn status_in_timeline(urls: &Urls<'_>, v: &PostView) -> Status {
-    Statuses::default().in_timeline(urls, v)
+/// Posts as the statuses of one response; with `as_group_boosts`, a group's post as the group's
+/// boost of it (`Statuses::in_timeline`), as Mastodon timelines show them.
+pub fn statuses(urls: &Urls<'_>, views: &[PostView], as_group_boosts: bool) -> Vec<Status> {
+    let mut builder = Statuses::default();
+    views.iter().map(|v| if as_group_boosts { builder.in_timeline(urls, v) } else { builder.status(urls, v) }).collect()
 }
 
 /// A group's post, as Mastodon apps show a Lemmy community's: boosted by the group (its

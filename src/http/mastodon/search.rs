@@ -78,11 +78,9 @@ pub async fn search(
     if kind != SearchKind::Posts {
         accounts.extend(found.groups.iter().map(|v| entities::group_account(&urls, v)));
     }
-    let mut builder = entities::Statuses::default();
-    let statuses: Vec<_> = found.posts.iter().map(|v| builder.status(&urls, v)).collect();
     Ok(Json(json!({
         "accounts": accounts,
-        "statuses": statuses,
+        "statuses": entities::statuses(&urls, &found.posts, false),
         "hashtags": [],
         "groups": found.groups.iter().map(|v| entities::group(&urls, v)).collect::<Vec<_>>(),
     })))

@@ -22,9 +22,7 @@ async fn read(ctx: &AppContext, auth: &Auth, stream: Stream, q: &PageQuery, path
     let urls = Urls(&ctx.config);
     let ids: Vec<i64> = views.iter().map(|v| v.post.id.0).collect();
     let link = link_header(&format!("{}{path}", ctx.config.base_url()), &ids);
-    let mut statuses = entities::Statuses::default();
-    let mut show = |v| if boosted { statuses.in_timeline(&urls, v) } else { statuses.status(&urls, v) };
-    Ok((link, Json(views.iter().map(&mut show).collect())))
+    Ok((link, Json(entities::statuses(&urls, &views, boosted))))
 }
 
 pub async fn home(State(ctx): State<AppContext>, auth: Auth, Query(q): Query<PageQuery>) -> ApiResult<(HeaderMap, Json<Vec<Status>>)> {
