@@ -49,3 +49,26 @@ WRK_DONE='done = function(summary, latency, requests)
     latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
     summary.requests / (summary.duration / 1e6), summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, summary.errors.status))
 end'
+
+# rotating_get_lua FILE TOKENS PATH HEADER: a wrk script that GETs PATH, each request signed in
+# as the next of the people in TOKENS (one per line), by HEADER: `bearer` (the client API) or
+# `session` (the web UI's cookie).
+rotating_get_lua() {
+  local header
+  case "$4" in
+    bearer) header='["Authorization"] = "Bearer " .. token' ;;
+    session) header='["Cookie"] = "gilde_session=" .. token' ;;
+    *) echo "rotating_get_lua: unknown header $4" >&2; return 1 ;;
+  esac
+  cat > "$1" <<LUA
+local tokens = {}
+for line in io.lines("$2") do tokens[#tokens + 1] = line end
+local n = 0
+request = function()
+  n = n + 1
+  local token = tokens[(n % #tokens) + 1]
+  return wrk.format("GET", "$3", { $header, ["User-Agent"] = "bench" })
+end
+$WRK_DONE
+LUA
+}

@@ -28,15 +28,17 @@ def columns(table):
     return [row[1] for row in c.execute(f'PRAGMA table_info("{table}")')]
 
 
-def copy(table, where, overrides, n, extra_where=""):
+def series(n):
+    """Rows i = 1..n, as a common table expression named s."""
+    return f"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {n}) "
+
+
+def copy(table, where, overrides, n):
     """INSERT n copies of the row `where` selects, with `overrides` (SQL over i = 1..n)."""
     cols = columns(table)
     select = ", ".join(overrides.get(col, f't."{col}"') for col in cols)
     names = ", ".join(f'"{col}"' for col in cols)
-    c.execute(
-        f"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {n}) "
-        f'INSERT INTO "{table}" ({names}) SELECT {select} FROM s, "{table}" t WHERE {where} {extra_where}'
-    )
+    c.execute(f'{series(n)}INSERT INTO "{table}" ({names}) SELECT {select} FROM s, "{table}" t WHERE {where}')
 
 
 def ulid(kind, expr):
@@ -81,22 +83,19 @@ copy(
 copy("account_settings", f"t.account_id = '{acc_id}'", {"account_id": ulid("A", "i")}, total)
 
 # Follows: each person follows 10 people and 5 groups, as `gilde admin seed` makes them.
-for k in range(1, 11):
-    target = f"1 + ((i + {k} * 37) % {people})"
-    copy_sql = (
-        f"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {people}) "
-        f"INSERT OR IGNORE INTO follows (id, uri, account_id, target_account_id, show_reblogs, notify) "
-        f"SELECT {ulid('F', f'{k} * 1000000000 + i')}, '{base}/follows/' || {k} || '-' || i, {ulid('A', 'i')}, {ulid('A', target)}, 1, 0 "
-        f"FROM s WHERE i <> {target}"
-    )
-    c.execute(copy_sql)
-for k in range(5):
-    group = f"{people} + 1 + ((i * 7 + {k} * 13) % {groups})"
+def follow(key, target, where="true"):
     c.execute(
-        f"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {people}) "
-        f"INSERT OR IGNORE INTO follows (id, uri, account_id, target_account_id, show_reblogs, notify) "
-        f"SELECT {ulid('F', f'{20 + k} * 1000000000 + i')}, '{base}/follows/g{k}-' || i, {ulid('A', 'i')}, {ulid('A', group)}, 1, 0 FROM s"
+        f"{series(people)}INSERT OR IGNORE INTO follows (id, uri, account_id, target_account_id, show_reblogs, notify) "
+        f"SELECT {ulid('F', f'{key} * 1000000000 + i')}, '{base}/follows/{key}-' || i, {ulid('A', 'i')}, {ulid('A', target)}, 1, 0 "
+        f"FROM s WHERE {where}"
     )
+
+
+for k in range(1, 11):
+    person = f"1 + ((i + {k} * 37) % {people})"
+    follow(k, person, f"i <> {person}")
+for k in range(5):
+    follow(20 + k, f"{people} + 1 + ((i * 7 + {k} * 13) % {groups})")
 
 # Posts: post n by person 1 + (n % people), in group 1 + ((n / 5) % groups) unless n % 5 = 0,
 # as Gilde's seed spreads them; here a group's post is the group account's.
@@ -133,24 +132,14 @@ c.execute(
     "(SELECT COUNT(*) FROM statuses s WHERE s.account_id = a.id), 0, CURRENT_TIMESTAMP FROM accounts a WHERE a.id LIKE '01KBA%'"
 )
 
-# Tokens of 200 people (the same people benches/common.sh takes for Gilde).
-readers = [i * (people // 200) for i in range(1, 201)]
+# Tokens of 200 people (the same people benches/common.sh takes for Gilde): seed_(i * step).
+step = people // 200
+reader = f"i * {step}"
+access = f"'BENCHTOKEN' || printf('%022d', {reader})"
+copy("tokens", f"t.id = '{token_id}'", {"id": ulid("T", reader), "user_id": ulid("U", reader), "access": access, "last_used": "NULL"}, 200)
 with open(tokens_out, "w") as out:
-    for r in readers:
-        access = f"BENCHTOKEN{r:022d}"
-        cols = columns("tokens")
-        values = ", ".join(
-            {
-                "id": f"'01KBT{r:021d}'",
-                "user_id": f"'01KBU{r:021d}'",
-                "access": f"'{access}'",
-                "last_used": "NULL",
-            }.get(col, f't."{col}"')
-            for col in cols
-        )
-        names = ", ".join(f'"{col}"' for col in cols)
-        c.execute(f'INSERT INTO tokens ({names}) SELECT {values} FROM tokens t WHERE t.id = ?', (token_id,))
-        out.write(access + "\n")
+    for (token,) in c.execute("SELECT access FROM tokens WHERE access LIKE 'BENCHTOKEN%' ORDER BY id"):
+        out.write(token + "\n")
 # No ANALYZE: on these rows (no boosts, no replies) it would tell SQLite that `boost_of_id = ?`
 # matches every status, and GoToSocial's lookups of a status's boosts would scan the table (a
 # second each), which no real instance's statistics say. Without statistics SQLite takes an
@@ -160,4 +149,4 @@ for stats in ("sqlite_stat1", "sqlite_stat4"):
         c.execute(f"DELETE FROM {stats} WHERE tbl IN ('statuses', 'accounts', 'follows', 'threads', 'tokens', 'users')")
 c.commit()
 c.close()
-print(f"GoToSocial seeded: {people} people, {groups} group accounts, {posts} statuses, {len(readers)} tokens")
+print(f"GoToSocial seeded: {people} people, {groups} group accounts, {posts} statuses, 200 tokens")

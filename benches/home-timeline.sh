@@ -13,16 +13,7 @@ DURATION="${DURATION:-30s}" CONNECTIONS="${CONNECTIONS:-32}" THREADS="${THREADS:
 # shellcheck source=benches/common.sh
 source benches/common.sh
 
-cat > "$WORK/home.lua" <<LUA
-local tokens = {}
-for line in io.lines("$WORK/tokens") do tokens[#tokens + 1] = line end
-local n = 0
-request = function()
-  n = n + 1
-  return wrk.format("GET", "/api/v1/timelines/home?limit=20", { ["Authorization"] = "Bearer " .. tokens[(n % #tokens) + 1] })
-end
-$WRK_DONE
-LUA
+rotating_get_lua "$WORK/home.lua" "$WORK/tokens" "/api/v1/timelines/home?limit=20" bearer
 # One request first: check the answer is a full page of statuses.
 curl -sf -H "Authorization: Bearer $(head -n1 "$WORK/tokens")" "http://127.0.0.1:$PORT/api/v1/timelines/home?limit=20" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d)==20, len(d); print("first page:", len(d), "statuses")'
 echo "== one connection (latency of a single reader)"

@@ -30,19 +30,7 @@ rss_mb() { awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 # "p50 X ms, p90 X ms, p99 X ms, N requests/s, ..." -> the field asked for.
 field() { case "$1" in p50) awk '{print $2}' ;; p99) awk '{print $8}' ;; rps) awk '{print $10}' ;; esac; }
 
-# The Lua scripts: home with rotating tokens; posting as one person.
-home_lua() {
-  cat > "$WORK/home-$1.lua" <<LUA
-local tokens = {}
-for line in io.lines("$2") do tokens[#tokens + 1] = line end
-local n = 0
-request = function()
-  n = n + 1
-  return wrk.format("GET", "/api/v1/timelines/home?limit=20", { ["Authorization"] = "Bearer " .. tokens[(n % #tokens) + 1], ["User-Agent"] = "bench" })
-end
-$WRK_DONE
-LUA
-}
+# Posting as one person (home: rotating_get_lua of benches/common.sh).
 post_lua() {
   cat > "$WORK/post-$1.lua" <<LUA
 local n = 0
@@ -70,7 +58,7 @@ measure() { # name base-url tokens-file pid
   start=$(date +%s.%N)
   xargs -P 8 -I{} curl -sf -o /dev/null -A bench -H "Authorization: Bearer {}" "$url/api/v1/timelines/home?limit=20" < "$tokens"
   echo "warm-up: every reader's first page in $(python3 -c "import sys,time; print(f'{time.time() - float(sys.argv[1]):.1f}')" "$start") s"
-  home_lua "$name" "$tokens"
+  rotating_get_lua "$WORK/home-$name.lua" "$tokens" "/api/v1/timelines/home?limit=20" bearer
   echo "== $name: home, one connection"
   out=$(wrk -t1 -c1 -d"$DURATION" --latency -s "$WORK/home-$name.lua" "$url/" | tail -n1); echo "$out"
   R[$name.p50_1]=$(field p50 <<<"$out"); R[$name.rps_1]=$(field rps <<<"$out")

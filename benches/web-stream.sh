@@ -73,16 +73,7 @@ group_timings
 # Search (the full-text index): a word in every post, a rare one, and one in none.
 for q in kennisdeling "post+999999" zeldzaam; do timings "/search?q=$q"; done
 
-cat > "$WORK/web.lua" <<LUA
-local tokens = {}
-for line in io.lines("$WORK/tokens") do tokens[#tokens + 1] = line end
-local n = 0
-request = function()
-  n = n + 1
-  return wrk.format("GET", "/", { ["Cookie"] = "gilde_session=" .. tokens[(n % #tokens) + 1] })
-end
-$WRK_DONE
-LUA
+rotating_get_lua "$WORK/web.lua" "$WORK/tokens" / session
 echo "== wrk, one connection, GET / ($DURATION)"
 wrk -t1 -c1 -d"$DURATION" --latency -s "$WORK/web.lua" "$BASE/" | tail -n1
 
