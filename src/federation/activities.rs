@@ -273,16 +273,19 @@ async fn mentioned_here(data: &Data<AppContext>, actor: &Url, object: &Value, no
 /// Removes the first link to the group (Mastodon's `<span class="h-card"><a href=…>@<span>group</span></a></span>`)
 /// from a note's HTML.
 fn strip_group_mention(html: &str, group_url: &str) -> String {
-    let url = regex::escape(group_url);
-    let patterns = [
-        format!(r#"<span class="h-card"[^>]*>\s*<a [^>]*href="{url}"[^>]*>.*?</a>\s*</span>\s*"#),
-        format!(r#"<a [^>]*href="{url}"[^>]*>.*?</a>\s*"#),
-    ];
-    for pattern in patterns {
-        if let Ok(re) = regex::Regex::new(&pattern) {
-            if re.is_match(html) {
-                return re.replacen(html, 1, "").into_owned();
-            }
+    static PATTERNS: std::sync::LazyLock<[regex::Regex; 2]> = std::sync::LazyLock::new(|| {
+        [
+            regex::Regex::new(r#"<span class="h-card"[^>]*>\s*<a [^>]*href="([^"]*)"[^>]*>.*?</a>\s*</span>\s*"#).expect("valid regex"),
+            regex::Regex::new(r#"<a [^>]*href="([^"]*)"[^>]*>.*?</a>\s*"#).expect("valid regex"),
+        ]
+    });
+    if !html.contains(group_url) {
+        return html.to_string();
+    }
+    for pattern in PATTERNS.iter() {
+        let link = pattern.captures_iter(html).find(|c| c.get(1).is_some_and(|href| href.as_str() == group_url));
+        if let Some(whole) = link.and_then(|c| c.get(0)) {
+            return format!("{}{}", &html[..whole.start()], &html[whole.end()..]);
         }
     }
     html.to_string()
@@ -611,5 +614,13 @@ mod tests {
             r#"<p>Wie weet hoe dit zit? Zie <a href="https://example.org">dit</a></p>"#
         );
         assert_eq!(strip_group_mention("<p>geen vermelding</p>", "https://b.nl/groups/wonen"), "<p>geen vermelding</p>");
+        // Only the group's own link goes, wherever it is; links elsewhere and to others stay.
+        let other_first = r#"<p><a href="https://example.org">dit</a> en <span class="h-card"><a href="https://b.nl/groups/wonen">@<span>wonen</span></a></span> ja</p>"#;
+        assert_eq!(strip_group_mention(other_first, "https://b.nl/groups/wonen"), r#"<p><a href="https://example.org">dit</a> en ja</p>"#);
+        let plain_link = r#"<p>Zie <a href="https://b.nl/groups/wonen/x">x</a> <a href="https://b.nl/groups/wonen">@wonen</a> nu</p>"#;
+        assert_eq!(
+            strip_group_mention(plain_link, "https://b.nl/groups/wonen"),
+            r#"<p>Zie <a href="https://b.nl/groups/wonen/x">x</a> nu</p>"#
+        );
     }
 }
