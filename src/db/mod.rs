@@ -116,13 +116,26 @@ impl ManageConnection for Manager {
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())
                     .map_err(|e| ConnectError(format!("cannot open SQLite database {}: {e}", path.display())))?;
-                // busy_timeout first: switching to WAL may itself wait for a lock.
-                conn.batch_execute(
-                    // mmap and a larger page cache keep hot pages out of read() system calls.
-                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                     PRAGMA mmap_size = 268435456; PRAGMA cache_size = -32000; PRAGMA temp_store = MEMORY;",
-                )
-                .map_err(|e| ConnectError(format!("cannot configure SQLite database {}: {e}", path.display())))?;
+                // busy_timeout first: switching to WAL may itself wait for a lock. SQLite answers
+                // "locked" at once, without waiting, when processes switch a fresh database to WAL
+                // at the same moment (one would deadlock the other): those take turns here. Every
+                // statement below can run again.
+                let mut attempt = 0;
+                loop {
+                    let configured = conn.batch_execute(
+                        // mmap and a larger page cache keep hot pages out of read() system calls.
+                        "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                         PRAGMA mmap_size = 268435456; PRAGMA cache_size = -32000; PRAGMA temp_store = MEMORY;",
+                    );
+                    match configured {
+                        Ok(()) => break,
+                        Err(e) if attempt < 50 && e.to_string().contains("locked") => {
+                            attempt += 1;
+                            std::thread::sleep(std::time::Duration::from_millis(10 * attempt));
+                        }
+                        Err(e) => return Err(ConnectError(format!("cannot configure SQLite database {}: {e}", path.display()))),
+                    }
+                }
                 Ok(DbConn::Sqlite(conn))
             }
             DatabaseUrl::Postgres(url) => {
