@@ -57,10 +57,10 @@ async fn inbox(State(r): State<Receiver>, method: Method, uri: Uri, headers: Hea
     }
 }
 
-/// A person of the stand-in server on `port` (its shared inbox is that server's `/inbox`).
 /// A request body and the headers that sign it.
 type SignedRequest = (Vec<u8>, Vec<(&'static str, String)>);
 
+/// A person of the stand-in server on `port` (its shared inbox is that server's `/inbox`).
 fn remote_person(port: u16, name: &str, public_key: String) -> gilde::db::people::RemotePerson {
     gilde::db::people::RemotePerson {
         ap_id: format!("http://localhost:{port}/users/{name}"),
