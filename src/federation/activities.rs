@@ -230,8 +230,7 @@ async fn created(data: &Data<AppContext>, actor: &Url, object: &Value) -> Result
     let mut input = note_input(&note, author.id, group.group.id);
     // A Mastodon-style post starts with a mention of the group: that mention is not the text.
     let group_url = format!("{prefix}{}", group.group.name);
-    let stripped = strip_group_mention(&input.content_html, &group_url);
-    if stripped != input.content_html {
+    if let Some(stripped) = strip_group_mention(&input.content_html, &group_url) {
         input.content_html = stripped;
         input.source = None;
     }
@@ -270,9 +269,9 @@ async fn mentioned_here(data: &Data<AppContext>, actor: &Url, object: &Value, no
     announced(data, &group_url, object).await
 }
 
-/// Removes the first link to the group (Mastodon's `<span class="h-card"><a href=…>@<span>group</span></a></span>`)
-/// from a note's HTML.
-fn strip_group_mention(html: &str, group_url: &str) -> String {
+/// A note's HTML without its first link to the group (Mastodon's `<span class="h-card"><a href=…>@<span>group</span></a></span>`);
+/// `None` when it has none.
+fn strip_group_mention(html: &str, group_url: &str) -> Option<String> {
     static PATTERNS: std::sync::LazyLock<[regex::Regex; 2]> = std::sync::LazyLock::new(|| {
         [
             regex::Regex::new(r#"<span class="h-card"[^>]*>\s*<a [^>]*href="([^"]*)"[^>]*>.*?</a>\s*</span>\s*"#).expect("valid regex"),
@@ -280,15 +279,13 @@ fn strip_group_mention(html: &str, group_url: &str) -> String {
         ]
     });
     if !html.contains(group_url) {
-        return html.to_string();
+        return None;
     }
-    for pattern in PATTERNS.iter() {
-        let link = pattern.captures_iter(html).find(|c| c.get(1).is_some_and(|href| href.as_str() == group_url));
-        if let Some(whole) = link.and_then(|c| c.get(0)) {
-            return format!("{}{}", &html[..whole.start()], &html[whole.end()..]);
-        }
-    }
-    html.to_string()
+    PATTERNS.iter().find_map(|pattern| {
+        let link = pattern.captures_iter(html).find(|c| c.get(1).is_some_and(|href| href.as_str() == group_url))?;
+        let whole = link.get(0)?;
+        Some(format!("{}{}", &html[..whole.start()], &html[whole.end()..]))
+    })
 }
 
 /// A group of another instance passes on a post (signed by the group). The group is trusted for
@@ -610,17 +607,20 @@ mod tests {
     fn a_leading_group_mention_is_removed_and_nothing_else() {
         let html = r#"<p><span class="h-card" translate="no"><a href="https://b.nl/groups/wonen" class="u-url mention">@<span>wonen</span></a></span> Wie weet hoe dit zit? Zie <a href="https://example.org">dit</a></p>"#;
         assert_eq!(
-            strip_group_mention(html, "https://b.nl/groups/wonen"),
-            r#"<p>Wie weet hoe dit zit? Zie <a href="https://example.org">dit</a></p>"#
+            strip_group_mention(html, "https://b.nl/groups/wonen").as_deref(),
+            Some(r#"<p>Wie weet hoe dit zit? Zie <a href="https://example.org">dit</a></p>"#)
         );
-        assert_eq!(strip_group_mention("<p>geen vermelding</p>", "https://b.nl/groups/wonen"), "<p>geen vermelding</p>");
+        assert_eq!(strip_group_mention("<p>geen vermelding</p>", "https://b.nl/groups/wonen"), None);
         // Only the group's own link goes, wherever it is; links elsewhere and to others stay.
         let other_first = r#"<p><a href="https://example.org">dit</a> en <span class="h-card"><a href="https://b.nl/groups/wonen">@<span>wonen</span></a></span> ja</p>"#;
-        assert_eq!(strip_group_mention(other_first, "https://b.nl/groups/wonen"), r#"<p><a href="https://example.org">dit</a> en ja</p>"#);
+        assert_eq!(
+            strip_group_mention(other_first, "https://b.nl/groups/wonen").as_deref(),
+            Some(r#"<p><a href="https://example.org">dit</a> en ja</p>"#)
+        );
         let plain_link = r#"<p>Zie <a href="https://b.nl/groups/wonen/x">x</a> <a href="https://b.nl/groups/wonen">@wonen</a> nu</p>"#;
         assert_eq!(
-            strip_group_mention(plain_link, "https://b.nl/groups/wonen"),
-            r#"<p>Zie <a href="https://b.nl/groups/wonen/x">x</a> nu</p>"#
+            strip_group_mention(plain_link, "https://b.nl/groups/wonen").as_deref(),
+            Some(r#"<p>Zie <a href="https://b.nl/groups/wonen/x">x</a> nu</p>"#)
         );
     }
 }
