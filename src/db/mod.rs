@@ -444,6 +444,60 @@ impl<C: diesel::query_builder::QueryFragment<Sql>> diesel::query_builder::QueryF
     }
 }
 
+/// A statement written as SQL text with integer parameters, for the few reads diesel's query
+/// builder cannot express (a union of per-source reads). Unlike diesel's boxed `sql_query`,
+/// which is prepared again on every run, it is kept prepared, keyed by its text: build texts
+/// whose shape depends only on a few sizes, never on values.
+#[derive(Debug, Default)]
+pub(crate) struct RawStatement {
+    pieces: Vec<RawPiece>,
+}
+
+#[derive(Debug)]
+enum RawPiece {
+    Sql(String),
+    Int(i64),
+}
+
+impl RawStatement {
+    pub(crate) fn sql(&mut self, text: &str) -> &mut Self {
+        match self.pieces.last_mut() {
+            Some(RawPiece::Sql(last)) => last.push_str(text),
+            _ => self.pieces.push(RawPiece::Sql(text.to_string())),
+        }
+        self
+    }
+
+    /// A parameter (written `?` or `$n` as the backend wants).
+    pub(crate) fn int(&mut self, value: i64) -> &mut Self {
+        self.pieces.push(RawPiece::Int(value));
+        self
+    }
+}
+
+impl diesel::query_builder::QueryId for RawStatement {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::Query for RawStatement {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl diesel::query_builder::QueryFragment<Sql> for RawStatement {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, Sql>) -> QueryResult<()> {
+        for piece in &self.pieces {
+            match piece {
+                RawPiece::Sql(text) => out.push_sql(text),
+                RawPiece::Int(value) => out.push_bind_param::<diesel::sql_types::BigInt, _>(value)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<DbConn> for RawStatement {}
+
 macro_rules! id_type {
     ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
         $(#[$doc])*

@@ -130,7 +130,8 @@ const HOME_SOURCES_READ_ONE_BY_ONE: usize = 32;
 ///
 /// For a person in a few groups who follows a few people (most people), the newest threads
 /// of each source are read from its own index (a group's threads, a person's threads outside
-/// groups) and merged: a few short index reads, where one query over all threads would step
+/// groups; all in one statement, `newest_of_sources`) and merged: a few short index reads,
+/// where one query over all threads would step
 /// through every newer thread of every other group to find a page. For someone with many
 /// sources, that one query is the faster: `home_by_scan`. Both give the same page.
 pub fn home(conn: &mut DbConn, viewer: PersonId, page: Page) -> DbResult<Vec<Post>> {
@@ -147,15 +148,8 @@ pub fn home(conn: &mut DbConn, viewer: PersonId, page: Page) -> DbResult<Vec<Pos
     if groups.len() + followed.len() >= HOME_SOURCES_READ_ONE_BY_ONE {
         return home_by_scan(conn, viewer, page);
     }
-    let mut ids: Vec<PostId> = Vec::new();
-    for group in groups {
-        let query = visible_roots().filter(posts::group_id.eq(group));
-        ids.extend(paginate!(query, posts::id, page).select(posts::id).load::<PostId>(conn)?);
-    }
-    for author in std::iter::once(viewer).chain(followed) {
-        let query = visible_roots().filter(posts::group_id.is_null()).filter(posts::author_id.eq(author));
-        ids.extend(paginate!(query, posts::id, page).select(posts::id).load::<PostId>(conn)?);
-    }
+    let authors: Vec<PersonId> = std::iter::once(viewer).chain(followed).collect();
+    let mut ids = newest_of_sources(conn, &groups, &authors, page)?;
     ids.sort_unstable();
     ids.dedup();
     // The page: the newest ids, or with `min_id` the oldest ones after it.
@@ -171,6 +165,34 @@ pub fn home(conn: &mut DbConn, viewer: PersonId, page: Page) -> DbResult<Vec<Pos
     let mut rows: Vec<Post> = posts::table.filter(super::in_ids(posts::id, ids.iter().copied())).select(posts::all_columns).load(conn)?;
     rows.sort_unstable_by_key(|p| std::cmp::Reverse(p.id));
     Ok(rows)
+}
+
+/// The ids of the newest threads of each source (`page.limit` of each, after the page's
+/// bounds), in one statement: one arm per source, each read from its own index (a group's
+/// threads, a person's threads outside groups). The statement's text depends only on the
+/// number of sources and on which bounds the page has, so it stays prepared.
+fn newest_of_sources(conn: &mut DbConn, groups: &[GroupId], authors: &[PersonId], page: Page) -> DbResult<Vec<PostId>> {
+    let sources = groups.iter().map(|g| ("group_id = ", g.0)).chain(authors.iter().map(|a| ("group_id IS NULL AND author_id = ", a.0)));
+    let order = if page.min_id.is_some() { " ORDER BY id ASC LIMIT " } else { " ORDER BY id DESC LIMIT " };
+    let mut statement = super::RawStatement::default();
+    for (n, (source, id)) in sources.enumerate() {
+        if n > 0 {
+            statement.sql(" UNION ALL ");
+        }
+        statement.sql("SELECT id FROM (SELECT id FROM posts WHERE ").sql(source).int(id);
+        statement.sql(" AND root_id IS NULL AND deleted_at IS NULL");
+        for (bound, value) in [(" AND id < ", page.max_id), (" AND id > ", page.since_id), (" AND id > ", page.min_id)] {
+            if let Some(value) = value {
+                statement.sql(bound).int(value);
+            }
+        }
+        statement.sql(order).int(page.limit).sql(&format!(") AS source{n}"));
+    }
+    if groups.is_empty() && authors.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<MatchedId> = statement.load(conn)?;
+    Ok(ids.into_iter().map(|m| PostId(m.id)).collect())
 }
 
 /// Home in one query over all threads, newest first (see `home`).
