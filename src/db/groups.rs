@@ -2,6 +2,7 @@
 
 use diesel::prelude::*;
 
+use super::memberships::Membership;
 use super::schema::{groups, memberships};
 use super::{contains_pattern, lower, DbConn, DbResult, GroupId, MediaId, PersonId};
 
@@ -74,11 +75,16 @@ pub fn find(conn: &mut DbConn, id: GroupId) -> DbResult<Option<Group>> {
     Ok(groups::table.find(id).select(groups::all_columns).first(conn).optional()?)
 }
 
-pub fn get_many(conn: &mut DbConn, ids: &[GroupId]) -> DbResult<Vec<Group>> {
+/// Groups by id, each with `person`'s membership in it (in any state), in one statement.
+pub fn get_many_with_membership(conn: &mut DbConn, ids: &[GroupId], person: PersonId) -> DbResult<Vec<(Group, Option<Membership>)>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(groups::table.filter(super::in_ids(groups::id, ids.iter().copied())).select(groups::all_columns).load(conn)?)
+    Ok(groups::table
+        .left_join(memberships::table.on(memberships::group_id.eq(groups::id).and(memberships::person_id.eq(person))))
+        .filter(super::in_ids(groups::id, ids.iter().copied()))
+        .select((groups::all_columns, memberships::all_columns.nullable()))
+        .load(conn)?)
 }
 
 pub fn find_by_name(conn: &mut DbConn, name: &str, domain: Option<&str>) -> DbResult<Option<Group>> {

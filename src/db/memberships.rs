@@ -123,15 +123,6 @@ pub fn member_counts(conn: &mut DbConn, groups: &[GroupId]) -> DbResult<Vec<(Gro
         .load(conn)?)
 }
 
-/// Groups in which `person` is an active member.
-pub fn active_group_ids(conn: &mut DbConn, person: PersonId) -> DbResult<Vec<GroupId>> {
-    Ok(memberships::table
-        .filter(memberships::person_id.eq(person))
-        .filter(memberships::state.eq("active"))
-        .select(memberships::group_id)
-        .load(conn)?)
-}
-
 /// Join requests waiting in the groups `moderator` moderates, newest first, paged by a
 /// synthetic cursor (not needed yet: at most `page.limit`).
 pub fn pending_for_moderator(conn: &mut DbConn, moderator: PersonId, page: Page) -> DbResult<Vec<Membership>> {

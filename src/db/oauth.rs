@@ -3,7 +3,8 @@
 
 use diesel::prelude::*;
 
-use super::schema::{oauth_apps, oauth_codes, oauth_tokens};
+use super::people::LocalAccount;
+use super::schema::{local_accounts, oauth_apps, oauth_codes, oauth_tokens};
 use super::{AppId, DbConn, DbResult, PersonId};
 
 #[derive(Debug, Clone, Queryable)]
@@ -93,10 +94,6 @@ pub fn app_by_client_id(conn: &mut DbConn, client_id: &str) -> DbResult<Option<A
     Ok(oauth_apps::table.filter(oauth_apps::client_id.eq(client_id)).select(oauth_apps::all_columns).first(conn).optional()?)
 }
 
-pub fn app(conn: &mut DbConn, id: AppId) -> DbResult<Option<App>> {
-    Ok(oauth_apps::table.find(id).select(oauth_apps::all_columns).first(conn).optional()?)
-}
-
 pub fn insert_code(conn: &mut DbConn, new: &NewCode<'_>) -> DbResult<()> {
     diesel::insert_into(oauth_codes::table).values(new).execute(conn)?;
     Ok(())
@@ -116,11 +113,18 @@ pub fn insert_token(conn: &mut DbConn, new: &NewToken<'_>) -> DbResult<Token> {
     Ok(diesel::insert_into(oauth_tokens::table).values(new).returning(oauth_tokens::all_columns).get_result(conn)?)
 }
 
-pub fn token_by_hash(conn: &mut DbConn, token_hash: &str) -> DbResult<Option<Token>> {
+/// A token, its app (if it was issued to one) and its person's local account (if any).
+pub type TokenWithOwner = (Token, Option<App>, Option<LocalAccount>);
+
+/// A valid token with its app and its person's local account, in one statement (this runs for
+/// every API call).
+pub fn token_with_owner(conn: &mut DbConn, token_hash: &str) -> DbResult<Option<TokenWithOwner>> {
     Ok(oauth_tokens::table
+        .left_join(oauth_apps::table)
+        .left_join(local_accounts::table.on(oauth_tokens::person_id.eq(local_accounts::person_id.nullable())))
         .filter(oauth_tokens::token_hash.eq(token_hash))
         .filter(oauth_tokens::revoked_at.is_null())
-        .select(oauth_tokens::all_columns)
+        .select((oauth_tokens::all_columns, oauth_apps::all_columns.nullable(), local_accounts::all_columns.nullable()))
         .first(conn)
         .optional()?)
 }

@@ -135,16 +135,7 @@ const HOME_SOURCES_READ_ONE_BY_ONE: usize = 32;
 /// through every newer thread of every other group to find a page. For someone with many
 /// sources, that one query is the faster: `home_by_scan`. Both give the same page.
 pub fn home(conn: &mut DbConn, viewer: PersonId, page: Page) -> DbResult<Vec<Post>> {
-    let groups = super::memberships::active_group_ids(conn, viewer)?;
-    if groups.len() >= HOME_SOURCES_READ_ONE_BY_ONE {
-        return home_by_scan(conn, viewer, page);
-    }
-    let followed: Vec<PersonId> = follows::table
-        .filter(follows::follower_id.eq(viewer))
-        .filter(follows::accepted.eq(true))
-        .select(follows::followed_id)
-        .limit(HOME_SOURCES_READ_ONE_BY_ONE as i64)
-        .load(conn)?;
+    let (groups, followed) = home_sources(conn, viewer)?;
     if groups.len() + followed.len() >= HOME_SOURCES_READ_ONE_BY_ONE {
         return home_by_scan(conn, viewer, page);
     }
@@ -165,6 +156,39 @@ pub fn home(conn: &mut DbConn, viewer: PersonId, page: Page) -> DbResult<Vec<Pos
     let mut rows: Vec<Post> = posts::table.filter(super::in_ids(posts::id, ids.iter().copied())).select(posts::all_columns).load(conn)?;
     rows.sort_unstable_by_key(|p| std::cmp::Reverse(p.id));
     Ok(rows)
+}
+
+/// The viewer's groups (active memberships) and the people they follow, up to
+/// `HOME_SOURCES_READ_ONE_BY_ONE` of each, in one statement.
+fn home_sources(conn: &mut DbConn, viewer: PersonId) -> DbResult<(Vec<GroupId>, Vec<PersonId>)> {
+    #[derive(QueryableByName)]
+    struct Source {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        is_group: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+    }
+    let limit = HOME_SOURCES_READ_ONE_BY_ONE as i64;
+    let mut statement = super::RawStatement::default();
+    statement
+        .sql("SELECT CAST(1 AS BIGINT) AS is_group, id FROM (SELECT group_id AS id FROM memberships WHERE person_id = ")
+        .int(viewer.0)
+        .sql(" AND state = 'active' LIMIT ")
+        .int(limit)
+        .sql(") AS my_groups UNION ALL SELECT CAST(0 AS BIGINT), id FROM (SELECT followed_id AS id FROM follows WHERE follower_id = ")
+        .int(viewer.0)
+        .sql(" AND accepted LIMIT ")
+        .int(limit)
+        .sql(") AS followed");
+    let (mut groups, mut followed) = (Vec::new(), Vec::new());
+    for source in statement.load::<Source>(conn)? {
+        if source.is_group == 1 {
+            groups.push(GroupId(source.id));
+        } else {
+            followed.push(PersonId(source.id));
+        }
+    }
+    Ok((groups, followed))
 }
 
 /// The ids of the newest threads of each source (`page.limit` of each, after the page's

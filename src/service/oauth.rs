@@ -358,25 +358,11 @@ pub struct TokenOwner {
 
 pub async fn authenticate(ctx: &AppContext, token: &str) -> Result<TokenOwner> {
     let token_hash = hash(token);
-    // The token, its app and its person's account in one read: this runs for every API call.
-    let (row, app, account) = ctx
-        .db
-        .read(move |conn| -> Result<_> {
-            let row = db::oauth::token_by_hash(conn, &token_hash)?;
-            let app = match row.as_ref().and_then(|r| r.app_id) {
-                Some(id) => db::oauth::app(conn, id)?,
-                None => None,
-            };
-            let account = match row.as_ref().and_then(|r| r.person_id) {
-                Some(id) => Some((id, db::people::account(conn, id)?)),
-                None => None,
-            };
-            Ok((row, app, account))
-        })
-        .await?;
-    let row = row.ok_or_else(|| Error::unauthenticated("invalid_token", "The access token is not valid."))?;
-    let actor = match account {
-        Some((id, account)) => Some(super::people::actor_of(id, account)?),
+    // The token, its app and its person's account in one statement: this runs for every API call.
+    let found = ctx.db.read(move |conn| db::oauth::token_with_owner(conn, &token_hash)).await?;
+    let (row, app, account) = found.ok_or_else(|| Error::unauthenticated("invalid_token", "The access token is not valid."))?;
+    let actor = match row.person_id {
+        Some(id) => Some(super::people::actor_of(id, account)?),
         None => None,
     };
     Ok(TokenOwner { actor, app, scopes: Scopes::parse(&row.scopes)? })

@@ -145,6 +145,8 @@ pub(crate) fn people_by_ids(conn: &mut DbConn, ids: &[PersonId]) -> Result<Vec<P
 }
 
 pub(crate) fn groups_by_ids(conn: &mut DbConn, viewer: PersonId, ids: &[GroupId]) -> Result<Vec<GroupView>> {
-    let found = db::groups::get_many(conn, ids)?;
-    groups(conn, viewer, found)
+    Ok(db::groups::get_many_with_membership(conn, ids, viewer)?
+        .into_iter()
+        .map(|(group, membership)| GroupView { members_count: group.members_count, membership, group })
+        .collect())
 }
