@@ -68,10 +68,11 @@ pub fn spawn(fed: FedConfig, mut stop: tokio::sync::watch::Receiver<bool>) -> to
                 break;
             }
             let room = MAX_HELD.saturating_sub(ctx.jobs_held.lock().map_or(0, |h| h.len()));
-            let claimed = if room == 0 {
+            let limit = (room as i64).min(BATCH);
+            let claimed = if limit == 0 {
                 0
             } else {
-                match claim(&ctx, (room as i64).min(BATCH)).await {
+                match claim(&ctx, limit).await {
                     Ok(jobs) => {
                         let n = jobs.len();
                         dispatch(&fed, &lanes, &permits, &mut running, jobs);
@@ -88,12 +89,16 @@ pub fn spawn(fed: FedConfig, mut stop: tokio::sync::watch::Receiver<bool>) -> to
                     tracing::warn!(error = %e, "a job lane failed");
                 }
             }
-            if claimed as i64 == BATCH {
+            // As many as asked for: there may be more due.
+            if limit > 0 && claimed as i64 == limit {
                 continue;
             }
+            // With little room left, look again soon: room frees up as held jobs finish (a
+            // long wait here once stalled a fan-out for most of a second).
+            let wait = if room < BATCH as usize { 50 } else { 1000 };
             tokio::select! {
                 _ = ctx.jobs_wake.notified() => {}
-                _ = tokio::time::sleep(Duration::from_millis(if room == 0 { 50 } else { 1000 })) => {}
+                _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
                 _ = stop.changed() => break,
             }
         }

@@ -39,6 +39,10 @@ struct Receiver {
     verified: Arc<AtomicUsize>,
     refused: Arc<AtomicUsize>,
     done: Arc<tokio::sync::Notify>,
+    /// When the first and the middle delivery were verified.
+    first: Arc<std::sync::OnceLock<Instant>>,
+    half: Arc<std::sync::OnceLock<Instant>>,
+    servers: usize,
 }
 
 async fn inbox(State(r): State<Receiver>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> StatusCode {
@@ -46,7 +50,11 @@ async fn inbox(State(r): State<Receiver>, method: Method, uri: Uri, headers: Hea
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
     match gilde::federation::signatures::verify_with_key(&headers, &method, path, Some(&body), pem) {
         Ok(_) => {
-            r.verified.fetch_add(1, Ordering::SeqCst);
+            let n = r.verified.fetch_add(1, Ordering::SeqCst) + 1;
+            let _ = r.first.set(Instant::now());
+            if n == r.servers / 2 {
+                let _ = r.half.set(Instant::now());
+            }
             r.done.notify_one();
             StatusCode::ACCEPTED
         }
@@ -75,6 +83,23 @@ fn remote_person(port: u16, name: &str, public_key: String) -> gilde::db::people
     }
 }
 
+/// A size from this process's `/proc/self/status` (`VmRSS:` now, `VmHWM:` the peak), in MB.
+fn memory_mb(field: &str) -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let kb: f64 = line[field.len()..].trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn print_memory(before: Option<f64>, peak: Option<f64>) {
+    match (before, peak) {
+        (Some(before), Some(peak)) => println!(
+            "memory during the fan-out: {before:.0} MB resident before, {peak:.0} MB at the peak (this whole process: the instance and the stand-in servers)"
+        ),
+        _ => println!("memory during the fan-out: not measured (needs Linux's /proc)"),
+    }
+}
+
 fn arg(n: usize, default: usize) -> usize {
     std::env::args().nth(n).and_then(|a| a.parse().ok()).unwrap_or(default)
 }
@@ -97,7 +122,15 @@ async fn main() {
     let ctx = instance.ctx.clone();
 
     // The receiving servers.
-    let receiver = Receiver { group_key: Arc::default(), verified: Arc::default(), refused: Arc::default(), done: Arc::default() };
+    let receiver = Receiver {
+        group_key: Arc::default(),
+        verified: Arc::default(),
+        refused: Arc::default(),
+        done: Arc::default(),
+        first: Arc::default(),
+        half: Arc::default(),
+        servers,
+    };
     let app = axum::Router::new().route("/inbox", axum::routing::post(inbox)).with_state(receiver.clone());
     let mut ports = Vec::new();
     for _ in 0..servers {
@@ -147,7 +180,10 @@ async fn main() {
         .expect("seed followers");
     eprintln!("seeded {followers} followers on {servers} servers in {:.1?}", seeded.elapsed());
 
-    // Fan-out.
+    // Fan-out. Memory: the process's peak resident size is reset first (Linux), so the peak
+    // read after it is the fan-out's.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let resident_before = memory_mb("VmRSS:");
     let started = Instant::now();
     gilde::service::posts::create(
         &ctx,
@@ -161,12 +197,16 @@ async fn main() {
         assert!(started.elapsed().as_secs() < 600, "the fan-out did not finish in 10 minutes");
     }
     let fan_out = started.elapsed();
+    let resident_peak = memory_mb("VmHWM:");
+    let since_post = |at: &std::sync::OnceLock<Instant>| at.get().map_or(0.0, |at| at.duration_since(started).as_secs_f64());
+    let (first, half) = (since_post(&receiver.first), since_post(&receiver.half));
     let refused = receiver.refused.load(Ordering::SeqCst);
     assert_eq!(refused, 0, "every delivery must verify");
 
     if std::env::var_os("FANOUT_ONLY").is_some() {
         // For profiling the fan-out alone.
-        println!("fan-out: {servers} deliveries in {:.2} s", fan_out.as_secs_f64());
+        println!("fan-out: {servers} deliveries in {:.2} s (the first after {first:.2} s, half after {half:.2} s)", fan_out.as_secs_f64());
+        print_memory(resident_before, resident_peak);
         return;
     }
 
@@ -254,6 +294,8 @@ async fn main() {
         fan_out.as_secs_f64(),
         servers as f64 / fan_out.as_secs_f64()
     );
+    println!("fan-out: the first delivery verified after {first:.2} s, half of them after {half:.2} s");
+    print_memory(resident_before, resident_peak);
     println!(
         "ingestion: {posts} signed Creates accepted in {:.2} s = {:.0} activities/s (16 senders, signed beforehand)",
         ingestion.as_secs_f64(),
