@@ -131,8 +131,8 @@ const HOME_SOURCES_READ_ONE_BY_ONE: usize = 32;
 /// For a person in a few groups who follows a few people (most people), the newest threads
 /// of each source are read from its own index (a group's threads, a person's threads outside
 /// groups; all in one statement, `newest_of_sources`) and merged: a few short index reads,
-/// where one query over all threads would step
-/// through every newer thread of every other group to find a page. For someone with many
+/// where one query over all threads would step through every newer thread of every other
+/// group to find a page. For someone with many
 /// sources, that one query is the faster: `home_by_scan`. Both give the same page.
 pub fn home(conn: &mut DbConn, viewer: PersonId, page: Page) -> DbResult<Vec<Post>> {
     let (groups, followed) = home_sources(conn, viewer)?;
@@ -198,6 +198,9 @@ fn home_sources(conn: &mut DbConn, viewer: PersonId) -> DbResult<(Vec<GroupId>, 
 fn newest_of_sources(conn: &mut DbConn, groups: &[GroupId], authors: &[PersonId], page: Page) -> DbResult<Vec<PostId>> {
     let sources = groups.iter().map(|g| ("group_id = ", g.0)).chain(authors.iter().map(|a| ("group_id IS NULL AND author_id = ", a.0)));
     let order = if page.min_id.is_some() { " ORDER BY id ASC LIMIT " } else { " ORDER BY id DESC LIMIT " };
+    if groups.is_empty() && authors.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut statement = super::RawStatement::default();
     for (n, (source, id)) in sources.enumerate() {
         if n > 0 {
@@ -211,9 +214,6 @@ fn newest_of_sources(conn: &mut DbConn, groups: &[GroupId], authors: &[PersonId]
             }
         }
         statement.sql(order).int(page.limit).sql(&format!(") AS source{n}"));
-    }
-    if groups.is_empty() && authors.is_empty() {
-        return Ok(Vec::new());
     }
     let ids: Vec<MatchedId> = statement.load(conn)?;
     Ok(ids.into_iter().map(|m| PostId(m.id)).collect())

@@ -28,6 +28,13 @@ pub struct GroupView {
     pub membership: Option<Membership>,
 }
 
+impl GroupView {
+    /// A group with the viewer's membership in it (the member count is kept on the row).
+    fn new(group: Group, membership: Option<Membership>) -> Self {
+        GroupView { members_count: group.members_count, membership, group }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct PostView {
     pub post: Post,
@@ -82,7 +89,10 @@ pub(crate) fn groups(conn: &mut DbConn, viewer: PersonId, groups: Vec<Group>) ->
         db::memberships::of_person_in(conn, viewer, &ids)?.into_iter().map(|m| (m.group_id, m)).collect();
     Ok(groups
         .into_iter()
-        .map(|group| GroupView { members_count: group.members_count, membership: mine.remove(&group.id), group })
+        .map(|group| {
+            let membership = mine.remove(&group.id);
+            GroupView::new(group, membership)
+        })
         .collect())
 }
 
@@ -147,6 +157,6 @@ pub(crate) fn people_by_ids(conn: &mut DbConn, ids: &[PersonId]) -> Result<Vec<P
 pub(crate) fn groups_by_ids(conn: &mut DbConn, viewer: PersonId, ids: &[GroupId]) -> Result<Vec<GroupView>> {
     Ok(db::groups::get_many_with_membership(conn, ids, viewer)?
         .into_iter()
-        .map(|(group, membership)| GroupView { members_count: group.members_count, membership, group })
+        .map(|(group, membership)| GroupView::new(group, membership))
         .collect())
 }
