@@ -62,6 +62,17 @@ pub fn complete(conn: &mut DbConn, id: i64) -> DbResult<()> {
     Ok(())
 }
 
+/// These jobs are done (deliveries sent and taken), as of `now`.
+pub fn complete_many(conn: &mut DbConn, ids: &[i64], now: NaiveDateTime) -> DbResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    diesel::update(jobs::table.filter(jobs::id.eq_any(ids)))
+        .set((jobs::done_at.eq(Some(now)), jobs::locked_until.eq(None::<NaiveDateTime>)))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Done, but not as hoped (a delivery the receiver refused): kept with the reason.
 pub fn complete_with_note(conn: &mut DbConn, id: i64, note: &str) -> DbResult<()> {
     let note: String = note.chars().take(2_000).collect();

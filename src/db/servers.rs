@@ -72,6 +72,36 @@ pub fn record_alive(conn: &mut DbConn, domain: &str, now: NaiveDateTime) -> DbRe
     Ok(true)
 }
 
+/// These servers answered (deliveries to them succeeded): `record_alive` for each that was
+/// failing or dead, found in one read (most are not). Returns those.
+pub fn record_alive_many(conn: &mut DbConn, domains: &[String], now: NaiveDateTime) -> DbResult<Vec<String>> {
+    if domains.is_empty() {
+        return Ok(Vec::new());
+    }
+    let failing: Vec<String> = servers::table
+        .filter(servers::domain.eq_any(domains))
+        .filter(servers::failing_since.is_not_null().or(servers::dead_since.is_not_null()))
+        .select(servers::domain)
+        .load(conn)?;
+    for domain in &failing {
+        record_alive(conn, domain, now)?;
+    }
+    Ok(failing)
+}
+
+/// Of these servers, those marked dead.
+pub fn dead_among(conn: &mut DbConn, domains: &[String]) -> DbResult<std::collections::HashSet<String>> {
+    if domains.is_empty() {
+        return Ok(Default::default());
+    }
+    let dead: Vec<String> = servers::table
+        .filter(servers::domain.eq_any(domains))
+        .filter(servers::dead_since.is_not_null())
+        .select(servers::domain)
+        .load(conn)?;
+    Ok(dead.into_iter().collect())
+}
+
 /// What each of these servers runs, where known.
 pub fn software_of(conn: &mut DbConn, domains: &[String]) -> DbResult<Vec<(String, Option<String>)>> {
     Ok(servers::table.filter(servers::domain.eq_any(domains)).select((servers::domain, servers::software)).load(conn)?)
@@ -147,14 +177,15 @@ mod tests {
             assert!(!record_failure(conn, "b.example", t0, dead_after).expect("fail"));
             assert!(!record_failure(conn, "b.example", t0 + day, dead_after).expect("fail"), "failing, not dead yet");
             assert!(record_failure(conn, "b.example", t0 + day * 3, dead_after).expect("fail"), "dead after three days");
-            assert!(is_dead(conn, "b.example").expect("read"));
-            assert!(!is_dead(conn, "c.example").expect("read"), "an unknown server is not dead");
+            let both = ["b.example".to_string(), "c.example".to_string()];
+            let dead = dead_among(conn, &both).expect("read");
+            assert_eq!(dead.into_iter().collect::<Vec<_>>(), ["b.example"], "an unknown server is not dead");
 
             let later = t0 + day * 10;
             crate::db::jobs::enqueue_for(conn, "deliver", "{}", later, Some("b.example")).expect("job");
             crate::db::jobs::enqueue_for(conn, "deliver", "{}", later, Some("c.example")).expect("job");
             assert!(record_alive(conn, "b.example", t0 + day * 4).expect("alive"));
-            assert!(!is_dead(conn, "b.example").expect("read"));
+            assert!(dead_among(conn, &both).expect("read").is_empty());
             assert!(!record_alive(conn, "b.example", t0 + day * 4).expect("alive"), "alive already");
             let due: Vec<(Option<String>, NaiveDateTime)> =
                 jobs::table.select((jobs::target, jobs::run_at)).order(jobs::id.asc()).load(conn).expect("jobs");
@@ -162,6 +193,12 @@ mod tests {
             assert_eq!(due[1], (Some("c.example".to_string()), later), "another server's is not touched");
             // A new failure starts counting again.
             assert!(!record_failure(conn, "b.example", t0 + day * 5, dead_after).expect("fail"));
+
+            // Many servers answering at once: only those failing are recorded (and returned).
+            let three = ["a.example".to_string(), "b.example".to_string(), "c.example".to_string()];
+            assert_eq!(record_alive_many(conn, &three, t0 + day * 6).expect("alive"), ["b.example"]);
+            assert_eq!(failing_counts(conn).expect("counts"), (0, 0));
+            assert!(record_alive_many(conn, &three, t0 + day * 6).expect("alive").is_empty(), "alive already");
 
             Ok(())
         })

@@ -2,20 +2,18 @@
 //! inbox, in one transaction with marking the effect done; a delivery is signed with its actor's
 //! key when it is sent (keys never sit in the queue).
 
-use activitypub_federation::traits::Actor;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
 
 use super::notes::{self, group_ap_id, person_ap_id, post_ap_id};
-use super::objects::{ApubGroup, ApubPerson};
 use super::protocol::activity::{Activity, ActivityKind, Object, Tombstone, AS_CONTEXT};
 use super::setup::FedConfig;
 use crate::context::AppContext;
 use crate::db::{self, GroupId, PersonId};
 use crate::error::{Error, Result};
-use crate::service::actors;
 use crate::service::effects::{Effect, PostChange};
+use crate::service::{actors, Scope};
 
 pub const JOB_KIND: &str = "deliver";
 
@@ -91,9 +89,11 @@ pub async fn expand_effect(ctx: &AppContext, job_id: i64, effect: Effect) -> Res
                 .filter_map(|d| actors::domain_of(&d.inbox).filter(|domain| settings.allows(domain)).map(|domain| (domain, d)))
                 .collect();
             record_sent(conn, &base, &deliveries)?;
+            let domains: Vec<String> = deliveries.iter().map(|(domain, _)| domain.clone()).collect();
+            let dead = db::servers::dead_among(conn, &domains)?;
             for (domain, delivery) in deliveries {
                 // A server marked dead is tried rarely (and at once when it is back).
-                let run_at = if db::servers::is_dead(conn, &domain)? { now + crate::jobs::DEAD_RETRY } else { now };
+                let run_at = if dead.contains(&domain) { now + crate::jobs::DEAD_RETRY } else { now };
                 let payload = serde_json::to_string(&delivery).map_err(Error::internal)?;
                 db::jobs::enqueue_for(conn, JOB_KIND, &payload, run_at, Some(&domain))?;
             }
@@ -515,7 +515,8 @@ fn liked(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId, person_id
 /// Signs and sends one delivery as `actor`, as Mastodon signs (`(request-target) host date
 /// digest`, `rsa-sha256`), with Gilde's own signing (`keys`). A 2xx answer is delivered; a
 /// final 4xx is a refusal (noted by `setup::NoteRefusals`); anything else is tried again.
-async fn send_as<A: Actor>(ctx: &AppContext, delivery: &Delivery, actor: &A) -> Result<()> {
+/// Sends `delivery` signed with the key `key_id` (its actor's `#main-key`).
+async fn send_as(ctx: &AppContext, delivery: &Delivery, key_id: &str, private_pem: &str) -> Result<()> {
     let inbox = &delivery.inbox;
     let Some(host) = actors::domain_of(inbox) else { return Err(Error::internal("an inbox without a host")) };
     if inbox.scheme() != "https" && !(ctx.config.federation.insecure && inbox.scheme() == "http") {
@@ -526,10 +527,8 @@ async fn send_as<A: Actor>(ctx: &AppContext, delivery: &Delivery, actor: &A) -> 
         tracing::debug!(inbox = %inbox, "a delivery to a server this instance does not deliver to is dropped");
         return Ok(());
     }
-    let private_pem = actor.private_key_pem().ok_or_else(|| Error::internal("a local actor without a private key"))?;
     let body = serde_json::to_vec(&delivery.activity).map_err(Error::internal)?;
-    let key_id = format!("{}#main-key", actor.id());
-    let headers = super::signatures::signed_post_headers(inbox, &key_id, &private_pem, &body)?;
+    let headers = super::signatures::signed_post_headers(inbox, key_id, private_pem, &body)?;
     let client = ctx.delivery_client.get().ok_or_else(|| Error::internal("federation is not set up"))?;
     let mut request = client.post(inbox.as_str()).header("content-type", activitypub_federation::FEDERATION_CONTENT_TYPE);
     for (name, value) in headers {
@@ -570,23 +569,49 @@ pub async fn send(fed: &FedConfig, delivery: &Delivery) -> Result<Option<String>
         .await
 }
 
+/// The signer's key id and private key, in one read. A person or group whose keys were never
+/// made gets them now; a group that no longer federates sends nothing.
+async fn signing_key(ctx: &AppContext, signer: &Signer) -> Result<(String, String)> {
+    let (key_of, ctx2) = (signer.clone(), ctx.clone());
+    let found = ctx
+        .db
+        .read(move |conn| -> Result<_> {
+            Ok(match key_of {
+                Signer::Person(id) => {
+                    let person = db::people::get(conn, id)?;
+                    if person.domain.is_some() {
+                        return Err(Error::internal("a delivery signed by a person of another server"));
+                    }
+                    (person_ap_id(&ctx2, &person), person.private_key, person.username)
+                }
+                Signer::Group(id) => {
+                    let group = db::groups::find(conn, id)?.ok_or_else(|| Error::internal("delivery for a missing group"))?;
+                    if group.domain.is_some() {
+                        return Err(Error::internal("a delivery signed by a group of another server"));
+                    }
+                    // A group that no longer federates: its lookup below refuses.
+                    let key = group.private_key.clone().filter(|_| Scope::parse(&group.scope).is_ok_and(|s| s == Scope::Federated));
+                    (group_ap_id(&ctx2, &group), key, group.name)
+                }
+            })
+        })
+        .await?;
+    let (id, key, name) = found;
+    let key = match (key, signer) {
+        (Some(key), _) => key,
+        // No keys yet (or not a signer here): the checks and key making of the actor lookups.
+        (None, Signer::Person(_)) => actors::local_person(ctx, &name).await?.private_key.ok_or_else(no_key)?,
+        (None, Signer::Group(_)) => actors::local_group(ctx, &name).await?.group.private_key.ok_or_else(no_key)?,
+    };
+    Ok((format!("{id}#main-key"), key))
+}
+
+fn no_key() -> Error {
+    Error::internal("a local actor without a private key")
+}
+
 async fn send_signed(fed: &FedConfig, delivery: &Delivery) -> Result<()> {
     let ctx: &AppContext = fed;
-    match delivery.signer {
-        Signer::Person(id) => {
-            let row = ctx.db.read(move |conn| -> Result<_> { Ok(db::people::get(conn, id)?) }).await?;
-            let person = actors::local_person(ctx, &row.username).await?;
-            send_as(ctx, delivery, &ApubPerson::new(ctx, person)?).await
-        }
-        Signer::Group(id) => {
-            let row = ctx
-                .db
-                .read(move |conn| -> Result<_> {
-                    db::groups::find(conn, id)?.ok_or_else(|| Error::internal("delivery for a missing group"))
-                })
-                .await?;
-            let group = actors::local_group(ctx, &row.name).await?;
-            send_as(ctx, delivery, &ApubGroup::new(ctx, group.into())?).await
-        }
-    }
+    let (key_id, private_pem) = signing_key(ctx, &delivery.signer).await?;
+    send_as(ctx, delivery, &key_id, &private_pem).await
 }

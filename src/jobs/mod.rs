@@ -43,6 +43,12 @@ const MAX_HELD: usize = 256;
 /// no server (effects), which run in order too.
 type Lanes = Arc<std::sync::Mutex<HashMap<Option<String>, VecDeque<ClaimedJob>>>>;
 
+/// Deliveries sent and taken, not yet recorded as done: the job and the server that took it.
+/// They are recorded together, in the transaction that claims the next jobs (one transaction per
+/// delivery kept a 500-server fan-out on PostgreSQL waiting on commits). Until then they stay
+/// held (their claims renewed), so none is claimed and sent again.
+type Sent = Arc<std::sync::Mutex<Vec<(i64, String)>>>;
+
 /// Runs the workers until `stop` turns true. Due jobs are claimed as room frees up, each
 /// server's deliveries run in order in their own lane, lanes run independently (a server that
 /// hangs holds up only its own lane), at most `MAX_LANES` at once; the claims of held jobs are
@@ -52,6 +58,7 @@ pub fn spawn(fed: FedConfig, mut stop: tokio::sync::watch::Receiver<bool>) -> to
         let ctx: AppContext = (*fed).clone();
         let renewal = tokio::spawn(renew_claims(ctx.clone(), stop.clone()));
         let lanes: Lanes = Arc::default();
+        let sent: Sent = Arc::default();
         let permits = Arc::new(tokio::sync::Semaphore::new(MAX_LANES));
         let mut running = tokio::task::JoinSet::new();
         let mut last_sweep: Option<std::time::Instant> = None;
@@ -67,19 +74,24 @@ pub fn spawn(fed: FedConfig, mut stop: tokio::sync::watch::Receiver<bool>) -> to
             if *stop.borrow() || ctx.stopping.load(Ordering::SeqCst) {
                 break;
             }
-            let room = MAX_HELD.saturating_sub(ctx.jobs_held.lock().map_or(0, |h| h.len()));
+            let done: Vec<(i64, String)> = sent.lock().map(|mut s| std::mem::take(&mut *s)).unwrap_or_default();
+            let room = MAX_HELD.saturating_sub(ctx.jobs_held.lock().map_or(0, |h| h.len()).saturating_sub(done.len()));
             let limit = (room as i64).min(BATCH);
-            let claimed = if limit == 0 {
+            let claimed = if limit == 0 && done.is_empty() {
                 0
             } else {
-                match claim(&ctx, limit).await {
+                match record_sent_and_claim(&ctx, done.clone(), limit).await {
                     Ok(jobs) => {
                         let n = jobs.len();
-                        dispatch(&fed, &lanes, &permits, &mut running, jobs);
+                        dispatch(&fed, &lanes, &sent, &permits, &mut running, jobs);
                         n
                     }
                     Err(e) => {
                         tracing::warn!(error = ?e, "job queue");
+                        // Recorded next time.
+                        if let Ok(mut s) = sent.lock() {
+                            s.extend(done);
+                        }
                         0
                     }
                 }
@@ -102,25 +114,47 @@ pub fn spawn(fed: FedConfig, mut stop: tokio::sync::watch::Receiver<bool>) -> to
                 _ = stop.changed() => break,
             }
         }
-        // Stopping: the lanes finish the job each is running and start no other.
+        // Stopping: the lanes finish the job each is running and start no other; what they sent
+        // is recorded.
         ctx.stopping.store(true, Ordering::SeqCst);
         while running.join_next().await.is_some() {}
+        let done: Vec<(i64, String)> = sent.lock().map(|mut s| std::mem::take(&mut *s)).unwrap_or_default();
+        if !done.is_empty() {
+            if let Err(e) = record_sent_and_claim(&ctx, done, 0).await {
+                tracing::warn!(error = ?e, "recording sent deliveries; they are sent again");
+            }
+        }
         renewal.abort();
     })
 }
 
-/// Claims up to `limit` due jobs for this process.
-async fn claim(ctx: &AppContext, limit: i64) -> Result<Vec<ClaimedJob>> {
+/// Records deliveries sent (done, and their servers answering) and claims up to `limit` due
+/// jobs for this process, in one transaction.
+async fn record_sent_and_claim(ctx: &AppContext, sent: Vec<(i64, String)>, limit: i64) -> Result<Vec<ClaimedJob>> {
     let claim = TimeDelta::seconds(ctx.config.job_claim_seconds as i64);
-    let claimed = ctx
+    let done: Vec<i64> = sent.iter().map(|(id, _)| *id).collect();
+    let mut domains: Vec<String> = sent.into_iter().map(|(_, domain)| domain).collect();
+    domains.sort_unstable();
+    domains.dedup();
+    let recorded = done.clone();
+    let (revived, claimed) = ctx
         .db
         .write(move |conn| -> Result<_> {
             let now = db::now();
-            Ok(db::jobs::claim(conn, now, now + claim, limit)?)
+            db::jobs::complete_many(conn, &recorded, now)?;
+            let revived = db::servers::record_alive_many(conn, &domains, now)?;
+            let claimed = if limit > 0 { db::jobs::claim(conn, now, now + claim, limit)? } else { Vec::new() };
+            Ok((revived, claimed))
         })
         .await?;
     if let Ok(mut held) = ctx.jobs_held.lock() {
+        for id in &done {
+            held.remove(id);
+        }
         held.extend(claimed.iter().map(|job| job.id));
+    }
+    for domain in &revived {
+        crate::service::actors::server_revived(ctx, domain);
     }
     Ok(claimed)
 }
@@ -129,6 +163,7 @@ async fn claim(ctx: &AppContext, limit: i64) -> Result<Vec<ClaimedJob>> {
 fn dispatch(
     fed: &FedConfig,
     lanes: &Lanes,
+    sent: &Sent,
     permits: &Arc<tokio::sync::Semaphore>,
     running: &mut tokio::task::JoinSet<()>,
     jobs: Vec<ClaimedJob>,
@@ -140,7 +175,7 @@ fn dispatch(
             Some(queue) => queue.push_back(job),
             None => {
                 queued.insert(target.clone(), VecDeque::from([job]));
-                running.spawn(lane(fed.clone(), target, lanes.clone(), permits.clone()));
+                running.spawn(lane(fed.clone(), target, lanes.clone(), sent.clone(), permits.clone()));
             }
         }
     }
@@ -148,7 +183,7 @@ fn dispatch(
 
 /// Runs one server's jobs, one after another, until its queue is empty (or the process stops:
 /// what is left is released for others).
-async fn lane(fed: FedConfig, target: Option<String>, lanes: Lanes, permits: Arc<tokio::sync::Semaphore>) {
+async fn lane(fed: FedConfig, target: Option<String>, lanes: Lanes, sent: Sent, permits: Arc<tokio::sync::Semaphore>) {
     let Ok(_permit) = permits.acquire_owned().await else { return };
     loop {
         if fed.stopping.load(Ordering::SeqCst) {
@@ -165,8 +200,17 @@ async fn lane(fed: FedConfig, target: Option<String>, lanes: Lanes, permits: Arc
             }
         };
         let id = next.id;
-        if let Err(e) = run_and_record(&fed, next, target.clone()).await {
-            tracing::warn!(job = id, error = ?e, "recording a job's outcome");
+        match run_and_record(&fed, next, target.clone()).await {
+            // Sent: recorded with others by the claiming loop, woken for it.
+            Ok(Recorded::Later) => {
+                if let (Ok(mut s), Some(domain)) = (sent.lock(), target.clone()) {
+                    s.push((id, domain));
+                }
+                fed.jobs_wake.notify_one();
+                continue;
+            }
+            Ok(Recorded::Now) => {}
+            Err(e) => tracing::warn!(job = id, error = ?e, "recording a job's outcome"),
         }
         if let Ok(mut held) = fed.jobs_held.lock() {
             held.remove(&id);
@@ -222,7 +266,7 @@ fn target_of(job: &ClaimedJob) -> Option<String> {
 /// Runs one job and records how it went: done, or failed with a retry time (and, for a
 /// delivery, what that says about the server it goes to).
 /// `target`: the server a delivery goes to; its failures and successes mark it dead or alive.
-async fn run_and_record(fed: &FedConfig, job: ClaimedJob, target: Option<String>) -> Result<()> {
+async fn run_and_record(fed: &FedConfig, job: ClaimedJob, target: Option<String>) -> Result<Recorded> {
     let ctx: &AppContext = fed;
     let id = job.id;
     let attempts = job.attempts;
@@ -230,7 +274,7 @@ async fn run_and_record(fed: &FedConfig, job: ClaimedJob, target: Option<String>
     // A person's deletion: its deliveries are reported to the admin, server by server.
     let report = (kind == deliver::JOB_KIND).then(|| deliver::deletion_report_key(&job.payload)).flatten();
     match run(fed, job).await {
-        Ok(outcome) => {
+        Ok((outcome, recorded)) => {
             ctx.metrics.job_finished(&kind, outcome);
             if let (Some(activity), Some(domain)) = (&report, &target) {
                 let state = if outcome == JobOutcome::Refused { "refused" } else { "delivered" };
@@ -239,8 +283,18 @@ async fn run_and_record(fed: &FedConfig, job: ClaimedJob, target: Option<String>
                     .write(move |conn| -> Result<_> { Ok(db::deletion::report_delivery(conn, &activity, &domain, state, None)?) })
                     .await?;
             }
-            if let Some(domain) = target {
-                crate::service::actors::server_answered(ctx, &domain).await?;
+            match (target, recorded) {
+                // Its server's answer is recorded with the job.
+                (Some(_), Recorded::Later) => return Ok(Recorded::Later),
+                (Some(domain), Recorded::Now) => {
+                    crate::service::actors::server_answered(ctx, &domain).await?;
+                }
+                // Only a delivery (it has a server) waits to be recorded.
+                (None, _) => {
+                    if recorded == Recorded::Later {
+                        complete(ctx, id).await?;
+                    }
+                }
             }
         }
         Err(e) => {
@@ -266,30 +320,37 @@ async fn run_and_record(fed: &FedConfig, job: ClaimedJob, target: Option<String>
             ctx.metrics.job_finished(&kind, if attempts < MAX_ATTEMPTS { JobOutcome::Retry } else { JobOutcome::GivenUp });
         }
     }
-    Ok(())
+    Ok(Recorded::Now)
 }
 
-async fn run(fed: &FedConfig, job: ClaimedJob) -> Result<JobOutcome> {
+/// Whether a job's end is in the database already, or is to be recorded with others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Recorded {
+    Now,
+    Later,
+}
+
+async fn run(fed: &FedConfig, job: ClaimedJob) -> Result<(JobOutcome, Recorded)> {
     let ctx: &AppContext = fed;
     match job.kind.as_str() {
         effects::JOB_KIND => {
             let effect: Effect = serde_json::from_str(&job.payload).map_err(Error::internal)?;
             if let Effect::FetchHistory { group } = effect {
                 crate::federation::backfill::fetch_history(fed, group).await?;
-                return complete(ctx, job.id).await;
+                return Ok((complete(ctx, job.id).await?, Recorded::Now));
             }
             if let Effect::CacheMedia { media } = effect {
                 crate::federation::media::cache(fed, media).await?;
-                return complete(ctx, job.id).await;
+                return Ok((complete(ctx, job.id).await?, Recorded::Now));
             }
             deliver::expand_effect(ctx, job.id, effect).await?;
-            Ok(JobOutcome::Done)
+            Ok((JobOutcome::Done, Recorded::Now))
         }
         deliver::JOB_KIND => {
             let delivery: Delivery = serde_json::from_str(&job.payload).map_err(Error::internal)?;
             let refused = deliver::send(fed, &delivery).await?;
             let id = job.id;
-            let Some(reason) = refused else { return complete(ctx, id).await };
+            let Some(reason) = refused else { return Ok((JobOutcome::Done, Recorded::Later)) };
             let domain = crate::service::actors::domain_of(&delivery.inbox).unwrap_or_default();
             tracing::info!(domain, inbox = %delivery.inbox, reason, "a server refused a delivery");
             ctx.db
@@ -298,7 +359,7 @@ async fn run(fed: &FedConfig, job: ClaimedJob) -> Result<JobOutcome> {
                     Ok(db::servers::record_refusal(conn, &domain, &reason, db::now())?)
                 })
                 .await?;
-            Ok(JobOutcome::Refused)
+            Ok((JobOutcome::Refused, Recorded::Now))
         }
         other => Err(Error::internal(format!("unknown job kind {other}"))),
     }

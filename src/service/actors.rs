@@ -389,15 +389,21 @@ pub async fn server_answered(ctx: &AppContext, domain: &str) -> Result<Option<St
     if failing {
         let key = domain.to_string();
         if ctx.db.write(move |conn| -> Result<_> { Ok(db::servers::record_alive(conn, &key, db::now())?) }).await? {
-            tracing::info!(domain, "a server that was failing answers again");
-            // What it runs may have been unreadable while it was down: ask again.
-            if let Ok(mut unknown) = ctx.unknown_software.lock() {
-                unknown.remove(domain);
-            }
-            ctx.jobs_wake.notify_one();
+            server_revived(ctx, domain);
         }
     }
     Ok(software)
+}
+
+/// A server that was failing answers again (recorded): what it runs is asked again, and its
+/// waiting deliveries (due now) are looked for.
+pub fn server_revived(ctx: &AppContext, domain: &str) {
+    tracing::info!(domain, "a server that was failing answers again");
+    // What it runs may have been unreadable while it was down: ask again.
+    if let Ok(mut unknown) = ctx.unknown_software.lock() {
+        unknown.remove(domain);
+    }
+    ctx.jobs_wake.notify_one();
 }
 
 /// Refuses a domain this instance does not federate with.

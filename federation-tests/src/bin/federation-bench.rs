@@ -215,6 +215,7 @@ async fn main() {
 
     // A second post: what the members' servers run is known now (the first post asked them;
     // the stand-ins do not say, and are not asked again for a while), as on a live instance.
+    eprintln!("second fan-out begins (pid {})", std::process::id());
     let fan_out_again = post_to_everyone(&ctx, &owner, group.id, "Nog een bericht voor iedereen", &receiver, 2 * servers).await;
 
     if std::env::var_os("FANOUT_ONLY").is_some() {
@@ -272,6 +273,8 @@ async fn main() {
         .collect();
     let signed = Arc::new(std::sync::Mutex::new(signed.into_iter()));
     let http = reqwest::Client::new();
+    // For a profiler to attach to the ingestion alone.
+    eprintln!("ingestion begins (pid {})", std::process::id());
     let started = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..16 {
