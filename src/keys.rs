@@ -85,6 +85,61 @@ pub fn sign(private_pem: &str, message: &[u8]) -> Result<Vec<u8>> {
     Ok(signature)
 }
 
+/// A signature asked of the background signers, and where its answer goes.
+struct SigningJob {
+    private_pem: String,
+    message: Vec<u8>,
+    answer: tokio::sync::oneshot::Sender<Result<Vec<u8>>>,
+}
+
+/// How much lower than the rest of the process the background signers run (the nice value
+/// `thread_priority` maps 22 of 0..=99 to: 10, about a tenth of a core's share when the cores
+/// are busy, all of it when they are not).
+const SIGNER_PRIORITY: u8 = 22;
+
+/// Threads that sign outgoing deliveries, one per core, at a lower OS priority than the
+/// threads that answer requests: a fan-out uses every core that is free, and a burst of
+/// incoming activities (or people reading) is served first. An RSA signature costs about a
+/// millisecond of a core, far more than anything else a delivery does.
+static SIGNERS: LazyLock<Option<std::sync::mpsc::Sender<SigningJob>>> = LazyLock::new(|| {
+    let (jobs, queue) = std::sync::mpsc::channel::<SigningJob>();
+    let queue = Arc::new(Mutex::new(queue));
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
+    let mut started = 0;
+    for n in 0..threads {
+        let queue = queue.clone();
+        let spawned = std::thread::Builder::new().name(format!("gilde-signer-{n}")).spawn(move || {
+            let lower = thread_priority::ThreadPriorityValue::try_from(SIGNER_PRIORITY).map_err(|e| e.to_string()).and_then(|value| {
+                thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Crossplatform(value))
+                    .map_err(|e| e.to_string())
+            });
+            if let Err(e) = lower {
+                tracing::debug!(error = e, "the signing threads run at normal priority");
+            }
+            loop {
+                let next = match queue.lock() {
+                    Ok(queue) => queue.recv(),
+                    Err(_) => return,
+                };
+                let Ok(job) = next else { return };
+                let _ = job.answer.send(sign(&job.private_pem, &job.message));
+            }
+        });
+        started += usize::from(spawned.is_ok());
+    }
+    (started > 0).then_some(jobs)
+});
+
+/// `sign`, on the background signers (for deliveries): the caller's thread is free meanwhile.
+pub async fn sign_in_background(private_pem: &str, message: Vec<u8>) -> Result<Vec<u8>> {
+    let Some(signers) = SIGNERS.as_ref() else { return sign(private_pem, &message) };
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    signers
+        .send(SigningJob { private_pem: private_pem.to_string(), message, answer })
+        .map_err(|_| Error::internal("the signing threads stopped"))?;
+    answered.await.map_err(|_| Error::internal("the signing threads stopped"))?
+}
+
 /// Does `signature` over `message` verify with this PEM public key (SubjectPublicKeyInfo or
 /// PKCS#1; 1024 to 8192 bits, as older servers still have 1024-bit keys)?
 pub fn verify(public_pem: &str, message: &[u8], signature: &[u8]) -> bool {
@@ -110,6 +165,31 @@ mod tests {
         assert!(!verify(&other.public_pem, b"(request-target): post /inbox", &signature), "another key");
         assert!(!verify("not a key", b"x", &signature));
         assert!(sign("not a key", b"x").is_err());
+    }
+
+    /// Deliveries are signed on their own threads, which run at a lower priority than the rest
+    /// (Linux: nice 10), and what they sign verifies.
+    #[tokio::test]
+    async fn background_signers_sign_at_a_lower_priority() {
+        let pair = generate().expect("keys");
+        let signature = sign_in_background(&pair.private_pem, b"(request-target): post /inbox".to_vec()).await.expect("sign");
+        assert!(verify(&pair.public_pem, b"(request-target): post /inbox", &signature));
+        assert!(sign_in_background("not a key", b"x".to_vec()).await.is_err(), "a bad key is an error, not a stopped signer");
+        if cfg!(target_os = "linux") {
+            let signers: Vec<i64> = std::fs::read_dir("/proc/self/task")
+                .expect("threads")
+                .filter_map(|task| {
+                    let path = task.ok()?.path();
+                    let name = std::fs::read_to_string(path.join("comm")).ok()?;
+                    let stat = std::fs::read_to_string(path.join("stat")).ok()?;
+                    // The nice value: the 19th field, the 17th after the name's closing parenthesis.
+                    let after_name = &stat[stat.rfind(')')? + 2..];
+                    name.starts_with("gilde-signer").then(|| after_name.split(' ').nth(16)?.parse().ok()).flatten()
+                })
+                .collect();
+            assert!(!signers.is_empty(), "the signing threads run");
+            assert!(signers.iter().all(|nice| *nice == 10), "at nice 10: {signers:?}");
+        }
     }
 
     /// Keys made before (by the federation library, with the `rsa` crate) keep working, and

@@ -528,7 +528,7 @@ async fn send_as(ctx: &AppContext, delivery: &Delivery, key_id: &str, private_pe
         return Ok(());
     }
     let body = serde_json::to_vec(&delivery.activity).map_err(Error::internal)?;
-    let headers = super::signatures::signed_post_headers(inbox, key_id, private_pem, &body)?;
+    let headers = super::signatures::signed_post_headers_in_background(inbox, key_id, private_pem, &body).await?;
     let client = ctx.delivery_client.get().ok_or_else(|| Error::internal("federation is not set up"))?;
     let mut request = client.post(inbox.as_str()).header("content-type", activitypub_federation::FEDERATION_CONTENT_TYPE);
     for (name, value) in headers {

@@ -179,9 +179,30 @@ pub fn signed_get_headers(url: &Url, key_id: &str, private_pem: &str) -> Result<
     signed_headers("get", url, key_id, private_pem, None)
 }
 
+/// The same, signed on the background signers (`keys::sign_in_background`): for deliveries.
+pub async fn signed_post_headers_in_background(
+    url: &Url,
+    key_id: &str,
+    private_pem: &str,
+    body: &[u8],
+) -> Result<Vec<(&'static str, String)>> {
+    let (mut headers, signing_string) = headers_to_sign("post", url, Some(body));
+    let signature = crate::keys::sign_in_background(private_pem, signing_string.into_bytes()).await?;
+    add_signature(&mut headers, key_id, &signature);
+    Ok(headers)
+}
+
 /// `host`, `date`, `digest` (when there is a body) and the `signature` over them and the
 /// request target, as Mastodon signs.
 fn signed_headers(method: &str, url: &Url, key_id: &str, private_pem: &str, body: Option<&[u8]>) -> Result<Vec<(&'static str, String)>> {
+    let (mut headers, signing_string) = headers_to_sign(method, url, body);
+    let signature = crate::keys::sign(private_pem, signing_string.as_bytes())?;
+    add_signature(&mut headers, key_id, &signature);
+    Ok(headers)
+}
+
+/// The headers a signature covers, and the text that is signed.
+fn headers_to_sign(method: &str, url: &Url, body: Option<&[u8]>) -> (Vec<(&'static str, String)>, String) {
     let host = actors::domain_of(url).unwrap_or_default();
     let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
     let target = match url.query() {
@@ -196,11 +217,15 @@ fn signed_headers(method: &str, url: &Url, key_id: &str, private_pem: &str, body
     for (name, value) in &headers {
         signing_string.push_str(&format!("\n{name}: {value}"));
     }
+    (headers, signing_string)
+}
+
+/// The `Signature` header over `headers` (and the request target).
+fn add_signature(headers: &mut Vec<(&'static str, String)>, key_id: &str, signature: &[u8]) {
     let names = headers.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(" ");
-    let signature = base64::engine::general_purpose::STANDARD.encode(crate::keys::sign(private_pem, signing_string.as_bytes())?);
+    let signature = base64::engine::general_purpose::STANDARD.encode(signature);
     headers.push((
         "signature",
         format!(r#"keyId="{key_id}",algorithm="rsa-sha256",headers="(request-target) {names}",signature="{signature}""#),
     ));
-    Ok(headers)
 }
