@@ -13,7 +13,7 @@ use crate::context::AppContext;
 use crate::db::{self, GroupId, PersonId};
 use crate::error::{Error, Result};
 use crate::service::effects::{Effect, PostChange};
-use crate::service::{actors, Scope};
+use crate::service::{actors, policy};
 
 pub const JOB_KIND: &str = "deliver";
 
@@ -512,10 +512,10 @@ fn liked(conn: &mut db::DbConn, ctx: &AppContext, post_id: db::PostId, person_id
     announce_to_members(conn, ctx, &group, activity, post.visibility == "public", None)
 }
 
-/// Signs and sends one delivery as `actor`, as Mastodon signs (`(request-target) host date
-/// digest`, `rsa-sha256`), with Gilde's own signing (`keys`). A 2xx answer is delivered; a
-/// final 4xx is a refusal (noted by `setup::NoteRefusals`); anything else is tried again.
-/// Sends `delivery` signed with the key `key_id` (its actor's `#main-key`).
+/// Signs and sends one delivery with its actor's key (`key_id`: the actor's `#main-key`), as
+/// Mastodon signs (`(request-target) host date digest`, `rsa-sha256`), with Gilde's own signing
+/// (`keys`, on the background signers). A 2xx answer is delivered; a final 4xx is a refusal
+/// (noted by `setup::NoteRefusals`); anything else is tried again.
 async fn send_as(ctx: &AppContext, delivery: &Delivery, key_id: &str, private_pem: &str) -> Result<()> {
     let inbox = &delivery.inbox;
     let Some(host) = actors::domain_of(inbox) else { return Err(Error::internal("an inbox without a host")) };
@@ -590,7 +590,7 @@ async fn signing_key(ctx: &AppContext, signer: &Signer) -> Result<(String, Strin
                         return Err(Error::internal("a delivery signed by a group of another server"));
                     }
                     // A group that no longer federates: its lookup below refuses.
-                    let key = group.private_key.clone().filter(|_| Scope::parse(&group.scope).is_ok_and(|s| s == Scope::Federated));
+                    let key = group.private_key.clone().filter(|_| policy::federates(&group, false));
                     (group_ap_id(&ctx2, &group), key, group.name)
                 }
             })

@@ -80,7 +80,7 @@ pub fn spawn(fed: FedConfig, mut stop: tokio::sync::watch::Receiver<bool>) -> to
             let claimed = if limit == 0 && done.is_empty() {
                 0
             } else {
-                match record_sent_and_claim(&ctx, done.clone(), limit).await {
+                match record_sent_and_claim(&ctx, &done, limit).await {
                     Ok(jobs) => {
                         let n = jobs.len();
                         dispatch(&fed, &lanes, &sent, &permits, &mut running, jobs);
@@ -120,7 +120,7 @@ pub fn spawn(fed: FedConfig, mut stop: tokio::sync::watch::Receiver<bool>) -> to
         while running.join_next().await.is_some() {}
         let done: Vec<(i64, String)> = sent.lock().map(|mut s| std::mem::take(&mut *s)).unwrap_or_default();
         if !done.is_empty() {
-            if let Err(e) = record_sent_and_claim(&ctx, done, 0).await {
+            if let Err(e) = record_sent_and_claim(&ctx, &done, 0).await {
                 tracing::warn!(error = ?e, "recording sent deliveries; they are sent again");
             }
         }
@@ -130,25 +130,24 @@ pub fn spawn(fed: FedConfig, mut stop: tokio::sync::watch::Receiver<bool>) -> to
 
 /// Records deliveries sent (done, and their servers answering) and claims up to `limit` due
 /// jobs for this process, in one transaction.
-async fn record_sent_and_claim(ctx: &AppContext, sent: Vec<(i64, String)>, limit: i64) -> Result<Vec<ClaimedJob>> {
+async fn record_sent_and_claim(ctx: &AppContext, sent: &[(i64, String)], limit: i64) -> Result<Vec<ClaimedJob>> {
     let claim = TimeDelta::seconds(ctx.config.job_claim_seconds as i64);
     let done: Vec<i64> = sent.iter().map(|(id, _)| *id).collect();
-    let mut domains: Vec<String> = sent.into_iter().map(|(_, domain)| domain).collect();
+    let mut domains: Vec<String> = sent.iter().map(|(_, domain)| domain.clone()).collect();
     domains.sort_unstable();
     domains.dedup();
-    let recorded = done.clone();
     let (revived, claimed) = ctx
         .db
         .write(move |conn| -> Result<_> {
             let now = db::now();
-            db::jobs::complete_many(conn, &recorded, now)?;
+            db::jobs::complete_many(conn, &done, now)?;
             let revived = db::servers::record_alive_many(conn, &domains, now)?;
             let claimed = if limit > 0 { db::jobs::claim(conn, now, now + claim, limit)? } else { Vec::new() };
             Ok((revived, claimed))
         })
         .await?;
     if let Ok(mut held) = ctx.jobs_held.lock() {
-        for id in &done {
+        for (id, _) in sent {
             held.remove(id);
         }
         held.extend(claimed.iter().map(|job| job.id));
