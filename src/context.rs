@@ -19,6 +19,10 @@ pub struct AppContext {
     pub signing_keys: crate::federation::signatures::KeyCache,
     /// Servers whose NodeInfo could not be read, and when: not asked again for an hour.
     pub(crate) unknown_software: Arc<std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>>,
+    /// Servers that sent a signed activity lately with nothing failing recorded, and what they
+    /// run where known: their state is not read again for every activity they send (see
+    /// `service::actors::server_answered`).
+    pub(crate) servers_up: Arc<std::sync::Mutex<ServersSeenUp>>,
     /// Where uploaded files are kept.
     pub storage: crate::media::storage::Storage,
     /// Images decoded at once (each may take a few hundred megabytes at the pixel limit).
@@ -34,6 +38,9 @@ pub struct AppContext {
     /// This process's Prometheus metrics.
     pub metrics: Arc<crate::metrics::Metrics>,
 }
+
+/// Per server: when it was last seen up, and what it runs where known.
+pub(crate) type ServersSeenUp = std::collections::HashMap<String, (std::time::Instant, Option<String>)>;
 
 /// Rate limits on attempts that could be used to guess passwords, and on writes.
 pub struct Limits {
@@ -86,6 +93,7 @@ impl AppContext {
             jobs_wake: Arc::default(),
             signing_keys: Default::default(),
             unknown_software: Arc::default(),
+            servers_up: Arc::default(),
         }
     }
 }

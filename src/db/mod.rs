@@ -18,6 +18,8 @@ pub mod settings;
 pub mod sso;
 pub mod testing;
 
+mod batched;
+
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -54,7 +56,7 @@ pub enum DbErrorKind {
 }
 
 /// A database failure, with what kind of failure it is and the underlying cause.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct DbError {
     pub(crate) kind: DbErrorKind,
     pub(crate) message: String,
@@ -161,6 +163,8 @@ pub struct Db {
     /// SQLite takes one writer at a time; writers of this process queue here instead of
     /// failing with SQLITE_BUSY when a read transaction wants to become a write transaction.
     sqlite_writer: Arc<Mutex<()>>,
+    /// On SQLite, the thread that does the writes, several in one transaction (`batched`).
+    batched: Option<batched::Writer>,
 }
 
 impl Db {
@@ -180,7 +184,6 @@ impl Db {
         // Connect once by hand first: r2d2 would only report a time-out.
         let mut first = manager.connect().map_err(|e| DbError::unavailable(e.0))?;
         run_migrations(&mut first)?;
-        drop(first);
         let pool = Pool::builder()
             .max_size(pool_size)
             .min_idle(Some(1))
@@ -190,7 +193,13 @@ impl Db {
             .connection_timeout(Duration::from_secs(10))
             .build(manager)
             .map_err(|e| DbError::unavailable(e.to_string()))?;
-        Ok(Db { pool, backend, sqlite_writer: Arc::new(Mutex::new(())) })
+        let sqlite_writer = Arc::new(Mutex::new(()));
+        let batched = match backend {
+            // That connection does this process's writes from now on.
+            Backend::Sqlite => Some(batched::start(first, sqlite_writer.clone())?),
+            Backend::Postgres => None,
+        };
+        Ok(Db { pool, backend, sqlite_writer, batched })
     }
 
     pub fn backend(&self) -> Backend {
@@ -233,14 +242,44 @@ impl Db {
     }
 
     /// Runs `f` in one write transaction on a blocking thread: all of it is stored, or none.
+    /// On SQLite the writes of this process are done by one thread, which commits the writes
+    /// waiting for it together (each in a savepoint of its own): a write's answer comes after
+    /// its commit, and one that fails undoes only its own changes.
     pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
     {
+        if let Some(writer) = &self.batched {
+            return writer.write(f).await;
+        }
         let db = self.clone();
         run_blocking(move || db.write_blocking(f)).await
+    }
+
+    /// Runs `prepare` on a blocking thread, then `f` with what it made in one write transaction:
+    /// work that needs no database (sanitising a post's HTML, say) is done before this
+    /// writer takes its turn, not while the other writers wait. An error from `prepare` writes
+    /// nothing.
+    pub async fn write_after<P, R, T, E, F>(&self, prepare: P, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        P: FnOnce() -> Result<R, E> + Send + 'static,
+        R: Send + 'static,
+        F: FnOnce(&mut DbConn, R) -> Result<T, E> + Send + 'static,
+    {
+        if let Some(writer) = &self.batched {
+            let prepared = run_blocking(prepare).await?;
+            return writer.write(move |conn| f(conn, prepared)).await;
+        }
+        let db = self.clone();
+        run_blocking(move || {
+            let prepared = prepare()?;
+            db.write_blocking(move |conn| f(conn, prepared))
+        })
+        .await
     }
 
     /// The same as `write`, for callers that are already on a blocking thread (the CLI, seeding).
@@ -287,10 +326,21 @@ where
     E: From<DbError>,
     F: FnOnce(&mut DbConn) -> Result<T, E>,
 {
-    conn.transaction::<T, TxError<E>, _>(|c| f(c).map_err(TxError::App)).map_err(|e| match e {
-        TxError::App(e) => e,
-        TxError::Db(e) => E::from(DbError::from(e)),
-    })
+    use diesel::connection::TransactionManager;
+    // A write that panics is rolled back here: diesel leaves its transaction open, and the
+    // connection would go back to the pool with it (the next user's commit storing it).
+    let outcome =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| conn.transaction::<T, TxError<E>, _>(|c| f(c).map_err(TxError::App))));
+    match outcome {
+        Ok(result) => result.map_err(|e| match e {
+            TxError::App(e) => e,
+            TxError::Db(e) => E::from(DbError::from(e)),
+        }),
+        Err(panic) => {
+            let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
+            std::panic::resume_unwind(panic)
+        }
+    }
 }
 
 /// Applies pending migrations. Several processes may start at once on one database: on

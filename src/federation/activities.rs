@@ -11,10 +11,10 @@ use crate::context::AppContext;
 use crate::error::{Error, Result};
 use activitypub_federation::fetch::object_id::ObjectId;
 
-use super::objects::ApubPerson;
+use super::objects::{ApubActor, ApubPerson};
 use super::protocol::post::{PostObject, Reference};
 use crate::service::media::RemoteFile;
-use crate::service::posts::{self, RemoteChange, RemotePostInput};
+use crate::service::posts::{self, RemoteChange, RemoteGroup, RemotePostInput};
 use crate::service::{actors, membership, people};
 
 /// An activity as it arrives: its id and actor, and what kind it is.
@@ -77,6 +77,15 @@ impl Activity for InboxActivity {
     }
 
     async fn receive(self, data: &Data<AppContext>) -> Result<()> {
+        let signer = ObjectId::<ApubActor>::from(self.actor.clone()).dereference(data).await?;
+        self.receive_from(signer, data).await
+    }
+}
+
+impl InboxActivity {
+    /// Acts on an activity whose signature `signer` (its actor, read or fetched to verify it)
+    /// made.
+    pub async fn receive_from(self, signer: ApubActor, data: &Data<AppContext>) -> Result<()> {
         let ctx: &AppContext = data;
         // The signature verified: the sender's server is up.
         if let Some(domain) = actors::domain_of(&self.actor) {
@@ -87,9 +96,10 @@ impl Activity for InboxActivity {
         }
         match self.kind {
             Kind::Follow { object } => {
-                let follower = actors::person_by_ap_id(ctx, &self.actor)
-                    .await?
-                    .ok_or_else(|| Error::invalid("unknown_actor", "The follower is unknown."))?;
+                let ApubActor::Person(follower) = signer else {
+                    return Err(Error::invalid("unknown_actor", "The follower is unknown."));
+                };
+                let follower = follower.row;
                 match local_path(ctx, &object) {
                     Some(("groups", group)) => {
                         membership::remote_follow(ctx, group, follower.id, self.id.to_string()).await?;
@@ -99,7 +109,7 @@ impl Activity for InboxActivity {
                 }
             }
             Kind::Accept { object } => answer(ctx, &self.actor, &object, true).await?,
-            Kind::Create { object } => created(data, &self.actor, &object).await?,
+            Kind::Create { object } => created(data, &signer, &self.actor, &object).await?,
             Kind::Undo { object } => undone(ctx, &self.actor, &object).await?,
             Kind::Update { object } => edited_here(ctx, &self.actor, &object).await?,
             Kind::Like { object } => like_here(ctx, &self.actor, object.id.as_ref(), true).await?,
@@ -158,7 +168,7 @@ fn read_post(object: &Value) -> Result<PostObject> {
         .map_err(|reason| Error::invalid("unsupported_object", "Only notes, pages and articles are accepted as posts.").with_cause(reason))
 }
 
-fn note_input(note: &PostObject, author: crate::db::PersonId, group: crate::db::GroupId) -> RemotePostInput {
+fn note_input(note: &PostObject, author: crate::db::PersonId, group: RemoteGroup) -> RemotePostInput {
     RemotePostInput {
         ap_id: note.id.to_string(),
         author,
@@ -187,8 +197,8 @@ fn remote_files(note: &PostObject) -> Vec<RemoteFile> {
         .collect()
 }
 
-/// A member of another instance posted to a group hosted here (signed by the author).
-async fn created(data: &Data<AppContext>, actor: &Url, object: &Value) -> Result<()> {
+/// A member of another instance posted to a group hosted here (signed by the author, `signer`).
+async fn created(data: &Data<AppContext>, signer: &ApubActor, actor: &Url, object: &Value) -> Result<()> {
     let ctx: &AppContext = data;
     let prefix = format!("{}/groups/", ctx.config.base_url());
     let note = match read_post(object) {
@@ -219,24 +229,21 @@ async fn created(data: &Data<AppContext>, actor: &Url, object: &Value) -> Result
         (None, None) if note.audience.is_some() => return mentioned_here(data, actor, object, &note).await,
         (None, None) => return personal(ctx, actor, &note).await,
     };
-    let group = match actors::local_group(ctx, group_name.trim_end_matches("/followers")).await {
-        Ok(group) => group,
-        // A reply to a post of a group that is not shown to other servers (internal): as if
-        // the post did not exist.
-        Err(e) if e.kind() == crate::ErrorKind::NotFound && !named_group => return Ok(()),
-        Err(e) => return Err(e),
+    let ApubActor::Person(author) = signer else {
+        return Err(Error::invalid("unknown_actor", "The author is unknown."));
     };
-    let author = actors::person_by_ap_id(ctx, actor).await?.ok_or_else(|| Error::invalid("unknown_actor", "The author is unknown."))?;
-    let mut input = note_input(&note, author.id, group.group.id);
+    let group_name = group_name.trim_end_matches("/followers").to_ascii_lowercase();
     // A Mastodon-style post starts with a mention of the group: that mention is not the text.
-    let group_url = format!("{prefix}{}", group.group.name);
+    let group_url = format!("{prefix}{group_name}");
+    let mut input = note_input(&note, author.row.id, RemoteGroup::Here(group_name));
     if let Some(stripped) = strip_group_mention(&input.content_html, &group_url) {
         input.content_html = stripped;
         input.source = None;
     }
-    match posts::receive_remote(ctx, input, true).await {
+    match posts::receive_remote(ctx, input).await {
         Ok(_) => Ok(()),
-        // A reply to a post that is not there for this sender: as if the post did not exist.
+        // A reply to a post of a group that is not shown to other servers (internal), or to a
+        // post that is not there for this sender: as if the post did not exist.
         Err(e) if e.kind() == crate::ErrorKind::NotFound && !named_group => Ok(()),
         Err(e) => Err(e),
     }
@@ -365,7 +372,7 @@ pub(crate) async fn announced(data: &Data<AppContext>, group_url: &Url, object: 
     }
     let author_url = note.attributed_to.clone().ok_or_else(|| Error::invalid("no_author", "The note has no author."))?;
     let author: ApubPerson = ObjectId::<ApubPerson>::from(author_url).dereference(data).await?;
-    posts::receive_remote(ctx, note_input(&note, author.row.id, group.group.id), false).await?;
+    posts::receive_remote(ctx, note_input(&note, author.row.id, RemoteGroup::Elsewhere(group.group.id))).await?;
     Ok(())
 }
 
@@ -522,7 +529,7 @@ mod tests {
     #[test]
     fn lemmys_documents_are_read() {
         let pid = crate::db::PersonId(1);
-        let gid = crate::db::GroupId(1);
+        let gid = RemoteGroup::Elsewhere(crate::db::GroupId(1));
         for name in ["create_page", "announce_create_page", "create_note", "like_note"] {
             let doc = fixture(&format!("lemmy/{name}.json"));
             let activity: InboxActivity = serde_json::from_value(doc.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -530,7 +537,7 @@ mod tests {
         }
         // A thread: the Page's title first, its text, then its link.
         let page = fixture("lemmy/create_page.json")["object"].clone();
-        let input = note_input(&read_post(&page).expect("a Page is taken"), pid, gid);
+        let input = note_input(&read_post(&page).expect("a Page is taken"), pid, gid.clone());
         assert_eq!(
             input.content_html,
             "<p><strong>test post</strong></p><p>test body</p>\n<p><a href=\"https://lemmy.ml/pictrs/image/xl8W7FZfk9.jpg\">https://lemmy.ml/pictrs/image/xl8W7FZfk9.jpg</a></p>"
@@ -539,7 +546,7 @@ mod tests {
         assert!(input.public);
         // A Page with a title only (as a community announces it).
         let announced = fixture("lemmy/announce_create_page.json")["object"]["object"].clone();
-        assert_eq!(note_input(&read_post(&announced).expect("taken"), pid, gid).content_html, "<p><strong>post 4</strong></p>");
+        assert_eq!(note_input(&read_post(&announced).expect("taken"), pid, gid.clone()).content_html, "<p><strong>post 4</strong></p>");
         // A comment is a reply, with its markdown source.
         let comment = fixture("lemmy/create_note.json")["object"].clone();
         let input = note_input(&read_post(&comment).expect("a comment is taken"), pid, gid);
@@ -575,7 +582,7 @@ mod tests {
                 if kind == "Create" {
                     let note = &doc["object"];
                     let post = read_post(note).unwrap_or_else(|e| panic!("{peer}/{name}: {e:?}"));
-                    let input = note_input(&post, crate::db::PersonId(1), crate::db::GroupId(1));
+                    let input = note_input(&post, crate::db::PersonId(1), RemoteGroup::Elsewhere(crate::db::GroupId(1)));
                     assert!(!input.content_html.is_empty(), "{peer}/{name}");
                     assert!(input.public, "{peer}/{name} is public");
                     assert_eq!(input.in_reply_to.is_some(), name == "create_reply", "{peer}/{name}");

@@ -10,7 +10,7 @@ use super::notes::{self, group_ap_id, person_ap_id, post_ap_id};
 use super::protocol::activity::{Activity, ActivityKind, Object, Tombstone, AS_CONTEXT};
 use super::setup::FedConfig;
 use crate::context::AppContext;
-use crate::db::{self, GroupId, PersonId};
+use crate::db::{self, DbConn, GroupId, PersonId};
 use crate::error::{Error, Result};
 use crate::service::effects::{Effect, PostChange};
 use crate::service::{actors, policy};
@@ -49,35 +49,31 @@ fn inbox_of(inbox: &Option<String>, shared: &Option<String>) -> Result<Url> {
 
 /// Turns an effect into deliveries, stored together with marking the effect job done.
 pub async fn expand_effect(ctx: &AppContext, job_id: i64, effect: Effect) -> Result<()> {
-    if let Effect::PostChanged { post, .. } | Effect::Liked { post, .. } = &effect {
-        // Group-aware servers and microblogs get different forms: learn what the members'
-        // servers run.
-        let post = *post;
-        let inboxes = ctx
-            .db
-            .read(move |conn| -> Result<Vec<String>> {
-                let group = db::posts::find_any(conn, post)?.and_then(|p| p.group_id);
-                match group {
-                    Some(g) => Ok(db::memberships::remote_member_inboxes(conn, g)?),
-                    None => Ok(Vec::new()),
-                }
-            })
-            .await?;
-        super::software::learn(ctx, inboxes.iter().filter_map(|i| Url::parse(i).ok()).collect()).await?;
-    }
-    let ctx2 = ctx.clone();
-    let deliveries: Vec<Delivery> = ctx
+    // Group-aware servers and microblogs get different forms: what the members' servers run is
+    // learned first where it is not known. Mostly it is, and one read does it all.
+    let needs_software = matches!(effect, Effect::PostChanged { .. } | Effect::Liked { .. });
+    let (ctx2, first) = (ctx.clone(), effect.clone());
+    let (deliveries, unknown) = ctx
         .db
-        .read(move |conn| match effect {
-            Effect::PostChanged { post, change } => post_changed(conn, &ctx2, post, change),
-            Effect::Liked { post, person, like } => liked(conn, &ctx2, post, person, like),
-            follow @ (Effect::FollowPerson { .. } | Effect::UnfollowPerson { .. } | Effect::AcceptFollower { .. }) => {
-                person_follow(conn, &ctx2, follow)
+        .read(move |conn| -> Result<_> {
+            if needs_software {
+                let inboxes = member_inboxes_of(conn, &first)?;
+                let unknown = super::software::unknown_among(conn, &ctx2, &inboxes)?;
+                if !unknown.is_empty() {
+                    return Ok((None, unknown));
+                }
             }
-            Effect::PersonDeleted { person, inboxes, activity } => person_deleted(conn, &ctx2, person, inboxes, activity),
-            membership => membership_answer(conn, &ctx2, membership),
+            Ok((Some(deliveries_of(conn, &ctx2, first)?), Vec::new()))
         })
         .await?;
+    let deliveries = match deliveries {
+        Some(deliveries) => deliveries,
+        None => {
+            super::software::ask(ctx, unknown).await?;
+            let ctx2 = ctx.clone();
+            ctx.db.read(move |conn| deliveries_of(conn, &ctx2, effect)).await?
+        }
+    };
     let settings = ctx.config.federation.clone();
     let base = format!("{}/", ctx.config.base_url());
     ctx.db
@@ -103,6 +99,26 @@ pub async fn expand_effect(ctx: &AppContext, job_id: i64, effect: Effect) -> Res
         .await?;
     ctx.jobs_wake.notify_one();
     Ok(())
+}
+
+/// The inboxes of the remote members of the group of the post an effect is about.
+fn member_inboxes_of(conn: &mut DbConn, effect: &Effect) -> Result<Vec<Url>> {
+    let (Effect::PostChanged { post, .. } | Effect::Liked { post, .. }) = effect else { return Ok(Vec::new()) };
+    let Some(group) = db::posts::find_any(conn, *post)?.and_then(|p| p.group_id) else { return Ok(Vec::new()) };
+    Ok(db::memberships::remote_member_inboxes(conn, group)?.iter().filter_map(|i| Url::parse(i).ok()).collect())
+}
+
+/// The deliveries an effect makes.
+fn deliveries_of(conn: &mut DbConn, ctx: &AppContext, effect: Effect) -> Result<Vec<Delivery>> {
+    match effect {
+        Effect::PostChanged { post, change } => post_changed(conn, ctx, post, change),
+        Effect::Liked { post, person, like } => liked(conn, ctx, post, person, like),
+        follow @ (Effect::FollowPerson { .. } | Effect::UnfollowPerson { .. } | Effect::AcceptFollower { .. }) => {
+            person_follow(conn, ctx, follow)
+        }
+        Effect::PersonDeleted { person, inboxes, activity } => person_deleted(conn, ctx, person, inboxes, activity),
+        membership => membership_answer(conn, ctx, membership),
+    }
 }
 
 /// For a delivery of a person's deletion (a `Delete` whose object is its actor): the activity's

@@ -166,7 +166,7 @@ async fn receive_checked(fed: &FedConfig, parts: Parts, body: Body) -> Result<()
     let signer = ObjectId::<ApubActor>::from(activity.actor.clone()).dereference(&data).await?;
     let target = parts.uri.path_and_query().map_or(parts.uri.path(), |p| p.as_str());
     super::signatures::verify_inbox_post(&parts.headers, &parts.method, target, &bytes, signer.public_key_pem())?;
-    activity.receive(&data).await
+    activity.receive_from(signer, &data).await
 }
 
 /// An activity's id: http(s) (plain http only in the insecure test mode), of a domain this

@@ -47,20 +47,34 @@ const LEARN_AT_MOST: Duration = Duration::from_secs(3);
 /// Makes sure the software of the servers of these inboxes is known (each is asked once; a
 /// server that does not answer is asked again after an hour, not on every reply).
 pub async fn learn(ctx: &AppContext, inboxes: Vec<url::Url>) -> Result<()> {
+    let ctx2 = ctx.clone();
+    let unknown = ctx.db.read(move |conn| -> Result<_> { Ok(unknown_among(conn, &ctx2, &inboxes)?) }).await?;
+    ask(ctx, unknown).await
+}
+
+/// Servers whose software is to be asked: (scheme, domain) of those of these inboxes whose
+/// software is not known, leaving out those that did not answer within the last hour.
+pub fn unknown_among(conn: &mut db::DbConn, ctx: &AppContext, inboxes: &[url::Url]) -> db::DbResult<Vec<(String, String)>> {
     let mut servers: Vec<(String, String)> =
         inboxes.iter().filter_map(|u| Some((u.scheme().to_string(), crate::service::actors::domain_of(u)?))).collect();
     servers.sort();
     servers.dedup();
     let domains: Vec<String> = servers.iter().map(|(_, d)| d.clone()).collect();
-    let lookup = domains.clone();
-    let known = ctx.db.read(move |conn| -> Result<_> { Ok(db::servers::software_of(conn, &lookup)?) }).await?;
-    let unknown: Vec<(String, String)> = servers
+    let known = db::servers::software_of(conn, &domains)?;
+    Ok(servers
         .into_iter()
         .filter(|(_, domain)| !known.iter().any(|(d, s)| d == domain && s.is_some()))
-        .filter(|(_, domain)| {
-            !ctx.unknown_software.lock().map(|failed| failed.get(domain).is_some_and(|at| at.elapsed() < ASK_AGAIN_AFTER)).unwrap_or(false)
-        })
-        .collect();
+        .filter(|(_, domain)| !asked_in_vain_lately(ctx, domain))
+        .collect())
+}
+
+/// Was this server asked what it runs within the hour, without an answer?
+fn asked_in_vain_lately(ctx: &AppContext, domain: &str) -> bool {
+    ctx.unknown_software.lock().is_ok_and(|failed| failed.get(domain).is_some_and(|at| at.elapsed() < ASK_AGAIN_AFTER))
+}
+
+/// Asks these servers (scheme, domain) what they run, and keeps what they say.
+pub async fn ask(ctx: &AppContext, unknown: Vec<(String, String)>) -> Result<()> {
     if unknown.is_empty() {
         return Ok(());
     }
@@ -113,6 +127,10 @@ pub async fn learn(ctx: &AppContext, inboxes: Vec<url::Url>) -> Result<()> {
 /// Learns what the server of an actor that just sent a signed activity runs, in the background
 /// (it is up now: a good moment to ask, and the inbox does not wait for it).
 pub fn learn_from_sender(ctx: &AppContext, actor: &url::Url) {
+    let Some(domain) = crate::service::actors::domain_of(actor) else { return };
+    if asked_in_vain_lately(ctx, &domain) {
+        return;
+    }
     let ctx = ctx.clone();
     let Ok(inbox) = actor.join("/") else { return };
     tokio::spawn(async move {

@@ -300,6 +300,9 @@ async fn run_and_record(fed: &FedConfig, job: ClaimedJob, target: Option<String>
             tracing::info!(job = id, attempts, error = %e, cause = ?e.cause(), "job failed");
             let message = e.cause().map_or_else(|| e.to_string(), |c| c.to_string());
             let dead_after = TimeDelta::from_std(ctx.config.federation.dead_after).unwrap_or(TimeDelta::days(3));
+            if let Some(domain) = &target {
+                crate::service::actors::server_failed(ctx, domain);
+            }
             ctx.db
                 .write(move |conn| -> Result<_> {
                     let now = db::now();

@@ -61,6 +61,11 @@ pub enum Requester {
 }
 
 /// A local group that federates (any visibility); internal and remote groups are not found.
+/// A group hosted here that other servers may see, by name; "not found" for any other.
+pub(crate) fn federated_group_here(conn: &mut DbConn, name: &str) -> Result<Group> {
+    load_federated_group(conn, &name.to_ascii_lowercase())
+}
+
 fn load_federated_group(conn: &mut DbConn, name: &str) -> Result<Group> {
     let group = db::groups::find_by_name(conn, name, None)?.ok_or_else(group_not_found)?;
     let federated = Scope::parse(&group.scope).is_ok_and(|s| s == Scope::Federated);
@@ -381,7 +386,14 @@ pub fn domain_of(url: &url::Url) -> Option<String> {
 /// A server answered (a delivery to it succeeded, or it sent a signed activity): if it was
 /// failing or marked dead, it is alive again and its waiting deliveries are sent now.
 /// Returns what the server runs, where known (read with its state, so a caller need not ask again).
+///
+/// A server seen up (nothing failing) is not read again for a minute: a busy server sends many
+/// activities a second. A failure this process records forgets it at once
+/// (`server_failed`); one recorded by another process is noticed within that minute.
 pub async fn server_answered(ctx: &AppContext, domain: &str) -> Result<Option<String>> {
+    if let Some(software) = seen_up(ctx, domain) {
+        return Ok(software);
+    }
     let key = domain.to_string();
     let server = ctx.db.read(move |conn| -> Result<_> { Ok(db::servers::find(conn, &key)?) }).await?;
     let failing = server.as_ref().is_some_and(|s| s.failing_since.is_some());
@@ -392,7 +404,32 @@ pub async fn server_answered(ctx: &AppContext, domain: &str) -> Result<Option<St
             server_revived(ctx, domain);
         }
     }
+    if let Ok(mut up) = ctx.servers_up.lock() {
+        // Bounded: a flood of new servers cannot grow it without end.
+        if up.len() >= SEEN_UP_MAX {
+            up.clear();
+        }
+        up.insert(domain.to_string(), (std::time::Instant::now(), software.clone()));
+    }
     Ok(software)
+}
+
+/// How long a server seen up is taken to be up without reading its state again.
+const SEEN_UP_FOR: std::time::Duration = std::time::Duration::from_secs(60);
+/// How many servers seen up are remembered.
+const SEEN_UP_MAX: usize = 10_000;
+
+/// What a server seen up lately runs (where known), if it was seen up lately.
+fn seen_up(ctx: &AppContext, domain: &str) -> Option<Option<String>> {
+    let up = ctx.servers_up.lock().ok()?;
+    up.get(domain).filter(|(at, _)| at.elapsed() < SEEN_UP_FOR).map(|(_, software)| software.clone())
+}
+
+/// A delivery to a server failed (recorded): it is no longer taken to be up.
+pub fn server_failed(ctx: &AppContext, domain: &str) {
+    if let Ok(mut up) = ctx.servers_up.lock() {
+        up.remove(domain);
+    }
 }
 
 /// A server that was failing answers again (recorded): what it runs is asked again, and its

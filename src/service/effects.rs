@@ -61,7 +61,12 @@ pub enum PostChange {
 pub(crate) fn post_changed(conn: &mut DbConn, post: &db::posts::Post, change: PostChange) -> Result<()> {
     let Some(group_id) = post.group_id else { return Ok(()) };
     let Some(group) = db::groups::find(conn, group_id)? else { return Ok(()) };
-    if super::policy::federates(&group, post.ap_id.is_none()) {
+    post_changed_in(conn, post, &group, change)
+}
+
+/// The same, for a caller that has the post's group at hand.
+pub(crate) fn post_changed_in(conn: &mut DbConn, post: &db::posts::Post, group: &db::groups::Group, change: PostChange) -> Result<()> {
+    if super::policy::federates(group, post.ap_id.is_none()) {
         record(conn, &Effect::PostChanged { post: post.id, change })?;
     }
     Ok(())

@@ -497,7 +497,7 @@ pub async fn stream(ctx: &AppContext, actor: &Actor, stream: Stream, page: Page)
 pub struct RemotePostInput {
     pub ap_id: String,
     pub author: PersonId,
-    pub group: GroupId,
+    pub group: RemoteGroup,
     /// The ActivityPub id of the post it answers.
     pub in_reply_to: Option<String>,
     /// HTML as sent (sanitised here).
@@ -511,6 +511,16 @@ pub struct RemotePostInput {
     pub mentions: Vec<String>,
     /// Its files.
     pub files: Vec<super::media::RemoteFile>,
+}
+
+/// The group a post from another server is for.
+#[derive(Debug, Clone)]
+pub enum RemoteGroup {
+    /// A group hosted here that other servers may see, by name: a member of another instance
+    /// posted to it. "Not found" for any other (an internal group, say), as if it did not exist.
+    Here(String),
+    /// A group of another instance, stored here, which announced the post.
+    Elsewhere(GroupId),
 }
 
 /// The local post with this ActivityPub id: a post of this instance (by its address) or a stored remote one.
@@ -541,80 +551,94 @@ pub async fn local_group_of(ctx: &AppContext, ap_id: &str) -> Result<Option<Stri
 /// active member; in announcements mode only moderators start threads) and the group then
 /// announces it to its members' servers. Otherwise it is a group of another instance announcing
 /// its content to this one. The same post arriving twice changes nothing.
-pub async fn receive_remote(ctx: &AppContext, input: RemotePostInput, hosted_here: bool) -> Result<Option<PostId>> {
+pub async fn receive_remote(ctx: &AppContext, mut input: RemotePostInput) -> Result<Option<PostId>> {
     let config = ctx.config.clone();
+    let limit = config.max_post_chars.max(20_000);
+    let (html, source) = (std::mem::take(&mut input.content_html), input.source.take());
     let stored = ctx
         .db
-        .write(move |conn| {
-            if post_by_ap_id(conn, &config, &input.ap_id)?.is_some() {
-                return Ok(None);
-            }
-            let group = db::groups::find(conn, input.group)?.ok_or_else(super::group_not_found)?;
-            if hosted_here != group.domain.is_none() {
-                return Err(Error::invalid("wrong_group", "This post does not belong to this group."));
-            }
-            let parent = match &input.in_reply_to {
-                Some(id) => Some(
-                    post_by_ap_id(conn, &config, id)?
-                        .ok_or_else(|| Error::not_found("parent_not_found", "The post this answers is unknown."))?,
-                ),
-                None => None,
-            };
-            if parent.as_ref().is_some_and(|p| p.group_id != Some(group.id)) {
-                return Err(Error::invalid("reply_outside_group", "A reply stays in the group of the post it answers."));
-            }
-            if hosted_here {
-                let author = db::people::get(conn, input.author)?;
-                super::policy::check_partner(&group, author.domain.as_deref().unwrap_or(""))?;
-                let membership = db::memberships::find(conn, group.id, input.author)?;
-                // Of a group others may not know of (secret), a stranger's post gets the same
-                // answer as one to a group that does not exist.
-                if membership.is_none() && group.visibility == "secret" {
-                    return Err(super::group_not_found());
+        .write_after(
+            // Sanitised before the write transaction: other writers need not wait for it.
+            move || -> Result<_> {
+                let html = text::sanitize(&html);
+                let source = source.unwrap_or_else(|| text::strip_html(&html));
+                check_length(&source, limit, "content")?;
+                Ok((html, source))
+            },
+            move |conn, (html, source)| {
+                if post_by_ap_id(conn, &config, &input.ap_id)?.is_some() {
+                    return Ok(None);
                 }
-                super::policy::may_post(&group, membership.as_ref(), parent.is_none())?;
-            }
-            let html = text::sanitize(&input.content_html);
-            let source = input.source.clone().unwrap_or_else(|| text::strip_html(&html));
-            check_length(&source, config.max_post_chars.max(20_000), "content")?;
-            let visibility = match Visibility::parse(&group.visibility)? {
-                Visibility::Public if input.public => "public",
-                _ => "private",
-            };
-            let post = db::posts::insert_remote(
-                conn,
-                &NewPost {
-                    author_id: input.author,
-                    group_id: Some(group.id),
-                    in_reply_to_id: parent.as_ref().map(|p| p.id),
-                    root_id: parent.as_ref().map(Post::thread_id),
-                    visibility,
-                    source: &source,
-                    content_html: &html,
-                    created_at: input.published.filter(|p| *p <= db::now()).unwrap_or_else(db::now),
-                },
-                &input.ap_id,
-            )?;
-            super::media::attach_remote(conn, &config, post.id, input.author, &input.files)?;
-            if let Some(parent) = &parent {
-                if parent.author_id != input.author {
-                    notify_if_visible(conn, parent.author_id, &post, "reply")?;
+                let (group, hosted_here) = match &input.group {
+                    RemoteGroup::Here(name) => (super::actors::federated_group_here(conn, name)?, true),
+                    RemoteGroup::Elsewhere(id) => {
+                        let group = db::groups::find(conn, *id)?.ok_or_else(super::group_not_found)?;
+                        if group.domain.is_none() {
+                            return Err(Error::invalid("wrong_group", "This post does not belong to this group."));
+                        }
+                        (group, false)
+                    }
+                };
+                let parent = match &input.in_reply_to {
+                    Some(id) => Some(
+                        post_by_ap_id(conn, &config, id)?
+                            .ok_or_else(|| Error::not_found("parent_not_found", "The post this answers is unknown."))?,
+                    ),
+                    None => None,
+                };
+                if parent.as_ref().is_some_and(|p| p.group_id != Some(group.id)) {
+                    return Err(Error::invalid("reply_outside_group", "A reply stays in the group of the post it answers."));
                 }
-            }
-            let person_prefix = format!("{}/users/", config.base_url());
-            for mentioned in input.mentions.iter().take(50) {
-                let Some(name) = mentioned.strip_prefix(&person_prefix) else { continue };
-                let Some(person) = db::people::find_by_name(conn, name, None)? else { continue };
-                db::posts::add_mention(conn, post.id, person.id)?;
-                if parent.as_ref().is_none_or(|p| p.author_id != person.id) {
-                    notify_if_visible(conn, person.id, &post, "mention")?;
+                if hosted_here {
+                    let author = db::people::get(conn, input.author)?;
+                    super::policy::check_partner(&group, author.domain.as_deref().unwrap_or(""))?;
+                    let membership = db::memberships::find(conn, group.id, input.author)?;
+                    // Of a group others may not know of (secret), a stranger's post gets the same
+                    // answer as one to a group that does not exist.
+                    if membership.is_none() && group.visibility == "secret" {
+                        return Err(super::group_not_found());
+                    }
+                    super::policy::may_post(&group, membership.as_ref(), parent.is_none())?;
                 }
-            }
-            if hosted_here {
-                super::effects::post_changed(conn, &post, super::effects::PostChange::Created)?;
-            }
-            Ok(Some(post.id))
-        })
+                let visibility = match Visibility::parse(&group.visibility)? {
+                    Visibility::Public if input.public => "public",
+                    _ => "private",
+                };
+                let post = db::posts::insert_remote(
+                    conn,
+                    &NewPost {
+                        author_id: input.author,
+                        group_id: Some(group.id),
+                        in_reply_to_id: parent.as_ref().map(|p| p.id),
+                        root_id: parent.as_ref().map(Post::thread_id),
+                        visibility,
+                        source: &source,
+                        content_html: &html,
+                        created_at: input.published.filter(|p| *p <= db::now()).unwrap_or_else(db::now),
+                    },
+                    &input.ap_id,
+                )?;
+                super::media::attach_remote(conn, &config, post.id, input.author, &input.files)?;
+                if let Some(parent) = &parent {
+                    if parent.author_id != input.author {
+                        notify_if_visible(conn, parent.author_id, &post, "reply")?;
+                    }
+                }
+                let person_prefix = format!("{}/users/", config.base_url());
+                for mentioned in input.mentions.iter().take(50) {
+                    let Some(name) = mentioned.strip_prefix(&person_prefix) else { continue };
+                    let Some(person) = db::people::find_by_name(conn, name, None)? else { continue };
+                    db::posts::add_mention(conn, post.id, person.id)?;
+                    if parent.as_ref().is_none_or(|p| p.author_id != person.id) {
+                        notify_if_visible(conn, person.id, &post, "mention")?;
+                    }
+                }
+                if hosted_here {
+                    super::effects::post_changed_in(conn, &post, &group, super::effects::PostChange::Created)?;
+                }
+                Ok(Some(post.id))
+            },
+        )
         .await?;
     ctx.jobs_wake.notify_one();
     Ok(stored)
@@ -632,32 +656,39 @@ pub async fn receive_remote_personal(
     files: Vec<super::media::RemoteFile>,
 ) -> Result<Option<PostId>> {
     let config = ctx.config.clone();
+    let limit = config.max_post_chars.max(20_000);
     let stored = ctx
         .db
-        .write(move |conn| -> Result<_> {
-            if post_by_ap_id(conn, &config, &ap_id)?.is_some() || !db::follows::has_local_follower(conn, author)? {
-                return Ok(None);
-            }
-            let html = text::sanitize(&content_html);
-            let source = text::strip_html(&html);
-            check_length(&source, config.max_post_chars.max(20_000), "content")?;
-            let post = db::posts::insert_remote(
-                conn,
-                &NewPost {
-                    author_id: author,
-                    group_id: None,
-                    in_reply_to_id: None,
-                    root_id: None,
-                    visibility: "public",
-                    source: &source,
-                    content_html: &html,
-                    created_at: published.filter(|p| *p <= db::now()).unwrap_or_else(db::now),
-                },
-                &ap_id,
-            )?;
-            super::media::attach_remote(conn, &config, post.id, author, &files)?;
-            Ok(Some(post.id))
-        })
+        .write_after(
+            // Sanitised before the write transaction: other writers need not wait for it.
+            move || -> Result<_> {
+                let html = text::sanitize(&content_html);
+                let source = text::strip_html(&html);
+                check_length(&source, limit, "content")?;
+                Ok((html, source))
+            },
+            move |conn, (html, source)| -> Result<_> {
+                if post_by_ap_id(conn, &config, &ap_id)?.is_some() || !db::follows::has_local_follower(conn, author)? {
+                    return Ok(None);
+                }
+                let post = db::posts::insert_remote(
+                    conn,
+                    &NewPost {
+                        author_id: author,
+                        group_id: None,
+                        in_reply_to_id: None,
+                        root_id: None,
+                        visibility: "public",
+                        source: &source,
+                        content_html: &html,
+                        created_at: published.filter(|p| *p <= db::now()).unwrap_or_else(db::now),
+                    },
+                    &ap_id,
+                )?;
+                super::media::attach_remote(conn, &config, post.id, author, &files)?;
+                Ok(Some(post.id))
+            },
+        )
         .await?;
     ctx.jobs_wake.notify_one();
     Ok(stored)

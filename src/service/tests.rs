@@ -531,3 +531,38 @@ async fn a_group_narrowed_to_partners_refuses_other_domains_with_the_reason() {
     groups::update(&t.ctx, &owner, group, update(vec![])).await.expect("cleared");
     membership::remote_follow(&t.ctx, "regio", outsider, "https://bedrijf.example/follows/2".into()).await.expect("open again");
 }
+
+#[tokio::test]
+async fn a_server_seen_up_is_not_read_again_until_a_failure_is_recorded_here() {
+    let t = TestContext::new();
+    let domain = "b.example";
+    t.ctx.db.write(|conn| -> Result<_> { Ok(crate::db::servers::set_software(conn, domain, "gilde")?) }).await.expect("server");
+    let failing = |t: &TestContext| {
+        let db = t.ctx.db.clone();
+        async move {
+            db.read(|conn| -> Result<_> { Ok(crate::db::servers::find(conn, domain)?.and_then(|s| s.failing_since).is_some()) })
+                .await
+                .expect("read")
+        }
+    };
+    let record_failure = |t: &TestContext| {
+        let db = t.ctx.db.clone();
+        async move {
+            db.write(|conn| -> Result<_> {
+                Ok(crate::db::servers::record_failure(conn, domain, crate::db::now(), chrono::TimeDelta::days(3))?)
+            })
+            .await
+            .expect("failure")
+        }
+    };
+    assert_eq!(actors::server_answered(&t.ctx, domain).await.expect("answered").as_deref(), Some("gilde"));
+    // Another process records a failure: this one takes the server to be up for a while more,
+    // without reading its state for each activity it sends.
+    record_failure(&t).await;
+    assert_eq!(actors::server_answered(&t.ctx, domain).await.expect("answered").as_deref(), Some("gilde"));
+    assert!(failing(&t).await, "not read again within the minute");
+    // A failure recorded here is noticed at once: the next activity it sends revives it.
+    actors::server_failed(&t.ctx, domain);
+    assert_eq!(actors::server_answered(&t.ctx, domain).await.expect("answered").as_deref(), Some("gilde"));
+    assert!(!failing(&t).await, "revived by the activity it sent");
+}

@@ -15,7 +15,7 @@
 //! software it runs; a second post is timed too.
 //!
 //! Ingestion: POSTS signed `Create`s from members of another group (on 10 servers) are sent to
-//! the instance's inbox, 16 at a time; the clock runs until all are accepted (202). The senders'
+//! the instance's inbox, 16 at a time (`SENDERS=N` for another number); the clock runs until all are accepted (202). The senders'
 //! requests are signed before the clock starts, so the figure is Gilde's work alone (the
 //! group's announces to the members' servers are queued and sent meanwhile, on the same cores).
 
@@ -273,11 +273,12 @@ async fn main() {
         .collect();
     let signed = Arc::new(std::sync::Mutex::new(signed.into_iter()));
     let http = reqwest::Client::new();
+    let senders: usize = std::env::var("SENDERS").ok().and_then(|n| n.parse().ok()).unwrap_or(16);
     // For a profiler to attach to the ingestion alone.
     eprintln!("ingestion begins (pid {})", std::process::id());
     let started = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..16 {
+    for _ in 0..senders {
         let (signed, http, inbox_url) = (signed.clone(), http.clone(), inbox_url.clone());
         workers.spawn(async move {
             loop {
@@ -320,7 +321,7 @@ async fn main() {
     );
     print_memory(resident_before, resident_peak);
     println!(
-        "ingestion: {posts} signed Creates accepted in {:.2} s = {:.0} activities/s (16 senders, signed beforehand)",
+        "ingestion: {posts} signed Creates accepted in {:.2} s = {:.0} activities/s ({senders} senders, signed beforehand)",
         ingestion.as_secs_f64(),
         posts as f64 / ingestion.as_secs_f64()
     );
