@@ -81,11 +81,7 @@ fn run(mut conn: DbConn, jobs: &mpsc::Receiver<Job>, turn: &Mutex<()>) {
         }
         let _turn = turn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut answers = Vec::with_capacity(batch.len());
-        let outcome = write_batch(&mut conn, batch, &mut answers);
-        let outcome = match outcome {
-            Ok(()) => conn.batch_execute("COMMIT").map_err(DbError::from),
-            Err(e) => Err(e),
-        };
+        let outcome = write_batch(&mut conn, batch, &mut answers).and_then(|()| Ok(conn.batch_execute("COMMIT")?));
         if let Err(e) = &outcome {
             tracing::warn!(error = %e, "a batch of writes failed; none of it is stored");
             // Nothing of this batch is stored (the transaction may be gone already).
@@ -102,18 +98,12 @@ fn write_batch(conn: &mut DbConn, batch: Vec<Job>, answers: &mut Vec<Answer>) ->
     conn.batch_execute("BEGIN IMMEDIATE")?;
     for job in batch {
         conn.batch_execute("SAVEPOINT gilde_write")?;
-        match catch_unwind(AssertUnwindSafe(|| job(&mut *conn))) {
-            Ok((true, answer)) => {
-                conn.batch_execute("RELEASE gilde_write")?;
-                answers.push(answer);
-            }
-            Ok((false, answer)) => {
-                conn.batch_execute("ROLLBACK TO gilde_write; RELEASE gilde_write")?;
-                answers.push(answer);
-            }
-            // A write that panicked is undone; its caller is told it failed (its answer is gone).
-            Err(_) => conn.batch_execute("ROLLBACK TO gilde_write; RELEASE gilde_write")?,
-        }
+        // A write that panicked is undone like one that failed; its caller is told it failed
+        // (its answer is gone).
+        let ran = catch_unwind(AssertUnwindSafe(|| job(&mut *conn))).ok();
+        let succeeded = ran.as_ref().is_some_and(|(succeeded, _)| *succeeded);
+        conn.batch_execute(if succeeded { "RELEASE gilde_write" } else { "ROLLBACK TO gilde_write; RELEASE gilde_write" })?;
+        answers.extend(ran.map(|(_, answer)| answer));
     }
     Ok(())
 }

@@ -546,8 +546,8 @@ pub async fn local_group_of(ctx: &AppContext, ap_id: &str) -> Result<Option<Stri
         .await
 }
 
-/// Stores a post that reached a group from another server. `hosted_here`: the post came to a
-/// local group's inbox, so the same rules as for a local post apply (the author must be an
+/// Stores a post that reached a group from another server. For a group hosted here
+/// (`RemoteGroup::Here`: the post came to a local group's inbox) the same rules as for a local post apply (the author must be an
 /// active member; in announcements mode only moderators start threads) and the group then
 /// announces it to its members' servers. Otherwise it is a group of another instance announcing
 /// its content to this one. The same post arriving twice changes nothing.
